@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: ISC */
+/* conf.h -- ims.conf (KEY=value) and sftunnel.conf (proxyssl block) */
+#ifndef SFCA_CONF_H
+#define SFCA_CONF_H
+
+#include <stddef.h>
+
+/*
+ * ims.conf: "KEY=value" lines; '#' comments and blank lines are kept on
+ * rewrite.  A line that is neither is an error naming file and line.
+ */
+struct conf;
+
+int	conf_load(const char *path, struct conf **out);
+void	conf_free(struct conf *);
+/* The value of key, owned by the conf; NULL when absent. */
+const char *conf_get(const struct conf *, const char *key);
+/* Set (replace or append) key=value. */
+void	conf_set(struct conf *, const char *key, const char *value);
+struct conf *conf_new(void);
+/* Write the conf back atomically, mode 0644. */
+int	conf_save(const struct conf *, const char *path);
+
+/* sftunnel.conf: the proxyssl block of SPEC 1.1. */
+struct tunconf {
+	char	*cert;		/* proxy_cert */
+	char	*key;		/* proxy_key */
+	char	*cacert;	/* proxy_cacert */
+	char	*crl;		/* proxy_crl */
+	int	 cipher;	/* proxy_cipher */
+	char	*tls_version;	/* proxy_tls_version, e.g. "TLSv1.2" */
+};
+
+/* Parse path; every field is allocated and freed by tunconf_release. */
+int	tunconf_load(const char *path, struct tunconf *);
+int	tunconf_save(const struct tunconf *, const char *path);
+void	tunconf_release(struct tunconf *);
+
+#endif

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: ISC */
+/* peers.h -- the peers registry: one sftunnel.json per peer folder */
+#ifndef SFCA_PEERS_H
+#define SFCA_PEERS_H
+
+#include <stddef.h>
+
+/*
+ * var/sf/peers/<uuid>/sftunnel.json, a flat JSON object:
+ *   {"uuid": "...", "name": "...", "ip": "...", "role": "ftd", "port": 8305}
+ * role is "ftd" (an FTD, seen from its FMC), "fmc" (the managing FMC, seen
+ * from an FTD) or "fmc-ha" (the other FMC of an HA pair).
+ */
+#define PEER_UUID_LEN	36
+
+struct peer {
+	char	 uuid[PEER_UUID_LEN + 1];
+	char	 name[64];
+	char	 ip[46];
+	char	 role[8];
+	int	 port;
+	char	*dir;		/* absolute path of the peer folder */
+};
+
+/* 1 when s is a canonical 8-4-4-4-12 lowercase or uppercase hex UUID. */
+int	peer_uuid_valid(const char *s);
+
+/* Parse one sftunnel.json; -1 with a message naming the file. */
+int	peer_load(const char *path, struct peer *);
+/* Write p as sftunnel.json atomically (0644). */
+int	peer_save(const struct peer *, const char *path);
+
+/*
+ * Every peer under <root>/var/sf/peers, sorted by name then uuid.  A
+ * folder without sftunnel.json is skipped; a malformed one is an error.
+ * *out is an array the caller frees with peers_free.
+ */
+int	peers_load(struct peer **out, size_t *n);
+void	peers_free(struct peer *, size_t);
+
+/* Find by uuid or by ip; NULL when absent. */
+struct peer *peers_find(struct peer *, size_t, const char *uuid_or_ip);
+
+/* Role names. */
+int	peer_role_valid(const char *);
+
+#endif

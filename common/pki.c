@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: ISC
+/* pki.c -- keys, the InternalCA and sftunnel certificates, over OpenSSL 3 */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "log.h"
+#include "pki.h"
+#include "sfile.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+void
+ossl_warnx(const char *fmt, ...)
+{
+	char msg[768], err[256];
+	unsigned long e;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if ((e = ERR_get_error()) != 0) {
+		ERR_error_string_n(e, err, sizeof(err));
+		log_warnx("%s: %s", msg, err);
+	} else
+		log_warnx("%s", msg);
+	ERR_clear_error();
+}
+
+EVP_PKEY *
+pki_keygen(enum pki_keytype t)
+{
+	EVP_PKEY *k;
+
+	if (t == PKI_ECP256)
+		k = EVP_EC_gen("P-256");
+	else
+		k = EVP_RSA_gen(2048);
+	if (k == NULL)
+		ossl_warnx("key generation");
+	return k;
+}
+
+static int
+add_name(X509_NAME *n, const char *field, const char *val)
+{
+	if (X509_NAME_add_entry_by_txt(n, field, MBSTRING_UTF8,
+	    (const unsigned char *)val, -1, -1, 0) != 1) {
+		ossl_warnx("subject %s", field);
+		return -1;
+	}
+	return 0;
+}
+
+static X509_NAME *
+make_name(const char *title, const char *uuid)
+{
+	X509_NAME *n;
+
+	if ((n = X509_NAME_new()) == NULL) {
+		ossl_warnx("X509_NAME_new");
+		return NULL;
+	}
+	if (add_name(n, "title", title) == -1 ||
+	    add_name(n, "OU", PKI_OU) == -1 ||
+	    add_name(n, "CN", uuid) == -1 ||
+	    add_name(n, "O", PKI_ORG) == -1) {
+		X509_NAME_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+static int
+add_ext(X509 *cert, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *ex;
+	int rc;
+
+	if ((ex = X509V3_EXT_conf_nid(NULL, ctx, nid, value)) == NULL) {
+		ossl_warnx("extension %s", OBJ_nid2sn(nid));
+		return -1;
+	}
+	rc = X509_add_ext(cert, ex, -1) == 1 ? 0 : -1;
+	if (rc == -1)
+		ossl_warnx("extension %s", OBJ_nid2sn(nid));
+	X509_EXTENSION_free(ex);
+	return rc;
+}
+
+/* The parts common to the CA and a leaf: version, serial, validity. */
+static X509 *
+cert_base(EVP_PKEY *key, unsigned long serial, time_t nb, time_t na)
+{
+	X509 *c;
+
+	if ((c = X509_new()) == NULL) {
+		ossl_warnx("X509_new");
+		return NULL;
+	}
+	if (X509_set_version(c, X509_VERSION_3) != 1 ||
+	    ASN1_INTEGER_set_uint64(X509_get_serialNumber(c), serial) != 1 ||
+	    ASN1_TIME_set(X509_getm_notBefore(c), nb) == NULL ||
+	    ASN1_TIME_set(X509_getm_notAfter(c), na) == NULL ||
+	    X509_set_pubkey(c, key) != 1) {
+		ossl_warnx("certificate fields");
+		X509_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+X509 *
+pki_make_ca(EVP_PKEY *cakey, const char *uuid, unsigned long serial,
+    time_t nb, time_t na)
+{
+	X509V3_CTX ctx;
+	X509_NAME *name = NULL;
+	X509 *c;
+
+	if ((c = cert_base(cakey, serial, nb, na)) == NULL)
+		return NULL;
+	if ((name = make_name("InternalCA", uuid)) == NULL)
+		goto fail;
+	if (X509_set_subject_name(c, name) != 1 ||
+	    X509_set_issuer_name(c, name) != 1) {
+		ossl_warnx("CA names");
+		goto fail;
+	}
+	X509V3_set_ctx(&ctx, c, c, NULL, NULL, 0);
+	if (add_ext(c, &ctx, NID_basic_constraints, "critical,CA:TRUE") ||
+	    add_ext(c, &ctx, NID_key_usage,
+	    "critical,keyCertSign,cRLSign,digitalSignature") ||
+	    add_ext(c, &ctx, NID_subject_key_identifier, "hash") ||
+	    add_ext(c, &ctx, NID_authority_key_identifier, "keyid:always"))
+		goto fail;
+	if (X509_sign(c, cakey, EVP_sha256()) <= 0) {
+		ossl_warnx("signing the CA");
+		goto fail;
+	}
+	X509_NAME_free(name);
+	return c;
+ fail:
+	X509_NAME_free(name);
+	X509_free(c);
+	return NULL;
+}
+
+X509 *
+pki_issue(X509 *ca, EVP_PKEY *cakey, EVP_PKEY *key, const char *uuid,
+    unsigned long serial, time_t nb, time_t na)
+{
+	X509V3_CTX ctx;
+	X509_NAME *name = NULL;
+	X509 *c;
+
+	if ((c = cert_base(key, serial, nb, na)) == NULL)
+		return NULL;
+	if ((name = make_name("sftunnel", uuid)) == NULL)
+		goto fail;
+	if (X509_set_subject_name(c, name) != 1 ||
+	    X509_set_issuer_name(c, X509_get_subject_name(ca)) != 1) {
+		ossl_warnx("certificate names");
+		goto fail;
+	}
+	X509V3_set_ctx(&ctx, ca, c, NULL, NULL, 0);
+	if (add_ext(c, &ctx, NID_basic_constraints, "critical,CA:FALSE") ||
+	    add_ext(c, &ctx, NID_key_usage,
+	    "critical,digitalSignature,keyEncipherment") ||
+	    add_ext(c, &ctx, NID_ext_key_usage, "serverAuth,clientAuth") ||
+	    add_ext(c, &ctx, NID_subject_key_identifier, "hash") ||
+	    add_ext(c, &ctx, NID_authority_key_identifier, "keyid:always"))
+		goto fail;
+	if (X509_sign(c, cakey, EVP_sha256()) <= 0) {
+		ossl_warnx("signing the certificate for %s", uuid);
+		goto fail;
+	}
+	X509_NAME_free(name);
+	return c;
+ fail:
+	X509_NAME_free(name);
+	X509_free(c);
+	return NULL;
+}
+
+/* What kind of PEM block the text holds first, for clear messages. */
+static const char *
+pem_kind(const char *pem)
+{
+	const char *b;
+
+	if ((b = strstr(pem, "-----BEGIN ")) == NULL)
+		return NULL;
+	b += 11;
+	if (strncmp(b, "CERTIFICATE-----", 16) == 0 ||
+	    strncmp(b, "TRUSTED CERTIFICATE-----", 24) == 0)
+		return "certificate";
+	if (strstr(b, "PRIVATE KEY-----") != NULL &&
+	    strstr(b, "PRIVATE KEY-----") - b < 24)
+		return "key";
+	return "other";
+}
+
+X509 *
+pki_cert_from_pem(const char *pem, size_t len, const char *what)
+{
+	const char *kind;
+	X509 *c;
+	BIO *b;
+
+	if (len == 0) {
+		log_warnx("%s: empty file", what);
+		return NULL;
+	}
+	if ((kind = pem_kind(pem)) == NULL) {
+		log_warnx("%s: not a PEM file", what);
+		return NULL;
+	}
+	if (strcmp(kind, "key") == 0) {
+		log_warnx("%s: holds a private key, not a certificate", what);
+		return NULL;
+	}
+	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+		ossl_warnx("%s", what);
+		return NULL;
+	}
+	if ((c = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL)
+		ossl_warnx("%s: malformed certificate", what);
+	BIO_free(b);
+	ERR_clear_error();
+	return c;
+}
+
+static int
+no_passphrase(char *buf, int size, int rw, void *u)
+{
+	return 0;
+}
+
+EVP_PKEY *
+pki_key_from_pem(const char *pem, size_t len, const char *what)
+{
+	const char *kind;
+	EVP_PKEY *k;
+	BIO *b;
+
+	if (len == 0) {
+		log_warnx("%s: empty file", what);
+		return NULL;
+	}
+	if ((kind = pem_kind(pem)) == NULL) {
+		log_warnx("%s: not a PEM file", what);
+		return NULL;
+	}
+	if (strcmp(kind, "certificate") == 0) {
+		log_warnx("%s: holds a certificate, not a private key", what);
+		return NULL;
+	}
+	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+		ossl_warnx("%s", what);
+		return NULL;
+	}
+	if ((k = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL)) ==
+	    NULL)
+		ossl_warnx("%s: malformed or encrypted private key", what);
+	BIO_free(b);
+	ERR_clear_error();
+	return k;
+}
+
+X509 *
+pki_load_cert(const char *path)
+{
+	char *buf;
+	size_t len;
+	X509 *c;
+
+	if (sfile_read(path, SFILE_CAP, &buf, &len) == -1)
+		return NULL;
+	c = pki_cert_from_pem(buf, len, path);
+	free(buf);
+	return c;
+}
+
+EVP_PKEY *
+pki_load_key(const char *path)
+{
+	char *buf;
+	size_t len;
+	EVP_PKEY *k;
+
+	if (sfile_read(path, SFILE_CAP, &buf, &len) == -1)
+		return NULL;
+	k = pki_key_from_pem(buf, len, path);
+	freezero(buf, len + 1);
+	return k;
+}
+
+static char *
+bio_take(BIO *b, size_t *len)
+{
+	char *data, *out;
+	long n;
+
+	n = BIO_get_mem_data(b, &data);
+	if (n <= 0)
+		return NULL;
+	out = xmalloc((size_t)n + 1);
+	memcpy(out, data, (size_t)n);
+	out[n] = '\0';
+	*len = (size_t)n;
+	return out;
+}
+
+char *
+pki_cert_pem(X509 *c, size_t *len)
+{
+	char *out = NULL;
+	BIO *b;
+
+	if ((b = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509(b, c) != 1)
+		ossl_warnx("certificate PEM");
+	else
+		out = bio_take(b, len);
+	BIO_free(b);
+	return out;
+}
+
+char *
+pki_key_pem(EVP_PKEY *k, size_t *len)
+{
+	char *out = NULL;
+	BIO *b;
+
+	/* secmem: the BIO's buffer is cleared when freed */
+	if ((b = BIO_new(BIO_s_secmem())) == NULL ||
+	    PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) != 1)
+		ossl_warnx("key PEM");
+	else
+		out = bio_take(b, len);
+	BIO_free(b);
+	return out;
+}
+
+int
+pki_write_cert(const char *path, X509 *c)
+{
+	char *pem;
+	size_t len;
+	int rc;
+
+	if ((pem = pki_cert_pem(c, &len)) == NULL)
+		return -1;
+	rc = sfile_write(path, pem, len, 0644);
+	free(pem);
+	return rc;
+}
+
+int
+pki_write_key(const char *path, EVP_PKEY *k)
+{
+	char *pem;
+	size_t len;
+	int rc;
+
+	if ((pem = pki_key_pem(k, &len)) == NULL)
+		return -1;
+	rc = sfile_write(path, pem, len, 0600);
+	freezero(pem, len + 1);
+	return rc;
+}
+
+static time_t
+asn1_to_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (ASN1_TIME_to_tm(t, &tm) != 1)
+		return (time_t)-1;
+	return timegm(&tm);
+}
+
+static void
+oneline(X509_NAME *n, char *buf, size_t len)
+{
+	char *s;
+
+	/* The /title=.../CN=... form the vendor's log lines use. */
+	if ((s = X509_NAME_oneline(n, NULL, 0)) == NULL) {
+		strlcpy(buf, "?", len);
+		return;
+	}
+	strlcpy(buf, s, len);
+	OPENSSL_free(s);
+}
+
+int
+pki_cert_info(X509 *c, struct pki_info *in)
+{
+	const ASN1_INTEGER *sn;
+	EVP_PKEY *pub;
+	BIGNUM *bn;
+	char *hex;
+
+	memset(in, 0, sizeof(*in));
+	oneline(X509_get_subject_name(c), in->subject, sizeof(in->subject));
+	oneline(X509_get_issuer_name(c), in->issuer, sizeof(in->issuer));
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(c), NID_commonName,
+	    in->cn, sizeof(in->cn)) < 0)
+		in->cn[0] = '\0';
+	sn = X509_get0_serialNumber(c);
+	if ((bn = ASN1_INTEGER_to_BN(sn, NULL)) != NULL &&
+	    (hex = BN_bn2hex(bn)) != NULL) {
+		strlcpy(in->serial, hex, sizeof(in->serial));
+		OPENSSL_free(hex);
+	}
+	BN_free(bn);
+	in->not_before = asn1_to_time(X509_get0_notBefore(c));
+	in->not_after = asn1_to_time(X509_get0_notAfter(c));
+	if (in->not_before == (time_t)-1 || in->not_after == (time_t)-1) {
+		ossl_warnx("certificate validity");
+		return -1;
+	}
+	if ((pub = X509_get0_pubkey(c)) != NULL) {
+		in->bits = EVP_PKEY_get_bits(pub);
+		strlcpy(in->keytype, EVP_PKEY_get_base_id(pub) == EVP_PKEY_EC ?
+		    "EC" : EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA ? "RSA" :
+		    "other", sizeof(in->keytype));
+	}
+	in->is_ca = X509_check_ca(c) > 0;
+	ERR_clear_error();
+	return 0;
+}
+
+long
+pki_days_until(time_t t, time_t now)
+{
+	long long d = (long long)t - (long long)now;
+
+	/* floor division: -1 s is day -1, not day 0 */
+	if (d >= 0)
+		return (long)(d / PKI_DAY);
+	return (long)-((-d + PKI_DAY - 1) / PKI_DAY);
+}
+
+int
+pki_key_matches(X509 *cert, EVP_PKEY *key)
+{
+	int r = X509_check_private_key(cert, key);
+
+	ERR_clear_error();
+	return r == 1;
+}
+
+int
+pki_chains_to(X509 *cert, X509 *ca, time_t at, int *verr, int *depth)
+{
+	X509_STORE_CTX *ctx = NULL;
+	X509_STORE *st = NULL;
+	int rc = -1;
+
+	if (verr != NULL)
+		*verr = 0;
+	if (depth != NULL)
+		*depth = 0;
+	if ((st = X509_STORE_new()) == NULL ||
+	    X509_STORE_add_cert(st, ca) != 1 ||
+	    (ctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(ctx, st, cert, NULL) != 1) {
+		if (verr != NULL)
+			*verr = X509_V_ERR_UNSPECIFIED;
+		goto out;
+	}
+	X509_STORE_CTX_set_time(ctx, 0, at);
+	if (X509_verify_cert(ctx) == 1)
+		rc = 0;
+	else {
+		if (verr != NULL)
+			*verr = X509_STORE_CTX_get_error(ctx);
+		if (depth != NULL)
+			*depth = X509_STORE_CTX_get_error_depth(ctx);
+	}
+ out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(st);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+pki_uuid(char out[37])
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof(b)) != 1) {
+		ossl_warnx("RAND_bytes");
+		return -1;
+	}
+	b[6] = (b[6] & 0x0f) | 0x40;
+	b[8] = (b[8] & 0x3f) | 0x80;
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
+	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	return 0;
+}
+
+int
+pki_sha256_hex(const void *buf, size_t len, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = sizeof(md);
+	int i;
+
+	if (EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+		ossl_warnx("sha256");
+		return -1;
+	}
+	for (i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int
+pki_write_crl(const char *path, X509 *ca, EVP_PKEY *cakey, time_t na)
+{
+	X509_CRL *crl;
+	ASN1_TIME *t = NULL;
+	char *pem = NULL, *data;
+	BIO *b = NULL;
+	long n;
+	int rc = -1;
+
+	if ((crl = X509_CRL_new()) == NULL ||
+	    X509_CRL_set_version(crl, 1) != 1 ||
+	    X509_CRL_set_issuer_name(crl, X509_get_subject_name(ca)) != 1 ||
+	    (t = ASN1_TIME_set(NULL, time(NULL))) == NULL ||
+	    X509_CRL_set1_lastUpdate(crl, t) != 1 ||
+	    ASN1_TIME_set(t, na) == NULL ||
+	    X509_CRL_set1_nextUpdate(crl, t) != 1 ||
+	    X509_CRL_sign(crl, cakey, EVP_sha256()) <= 0 ||
+	    (b = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509_CRL(b, crl) != 1) {
+		ossl_warnx("%s: CRL", path);
+		goto out;
+	}
+	n = BIO_get_mem_data(b, &data);
+	rc = sfile_write(path, data, (size_t)n, 0644);
+ out:
+	free(pem);
+	BIO_free(b);
+	ASN1_TIME_free(t);
+	X509_CRL_free(crl);
+	return rc;
+}
+
+void
+pki_fmt_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%b %e %H:%M:%S %Y GMT", &tm) == 0)
+		strlcpy(buf, "?", len);
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: ISC */
+/* pki.h -- keys, the InternalCA and sftunnel certificates, over OpenSSL 3 */
+#ifndef SFCA_PKI_H
+#define SFCA_PKI_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+/*
+ * All OpenSSL use of the suite's programs goes through here, apart from
+ * TLS in the daemon.  Functions return 0/-1 or an object/NULL and report
+ * failures once, with OpenSSL's first queued error.  Keys stay inside
+ * EVP_PKEY; PEM text of a key lives in buffers the caller wipes.
+ */
+
+enum pki_keytype { PKI_RSA2048, PKI_ECP256 };
+
+#define PKI_CA_DAYS	3650
+#define PKI_DAY		86400L
+#define PKI_ORG		"Cisco Systems, Inc"
+#define PKI_OU		"Intrusion Management System"
+
+/* Report fmt plus OpenSSL's first queued error; clears the queue. */
+void	ossl_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* A fresh key, or NULL.  Safe to call from several threads. */
+EVP_PKEY *pki_keygen(enum pki_keytype);
+
+/*
+ * The InternalCA of SPEC 1: self-signed, SHA-256, subject
+ * "title=InternalCA, OU=Intrusion Management System, CN=<uuid>,
+ * O=Cisco Systems, Inc", v3 with basicConstraints CA:TRUE (critical),
+ * keyUsage keyCertSign+cRLSign, subject key identifier.  Valid from
+ * not_before to not_after.
+ */
+X509	*pki_make_ca(EVP_PKEY *cakey, const char *uuid, unsigned long serial,
+	    time_t not_before, time_t not_after);
+
+/*
+ * An sftunnel certificate for the holder of key, CN=<uuid>, issued by
+ * ca/cakey: CA:FALSE, digitalSignature+keyEncipherment, serverAuth and
+ * clientAuth (the tunnel is mutual), authority key identifier.
+ */
+X509	*pki_issue(X509 *ca, EVP_PKEY *cakey, EVP_PKEY *key, const char *uuid,
+	    unsigned long serial, time_t not_before, time_t not_after);
+
+/*
+ * Load one certificate or key from a PEM file.  A missing, empty or
+ * malformed file, a directory, or a key where a certificate should be
+ * (and the reverse) is reported naming the file.
+ */
+X509	*pki_load_cert(const char *path);
+EVP_PKEY *pki_load_key(const char *path);
+/* The same from memory; what names the source in messages. */
+X509	*pki_cert_from_pem(const char *pem, size_t len, const char *what);
+EVP_PKEY *pki_key_from_pem(const char *pem, size_t len, const char *what);
+
+/*
+ * PEM text, allocated: the caller frees a certificate's with free() and
+ * a key's with freezero(buf, len).
+ */
+char	*pki_cert_pem(X509 *, size_t *len);
+char	*pki_key_pem(EVP_PKEY *, size_t *len);
+
+/* Write atomically: certificates 0644, keys 0600. */
+int	pki_write_cert(const char *path, X509 *);
+int	pki_write_key(const char *path, EVP_PKEY *);
+
+struct pki_info {
+	char	 subject[512];	/* "/title=InternalCA/OU=.../CN=.../O=..." */
+	char	 issuer[512];
+	char	 cn[128];
+	char	 serial[64];	/* hex */
+	time_t	 not_before;
+	time_t	 not_after;
+	int	 bits;
+	char	 keytype[8];	/* "RSA", "EC" */
+	int	 is_ca;
+};
+
+int	pki_cert_info(X509 *, struct pki_info *);
+
+/*
+ * Whole days from now to t, rounded down (toward minus infinity): 0 means
+ * "expires within the next 24 hours", -1 "expired up to a day ago".
+ */
+long	pki_days_until(time_t t, time_t now);
+
+/* 1 when key is the private half of cert's public key, else 0. */
+int	pki_key_matches(X509 *cert, EVP_PKEY *key);
+
+/*
+ * Verify that cert chains to ca (a trust anchor) at time at.  0 when it
+ * does; -1 otherwise with *verr set to OpenSSL's X509_V_ERR_* code and
+ * *depth to the failing depth (either may be NULL).  Nothing is reported:
+ * a failed check is an answer, not an error.
+ */
+int	pki_chains_to(X509 *cert, X509 *ca, time_t at, int *verr, int *depth);
+
+/* A random version 4 UUID. */
+int	pki_uuid(char out[37]);
+
+/* SHA-256 of buf as 64 lowercase hex digits and a NUL. */
+int	pki_sha256_hex(const void *buf, size_t len, char out[65]);
+
+/* An empty CRL for ca, signed by cakey, valid until not_after. */
+int	pki_write_crl(const char *path, X509 *ca, EVP_PKEY *cakey,
+	    time_t not_after);
+
+/* "Oct  9 10:12:50 2034 GMT", the openssl x509 -enddate form. */
+void	pki_fmt_time(time_t, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: ISC
+/* root.c -- the appliance root and the FMC and FTD layouts under it */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+#include "root.h"
+#include "sfile.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+static char rootdir[PATH_MAX] = "/";
+
+int
+root_set(const char *dir)
+{
+	char buf[PATH_MAX];
+
+	if (dir == NULL || *dir == '\0')
+		dir = getenv("SFCA_ROOT");
+	if (dir == NULL || *dir == '\0')
+		dir = "/";
+	if (realpath(dir, buf) == NULL) {
+		log_warn("%s", dir);
+		return -1;
+	}
+	if (!sfile_isdir(buf)) {
+		log_warnx("%s: not a directory", dir);
+		return -1;
+	}
+	strlcpy(rootdir, buf, sizeof(rootdir));
+	return 0;
+}
+
+const char *
+root_dir(void)
+{
+	return rootdir;
+}
+
+char *
+root_path(const char *fmt, ...)
+{
+	char *rel, *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&rel, fmt, ap) < 0)
+		rel = NULL;
+	va_end(ap);
+	if (rel == NULL)
+		rel = xstrdup("");
+	p = xasprintf("%s/%s", strcmp(rootdir, "/") == 0 ? "" : rootdir,
+	    rel[0] == '/' ? rel + 1 : rel);
+	free(rel);
+	return p;
+}
+
+char *
+root_apath(const char *fmt, ...)
+{
+	char *rel, *p;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&rel, fmt, ap) < 0)
+		rel = NULL;
+	va_end(ap);
+	if (rel == NULL)
+		rel = xstrdup("");
+	p = xasprintf("/%s", rel[0] == '/' ? rel + 1 : rel);
+	free(rel);
+	return p;
+}
+
+enum root_kind
+root_kind(void)
+{
+	enum root_kind k = ROOT_UNKNOWN;
+	struct conf *c = NULL;
+	const char *type;
+	char *p;
+
+	p = root_path(RP_IMS_CONF);
+	if (sfile_exists(p) && conf_load(p, &c) == 0 &&
+	    (type = conf_get(c, "MODEL_TYPE")) != NULL) {
+		if (strcmp(type, "CONSOLE") == 0)
+			k = ROOT_FMC;
+		else if (strcmp(type, "SENSOR") == 0)
+			k = ROOT_FTD;
+	}
+	conf_free(c);
+	free(p);
+	if (k != ROOT_UNKNOWN)
+		return k;
+	p = root_path(RP_CA_DIR);
+	if (sfile_isdir(p))
+		k = ROOT_FMC;
+	free(p);
+	if (k != ROOT_UNKNOWN)
+		return k;
+	p = root_path("ngfw");
+	if (sfile_isdir(p))
+		k = ROOT_FTD;
+	free(p);
+	return k;
+}
+
+const char *
+root_kind_name(enum root_kind k)
+{
+	switch (k) {
+	case ROOT_FMC:
+		return "FMC";
+	case ROOT_FTD:
+		return "FTD";
+	default:
+		return "unknown";
+	}
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: ISC */
+/* root.h -- the appliance root and the FMC and FTD layouts under it */
+#ifndef SFCA_ROOT_H
+#define SFCA_ROOT_H
+
+/*
+ * Every path below is relative to the appliance root: "/" on a real
+ * appliance, a tree for the lab and the tests.  On an FTD the tree keeps
+ * its state under ngfw/, and etc/sf, var/sf and var/log are links into
+ * it, as in expert mode; so these paths hold on both kinds.
+ */
+#define RP_IMS_CONF	"etc/sf/ims.conf"
+#define RP_TUNNEL_CONF	"etc/sf/sftunnel.conf"
+#define RP_CA_DIR	"etc/sf/ca_root"
+#define RP_CA_CERT	"etc/sf/ca_root/cacert.pem"
+#define RP_CA_KEY	"etc/sf/ca_root/private/cakey.pem"
+#define RP_CA_INDEX	"etc/sf/ca_root/index.txt"
+#define RP_CA_SERIAL	"etc/sf/ca_root/serial"
+#define RP_CA_CRL	"etc/sf/ca_root/crl.pem"
+#define RP_OWN_CERT	"etc/sf/keys/sftunnel-cert.pem"
+#define RP_OWN_KEY	"etc/sf/keys/sftunnel-key.pem"
+#define RP_PEERS	"var/sf/peers"
+#define RP_MESSAGES	"var/log/messages"
+#define RP_GEN_LOG	"var/log/sf/sfca_generation.log"
+#define RP_CERTS_TMP	"var/tmp/certs"
+#define RP_BIN		"usr/local/sf/bin"
+#define RP_PATCH_HIST	"etc/sf/patch_history"
+#define RP_RUN		"var/sf/run"
+#define RP_CTL_SOCK	"var/sf/run/sftunnel.sock"
+#define RP_PIDFILE	"var/sf/run/sftunnel.pid"
+
+/* Files of one peer folder (var/sf/peers/<uuid>/). */
+#define PF_JSON		"sftunnel.json"
+#define PF_CERT		"sftunnel-cert.pem"
+#define PF_KEY		"sftunnel-key.pem"
+#define PF_CACERT	"cacert.pem"
+#define PF_HEARTBEAT	"sftunnel-heartbeat"
+#define PF_PUSHED	"certs_pushed"
+#define PF_SWVERSION	"sw_version"
+
+#define SFTUNNEL_PORT	8305
+
+enum root_kind { ROOT_UNKNOWN, ROOT_FMC, ROOT_FTD };
+
+/*
+ * Choose the root: dir when given, else $SFCA_ROOT, else "/".  It must
+ * be a directory; it is kept as an absolute path.  -1 with a message.
+ */
+int	root_set(const char *dir);
+const char *root_dir(void);
+
+/* "<root>/<rel>" (rel printf-formatted), allocated; caller frees. */
+char	*root_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * The same path as it reads on the appliance ("/var/sf/..."), for
+ * messages and files such as FAILED_PUSH that name appliance paths.
+ */
+char	*root_apath(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * What the tree is, from MODEL_TYPE in ims.conf (CONSOLE is an FMC,
+ * SENSOR an FTD), falling back to the presence of ca_root or ngfw/.
+ */
+enum root_kind root_kind(void);
+const char *root_kind_name(enum root_kind);
+
+#endif

@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: ISC
+/* sfile.c -- safe files: capped reads, exclusive creates, atomic replaces */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sfile.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+int
+sfile_read(const char *path, size_t cap, char **out, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t have = 0;
+	ssize_t r;
+	int fd, rc = -1;
+
+	*out = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		log_warn("%s", path);
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		log_warnx("%s: is a directory", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("%s: not a regular file", path);
+		goto out;
+	}
+	if ((size_t)st.st_size > cap) {
+		log_warnx("%s: larger than %zu bytes", path, cap);
+		goto out;
+	}
+	buf = xmalloc((size_t)st.st_size + 1);
+	while (have < (size_t)st.st_size) {
+		r = read(fd, buf + have, (size_t)st.st_size - have);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			log_warn("%s", path);
+			goto out;
+		}
+		if (r == 0)
+			break;
+		have += (size_t)r;
+	}
+	buf[have] = '\0';
+	*out = buf;
+	*len = have;
+	buf = NULL;		/* transferred */
+	rc = 0;
+ out:
+	if (buf != NULL)
+		freezero(buf, (size_t)st.st_size + 1);
+	close(fd);
+	return rc;
+}
+
+int
+sfile_fsync_dir(const char *path)
+{
+	char tmp[PATH_MAX];
+	const char *dir = path;
+	int fd;
+
+	if (!sfile_isdir(path)) {
+		if (strlcpy(tmp, path, sizeof(tmp)) >= sizeof(tmp)) {
+			log_warnx("%s: path too long", path);
+			return -1;
+		}
+		dir = dirname(tmp);
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_warn("%s", dir);
+		return -1;
+	}
+	if (fsync(fd) == -1 && errno != EINVAL) {
+		log_warn("%s: fsync", dir);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (len > 0) {
+		w = write(fd, p, len);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+sfile_write(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	const char *base;
+	char *slash;
+	int fd, rc = -1;
+
+	if (strlcpy(dir, path, sizeof(dir)) >= sizeof(dir)) {
+		log_warnx("%s: path too long", path);
+		return -1;
+	}
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		base = slash + 1;
+		if (dir[0] == '\0')
+			strlcpy(dir, "/", sizeof(dir));
+	} else {
+		strlcpy(dir, ".", sizeof(dir));
+		base = path;
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, base) >=
+	    sizeof(tmp)) {
+		log_warnx("%s: path too long", path);
+		return -1;
+	}
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+		log_warn("%s: temporary file", path);
+		return -1;
+	}
+	if (fchmod(fd, mode) == -1) {
+		log_warn("%s: chmod", tmp);
+		goto out;
+	}
+	if (write_all(fd, buf, len) == -1) {
+		log_warn("%s: write", path);
+		goto out;
+	}
+	if (fsync(fd) == -1) {
+		log_warn("%s: fsync", path);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		log_warn("%s: close", path);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		log_warn("%s: rename", path);
+		goto out;
+	}
+	tmp[0] = '\0';
+	if (sfile_fsync_dir(dir) == -1)
+		goto out;
+	rc = 0;
+ out:
+	if (fd != -1)
+		close(fd);
+	if (tmp[0] != '\0')
+		unlink(tmp);
+	return rc;
+}
+
+int
+sfile_create_excl(const char *path, mode_t mode)
+{
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	if (fd == -1)
+		log_warn("%s", path);
+	return fd;
+}
+
+int
+sfile_copy(const char *src, const char *dst)
+{
+	struct stat st;
+	char *buf;
+	size_t len;
+	int rc;
+
+	if (stat(src, &st) == -1) {
+		log_warn("%s", src);
+		return -1;
+	}
+	if (sfile_read(src, SFILE_CAP, &buf, &len) == -1)
+		return -1;
+	rc = sfile_write(dst, buf, len, st.st_mode & 07777);
+	freezero(buf, len + 1);
+	return rc;
+}
+
+int
+sfile_mkdirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		log_warnx("%s: path too long", path);
+		return -1;
+	}
+	for (p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(buf, mode) == -1 && errno != EEXIST) {
+			log_warn("%s", buf);
+			return -1;
+		}
+		*p = c;
+		if (c == '\0')
+			break;
+	}
+	if (!sfile_isdir(path)) {
+		log_warnx("%s: not a directory", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sfile_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int
+sfile_isdir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int
+sfile_backup(const char *path, const char *dir)
+{
+	char dst[PATH_MAX];
+	const char *base;
+
+	if (!sfile_exists(path))
+		return 0;
+	if (sfile_mkdirs(dir, 0700) == -1)
+		return -1;
+	base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	if ((size_t)snprintf(dst, sizeof(dst), "%s/%s", dir, base) >=
+	    sizeof(dst)) {
+		log_warnx("%s: path too long", dir);
+		return -1;
+	}
+	return sfile_copy(path, dst);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: ISC */
+/* sfile.h -- safe files: capped reads, exclusive creates, atomic replaces */
+#ifndef SFCA_SFILE_H
+#define SFCA_SFILE_H
+
+#include <sys/types.h>
+#include <stddef.h>
+
+/* Largest file the suite reads whole: PEM, JSON, config. */
+#define SFILE_CAP	(1024 * 1024)
+
+/*
+ * Read a regular file of at most cap bytes.  On success *out is a
+ * NUL-terminated buffer the caller frees (freezero for secrets) and *len
+ * its length.  A directory, a missing file or one over the cap is
+ * reported naming the path; returns -1.
+ */
+int	sfile_read(const char *path, size_t cap, char **out, size_t *len);
+
+/*
+ * Replace path atomically with len bytes of buf, mode mode: a temporary
+ * file in the same folder, fsync, rename, fsync of the folder.  Readers
+ * see the old content or the new, never a mix or an empty file.
+ */
+int	sfile_write(const char *path, const void *buf, size_t len, mode_t mode);
+
+/* Create path exclusively (O_EXCL|O_NOFOLLOW), mode mode; returns an fd. */
+int	sfile_create_excl(const char *path, mode_t mode);
+
+/* Atomically copy src to dst, keeping src's mode; -1 on error. */
+int	sfile_copy(const char *src, const char *dst);
+
+/* mkdir -p with mode for the folders it creates. */
+int	sfile_mkdirs(const char *path, mode_t mode);
+
+/* fsync the folder that holds path (or path itself when a folder). */
+int	sfile_fsync_dir(const char *dir);
+
+/* 1 when path exists (lstat), 0 when not. */
+int	sfile_exists(const char *path);
+
+/* 1 when path is a directory. */
+int	sfile_isdir(const char *path);
+
+/*
+ * Back up path into "<dir>/<basename>" (folders created 0700).
+ * A missing path is not an error: there is nothing to back up.
+ */
+int	sfile_backup(const char *path, const char *dir);
+
+#endif

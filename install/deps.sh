@@ -1,0 +1,31 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# deps.sh -- install the Debian packages sfca needs to build, test and demo
+#
+# Idempotent and silent when everything is present.  Needs root (or sudo)
+# only when something is missing.
+set -eu
+
+PKGS="build-essential clang pkg-config libssl-dev libssh-dev libbsd-dev
+openssl bats bats-assert bats-support bats-file mandoc openssh-server
+openssh-client util-linux iproute2 procps psmisc valgrind libpam-modules"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+# The package lists may be absent on a fresh machine.
+$SUDO apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# Installing openssh-server may start the system sshd; the lab runs its
+# own and never needs that one.
