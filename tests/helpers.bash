@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: ISC
+# helpers.bash -- loaded by every BATS file: assertions, PATH, scratch dirs
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+load '/usr/lib/bats/bats-file/load'
+
+SFCA_TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+SFCA_BIN=${SFCA_BIN:-$SFCA_TOP/bin}
+export SFCA_TOP SFCA_BIN
+# Only our binaries and the system's: nothing from the caller's PATH.
+export PATH="$SFCA_BIN:$SFCA_TOP/tests/lab:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+export HOME="$BATS_TEST_TMPDIR/home"
+mkdir -p "$HOME"
+unset SFCA_ROOT
+export LC_ALL=C
+
+# A scratch folder that ChrootDirectory accepts (root-owned path, not /tmp).
+sfca_scratch() {
+	local d="$SFCA_TOP/build/t/${BATS_TEST_FILENAME##*/}.$BATS_SUITE_TEST_NUMBER.$$"
+	rm -rf "$d"
+	mkdir -p "$d"
+	chmod 755 "$SFCA_TOP/build" "$SFCA_TOP/build/t" "$d"
+	echo "$d"
+}
+
+# Make a lab of trees: sfca_mktree DIR [mktree options]
+sfca_mktree() {
+	local dir=$1
+	shift
+	mktree -o "$dir" "$@" 3>&-
+}
+
+# Field N of hosts.txt for host NAME: sfca_host NAME FIELD (2 role 3 addr 4 uuid)
+sfca_host() {
+	awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$LAB/hosts.txt"
+}
