@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: ISC
 # helpers.bash -- loaded by every BATS file: assertions, PATH, scratch dirs
 
+bats_require_minimum_version 1.5.0
+
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 load '/usr/lib/bats/bats-file/load'
