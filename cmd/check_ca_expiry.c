@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: ISC
+/* check_ca_expiry -- tell how long the InternalCA has left, or a health alert */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "peers.h"
+#include "pki.h"
+#include "root.h"
+#include "version.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+/* Plain-mode exit statuses (documented in check_ca_expiry.8). */
+#define EX_VALID	0
+#define EX_ERROR	1
+#define EX_USAGE	2
+#define EX_SOON		3
+#define EX_EXPIRED	4
+
+/* Nagios-style statuses for --health. */
+#define HC_OK		0
+#define HC_WARNING	1
+#define HC_CRITICAL	2
+#define HC_UNKNOWN	3
+
+#define VENDOR_SOON_DAYS 30
+
+enum mode { M_TEXT, M_HEALTH, M_JSON };
+
+struct target {
+	char	*path;		/* file in the tree */
+	char	*apath;		/* the same as the appliance names it */
+	char	*fmc;		/* on an FTD: the FMC's name, else NULL */
+	char	*fmc_uuid;
+};
+
+struct opts {
+	enum mode mode;
+	time_t	 now;
+	long	 warn_days;
+	long	 crit_days;
+	const char *file;
+};
+
+static int health_flag;
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+	    "usage: check_ca_expiry [-HhjV] [-c days] [-f cert] [-r root] "
+	    "[-t time] [-w days]\n");
+	if (status != 0 && health_flag)
+		status = HC_UNKNOWN;
+	exit(status);
+}
+
+/* "1729000000", "@1729000000", "2034-10-09", "2034-10-09T10:12:50Z". */
+static int
+parse_time(const char *s, time_t *out)
+{
+	const char *formats[] = { "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S",
+	    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", NULL };
+	const char *errstr, *end;
+	struct tm tm;
+	size_t i;
+
+	if (*s == '@')
+		s++;
+	if (*s != '\0' && strspn(s, "0123456789") == strlen(s)) {
+		*out = (time_t)strtonum(s, 0, 253402300799LL, &errstr);
+		return errstr == NULL ? 0 : -1;
+	}
+	for (i = 0; formats[i] != NULL; i++) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, formats[i], &tm);
+		if (end != NULL && *end == '\0') {
+			*out = timegm(&tm);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Which CA certificates to look at: the FMC's own, or each FMC's on an FTD. */
+static int
+find_targets(const struct opts *o, struct target **out, size_t *n)
+{
+	struct target *t = NULL;
+	struct peer *peers = NULL;
+	size_t np = 0, cnt = 0, i;
+	enum root_kind kind;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if (o->file != NULL) {
+		t = xcalloc(1, sizeof(*t));
+		t->path = xstrdup(o->file);
+		t->apath = xstrdup(o->file);
+		*out = t;
+		*n = 1;
+		return 0;
+	}
+	switch ((kind = root_kind())) {
+	case ROOT_FMC:
+		t = xcalloc(1, sizeof(*t));
+		t->path = root_path(RP_CA_CERT);
+		t->apath = root_apath(RP_CA_CERT);
+		cnt = 1;
+		break;
+	case ROOT_FTD:
+		if (peers_load(&peers, &np) == -1)
+			goto out;
+		t = xcalloc(np == 0 ? 1 : np, sizeof(*t));
+		for (i = 0; i < np; i++) {
+			if (strcmp(peers[i].role, "fmc") != 0)
+				continue;
+			t[cnt].path = root_path("%s/%s/%s", RP_PEERS,
+			    peers[i].uuid, PF_CACERT);
+			t[cnt].apath = root_apath("%s/%s/%s", RP_PEERS,
+			    peers[i].uuid, PF_CACERT);
+			t[cnt].fmc = xstrdup(peers[i].name);
+			t[cnt].fmc_uuid = xstrdup(peers[i].uuid);
+			cnt++;
+		}
+		if (cnt == 0) {
+			log_warnx("%s/%s: no FMC is registered on this FTD",
+			    root_dir(), RP_PEERS);
+			goto out;
+		}
+		break;
+	default:
+		log_warnx("%s: neither an FMC nor an FTD tree (no %s)",
+		    root_dir(), RP_IMS_CONF);
+		goto out;
+	}
+	*out = t;
+	*n = cnt;
+	t = NULL;		/* transferred */
+	rc = 0;
+ out:
+	if (t != NULL) {
+		for (i = 0; i < cnt; i++) {
+			free(t[i].path);
+			free(t[i].apath);
+			free(t[i].fmc);
+			free(t[i].fmc_uuid);
+		}
+		free(t);
+	}
+	peers_free(peers, np);
+	return rc;
+}
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static void
+iso_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		strlcpy(buf, "?", len);
+}
+
+/* The vendor one-liner's three outcomes (SPEC 2.1), word for word. */
+static int
+report_text(const struct target *t, const struct pki_info *in, time_t now,
+    int multi)
+{
+	long left = pki_days_until(in->not_after, now);
+
+	if (multi)
+		printf("%s (%s, %s):\n", t->apath,
+		    t->fmc != NULL ? t->fmc : "this FMC",
+		    t->fmc_uuid != NULL ? t->fmc_uuid : in->cn);
+	putchar('\n');
+	if (in->not_after <= now) {
+		printf("The certificate has expired %ld days ago.\n"
+		    "In case the sftunnel communication with the FTD is not "
+		    "yet lost, you need to take action immediately in renewing "
+		    "the certificate.\n", pki_days_until(now, in->not_after));
+		putchar('\n');
+		return EX_EXPIRED;
+	}
+	if (in->not_after <= now + VENDOR_SOON_DAYS * PKI_DAY) {
+		printf("The certificate will expire within the next 30 days!\n"
+		    "It is ONLY valid for %ld more days.\n"
+		    "It is recommended to take action in renewing the "
+		    "certificate as quickly as possible.\n", left);
+		putchar('\n');
+		return EX_SOON;
+	}
+	printf("The certificate is valid for more than 30 days.\n"
+	    "It is valid for %ld more days.\n"
+	    "There is no immediate need to perform action but this depends "
+	    "on how far the expiry date is in the future.\n", left);
+	putchar('\n');
+	return EX_VALID;
+}
+
+/* The FMC health alert (SPEC 2.1); Nagios statuses. */
+static int
+report_health(const struct opts *o, const struct pki_info *in)
+{
+	long left = pki_days_until(in->not_after, o->now);
+
+	if (in->not_after <= o->now) {
+		printf("Firewall Management Center's internal root certificate "
+		    "has expired. As a result, Firewall Threat Defense cannot "
+		    "be managed and may experience degradation. Review the "
+		    "Field Notice FN #74214 and regenerate the certificate.\n");
+		return HC_CRITICAL;
+	}
+	if (in->not_after <= o->now + o->warn_days * PKI_DAY ||
+	    in->not_after <= o->now + o->crit_days * PKI_DAY) {
+		printf("Firewall Management Center's internal root certificate "
+		    "is expiring in %ld days. If it expires, Firewall Threat "
+		    "Defense cannot be managed and might experience "
+		    "degradation. Review the Field Notice FN #74214 and "
+		    "regenerate the certificate.\n", left);
+		return in->not_after <= o->now + o->crit_days * PKI_DAY ?
+		    HC_CRITICAL : HC_WARNING;
+	}
+	printf("Firewall Management Center's internal root certificate is "
+	    "valid for %ld more days.\n", left);
+	return HC_OK;
+}
+
+static int
+report_json(const struct target *t, const struct pki_info *in, time_t now,
+    int first)
+{
+	char nb[32], na[32];
+	long left = pki_days_until(in->not_after, now);
+	int expired = in->not_after <= now;
+	int soon = in->not_after <= now + VENDOR_SOON_DAYS * PKI_DAY;
+
+	iso_time(in->not_before, nb, sizeof(nb));
+	iso_time(in->not_after, na, sizeof(na));
+	printf("%s\n    {\"path\": ", first ? "" : ",");
+	json_str(t->apath);
+	printf(", \"fmc\": ");
+	if (t->fmc != NULL)
+		json_str(t->fmc);
+	else
+		printf("null");
+	printf(", \"subject\": ");
+	json_str(in->subject);
+	printf(", \"uuid\": ");
+	json_str(in->cn);
+	printf(", \"not_before\": \"%s\", \"not_after\": \"%s\", "
+	    "\"not_after_epoch\": %lld, \"days_left\": %ld, "
+	    "\"expired\": %s, \"status\": \"%s\"}", nb, na,
+	    (long long)in->not_after, left, expired ? "true" : "false",
+	    expired ? "expired" : soon ? "expiring" : "valid");
+	return expired ? EX_EXPIRED : soon ? EX_SOON : EX_VALID;
+}
+
+/* Worse of two statuses, in each mode's order. */
+static int
+worse(enum mode m, int a, int b)
+{
+	if (m == M_HEALTH) {
+		/* UNKNOWN only wins over OK */
+		if (a == HC_CRITICAL || b == HC_CRITICAL)
+			return HC_CRITICAL;
+		if (a == HC_WARNING || b == HC_WARNING)
+			return HC_WARNING;
+		return a > b ? a : b;
+	}
+	if (a == EX_ERROR || b == EX_ERROR)
+		return EX_ERROR;
+	return a > b ? a : b;
+}
+
+static int
+check(const struct opts *o)
+{
+	struct target *t = NULL;
+	struct pki_info in;
+	size_t n = 0, i;
+	int status, r, printed = 0;
+	X509 *c;
+
+	status = o->mode == M_HEALTH ? HC_OK : EX_VALID;
+	if (find_targets(o, &t, &n) == -1)
+		return o->mode == M_HEALTH ? HC_UNKNOWN : EX_ERROR;
+	if (o->mode == M_JSON)
+		printf("{\"now\": %lld, \"certificates\": [", (long long)o->now);
+	for (i = 0; i < n; i++) {
+		if ((c = pki_load_cert(t[i].path)) == NULL ||
+		    pki_cert_info(c, &in) == -1) {
+			r = o->mode == M_HEALTH ? HC_UNKNOWN : EX_ERROR;
+		} else if (o->mode == M_HEALTH) {
+			r = report_health(o, &in);
+		} else if (o->mode == M_JSON) {
+			r = report_json(&t[i], &in, o->now, printed == 0);
+			printed++;
+		} else
+			r = report_text(&t[i], &in, o->now, n > 1);
+		X509_free(c);
+		status = worse(o->mode, status, r);
+	}
+	if (o->mode == M_JSON)
+		printf("\n]}\n");
+	for (i = 0; i < n; i++) {
+		free(t[i].path);
+		free(t[i].apath);
+		free(t[i].fmc);
+		free(t[i].fmc_uuid);
+	}
+	free(t);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_warn("stdout");
+		return o->mode == M_HEALTH ? HC_UNKNOWN : EX_ERROR;
+	}
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "critical",	required_argument,	NULL, 'c' },
+		{ "file",	required_argument,	NULL, 'f' },
+		{ "health",	no_argument,		NULL, 'H' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "root",	required_argument,	NULL, 'r' },
+		{ "at",		required_argument,	NULL, 't' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "warning",	required_argument,	NULL, 'w' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct opts o;
+	const char *root = NULL, *errstr;
+	int ch, i;
+
+	log_init(argv[0]);
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--health") == 0 ||
+		    strcmp(argv[i], "-H") == 0)
+			health_flag = 1;
+	memset(&o, 0, sizeof(o));
+	o.mode = M_TEXT;
+	o.now = time(NULL);
+	o.warn_days = 90;
+	o.crit_days = 0;
+	while ((ch = getopt_long(argc, argv, "Hc:f:hjr:t:Vw:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'H':
+			o.mode = M_HEALTH;
+			break;
+		case 'c':
+			o.crit_days = strtonum(optarg, 0, 36500, &errstr);
+			if (errstr != NULL) {
+				log_warnx("--critical %s: %s", optarg, errstr);
+				usage(EX_USAGE);
+			}
+			break;
+		case 'f':
+			o.file = optarg;
+			break;
+		case 'h':
+			usage(0);
+		case 'j':
+			o.mode = M_JSON;
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		case 't':
+			if (parse_time(optarg, &o.now) == -1) {
+				log_warnx("--at %s: not an epoch or "
+				    "YYYY-MM-DD[THH:MM:SSZ] time", optarg);
+				usage(EX_USAGE);
+			}
+			break;
+		case 'V':
+			printf("check_ca_expiry (sfca) %s\n", SFCA_VERSION);
+			return 0;
+		case 'w':
+			o.warn_days = strtonum(optarg, 0, 36500, &errstr);
+			if (errstr != NULL) {
+				log_warnx("--warning %s: %s", optarg, errstr);
+				usage(EX_USAGE);
+			}
+			break;
+		default:
+			usage(EX_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(EX_USAGE);
+	if (health_flag && o.mode == M_JSON) {
+		log_warnx("--health and --json exclude each other");
+		usage(EX_USAGE);
+	}
+	if (o.crit_days > o.warn_days) {
+		log_warnx("--critical must not exceed --warning");
+		usage(EX_USAGE);
+	}
+	if (o.file == NULL && root_set(root) == -1)
+		return o.mode == M_HEALTH ? HC_UNKNOWN : EX_ERROR;
+	return check(&o);
+}

@@ -1,0 +1,195 @@
+#!/usr/bin/env bats
+# check_ca_expiry: the three outcomes, the health alert, JSON, bad input
+
+load helpers
+
+setup_file() {
+	export LAB
+	LAB=$(sfca_scratch)
+	# 39 days and 23 hours left; the clock is moved with --at for the boundaries.
+	sfca_mktree "$LAB" -n 1 -H -k ec -l $((40 * 86400 - 3600))
+}
+
+setup() {
+	FMC=$LAB/hosts/FMCpri/root
+	FTD=$LAB/hosts/FTD-1/root
+	NA=$(openssl x509 -noout -enddate -in "$FMC/etc/sf/ca_root/cacert.pem" |
+	    cut -d= -f2)
+	NA=$(date -u -d "$NA" +%s)
+	BAD=$BATS_TEST_TMPDIR
+}
+
+teardown_file() {
+	rm -rf "$LAB"
+}
+
+@test "check_ca_expiry: more than 30 days, vendor wording, exit 0" {
+	run -0 check_ca_expiry -r "$FMC"
+	assert_line --index 0 "The certificate is valid for more than 30 days."
+	assert_line --index 1 "It is valid for 39 more days."
+	assert_line --index 2 "There is no immediate need to perform action but this depends on how far the expiry date is in the future."
+}
+
+@test "check_ca_expiry: SFCA_ROOT names the tree" {
+	SFCA_ROOT=$FMC run -0 check_ca_expiry
+	assert_line --index 1 "It is valid for 39 more days."
+}
+
+@test "check_ca_expiry: exactly 30 days left is within the next 30 days" {
+	run -3 check_ca_expiry -r "$FMC" -t $((NA - 30 * 86400))
+	assert_line --index 0 "The certificate will expire within the next 30 days!"
+	assert_line --index 1 "It is ONLY valid for 30 more days."
+	assert_line --index 2 "It is recommended to take action in renewing the certificate as quickly as possible."
+}
+
+@test "check_ca_expiry: one second past 30 days is still more than 30 days" {
+	run -0 check_ca_expiry -r "$FMC" -t $((NA - 30 * 86400 - 1))
+	assert_line --index 0 "The certificate is valid for more than 30 days."
+	assert_line --index 1 "It is valid for 30 more days."
+}
+
+@test "check_ca_expiry: expiring today says 0 more days" {
+	run -3 check_ca_expiry -r "$FMC" -t $((NA - 1))
+	assert_line --index 1 "It is ONLY valid for 0 more days."
+}
+
+@test "check_ca_expiry: expired today says 0 days ago" {
+	run -4 check_ca_expiry -r "$FMC" -t "$NA"
+	assert_line --index 0 "The certificate has expired 0 days ago."
+	assert_line --index 1 "In case the sftunnel communication with the FTD is not yet lost, you need to take action immediately in renewing the certificate."
+	run -4 check_ca_expiry -r "$FMC" -t $((NA + 86399))
+	assert_line --index 0 "The certificate has expired 0 days ago."
+}
+
+@test "check_ca_expiry: expired days are whole days rounded down" {
+	run -4 check_ca_expiry -r "$FMC" -t $((NA + 3 * 86400 + 5))
+	assert_line --index 0 "The certificate has expired 3 days ago."
+}
+
+@test "check_ca_expiry: --at takes a UTC date" {
+	run -4 check_ca_expiry -r "$FMC" -t 2099-01-01
+	assert_line --index 0 --partial "The certificate has expired"
+	run -2 check_ca_expiry -r "$FMC" -t yesterday
+	assert_output --partial "--at yesterday"
+}
+
+@test "check_ca_expiry: health ok beyond 90 days" {
+	run -0 check_ca_expiry -H -r "$FMC" -t $((NA - 90 * 86400 - 1))
+	assert_output "Firewall Management Center's internal root certificate is valid for 90 more days."
+}
+
+@test "check_ca_expiry: health warning at exactly 90 days" {
+	run -1 check_ca_expiry -H -r "$FMC" -t $((NA - 90 * 86400))
+	assert_output "Firewall Management Center's internal root certificate is expiring in 90 days. If it expires, Firewall Threat Defense cannot be managed and might experience degradation. Review the Field Notice FN #74214 and regenerate the certificate."
+}
+
+@test "check_ca_expiry: health warning on the last day" {
+	run -1 check_ca_expiry -H -r "$FMC" -t $((NA - 1))
+	assert_output --partial "is expiring in 0 days."
+}
+
+@test "check_ca_expiry: health critical once expired" {
+	run -2 check_ca_expiry -H -r "$FMC" -t "$NA"
+	assert_output "Firewall Management Center's internal root certificate has expired. As a result, Firewall Threat Defense cannot be managed and may experience degradation. Review the Field Notice FN #74214 and regenerate the certificate."
+}
+
+@test "check_ca_expiry: health thresholds are configurable" {
+	run -0 check_ca_expiry -H -w 10 -r "$FMC" -t $((NA - 11 * 86400))
+	run -1 check_ca_expiry -H -w 10 -r "$FMC" -t $((NA - 10 * 86400))
+	run -2 check_ca_expiry -H -w 10 -c 5 -r "$FMC" -t $((NA - 5 * 86400))
+	assert_output --partial "is expiring in 5 days."
+	run -3 check_ca_expiry -H -w 5 -c 10 -r "$FMC"
+	run -3 check_ca_expiry -H -w x -r "$FMC"
+}
+
+@test "check_ca_expiry: --json describes the certificate" {
+	run -0 check_ca_expiry -j -r "$FMC"
+	uuid=$(sfca_host FMCpri 4)
+	echo "$output" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+c = d["certificates"][0]
+assert c["path"] == "/etc/sf/ca_root/cacert.pem", c
+assert c["uuid"] == sys.argv[1], c
+assert c["days_left"] == 39 and c["status"] == "valid" and not c["expired"], c
+assert c["not_after_epoch"] == int(sys.argv[2]), c
+' "$uuid" "$NA"
+	run -4 check_ca_expiry -j -r "$FMC" -t "$NA"
+	assert_output --partial '"status": "expired"'
+}
+
+@test "check_ca_expiry: an FTD reports the CA of each of its FMCs" {
+	run -0 check_ca_expiry -r "$FTD"
+	assert_output --partial "/var/sf/peers/$(sfca_host FMCpri 4)/cacert.pem (FMCpri,"
+	assert_output --partial "/var/sf/peers/$(sfca_host FMCsec 4)/cacert.pem (FMCsec,"
+	[ "$(grep -c 'It is valid for 39 more days.' <<<"$output")" -eq 2 ]
+}
+
+@test "check_ca_expiry: the worst of several certificates decides" {
+	fmc=$(sfca_host FMCsec 4)
+	root=$BATS_TEST_TMPDIR/ftd
+	cp -a "$FTD" "$root"
+	# An expired CA for one FMC: take it from a lab made expired.
+	sfca_mktree "$BATS_TEST_TMPDIR/old" -n 0 -k ec -l -86400
+	cp "$BATS_TEST_TMPDIR/old/hosts/FMCpri/root/etc/sf/ca_root/cacert.pem" \
+	    "$root/ngfw/var/sf/peers/$fmc/cacert.pem"
+	run -4 check_ca_expiry -r "$root"
+	assert_output --partial "The certificate has expired 1 days ago."
+	assert_output --partial "It is valid for 39 more days."
+}
+
+@test "check_ca_expiry: a missing certificate is one line naming it" {
+	run -1 check_ca_expiry -f "$BAD/nope.pem"
+	assert_output "check_ca_expiry: $BAD/nope.pem: No such file or directory"
+}
+
+@test "check_ca_expiry: an empty certificate is one line naming it" {
+	: >"$BAD/empty.pem"
+	run -1 check_ca_expiry -f "$BAD/empty.pem"
+	assert_output "check_ca_expiry: $BAD/empty.pem: empty file"
+}
+
+@test "check_ca_expiry: a malformed certificate is one line naming it" {
+	printf -- '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n' >"$BAD/bad.pem"
+	run -1 check_ca_expiry -f "$BAD/bad.pem"
+	assert_output --regexp "^check_ca_expiry: $BAD/bad.pem: malformed certificate"
+	[ "${#lines[@]}" -eq 1 ]
+	head -c 700 "$FMC/etc/sf/ca_root/cacert.pem" >"$BAD/cut.pem"
+	run -1 check_ca_expiry -f "$BAD/cut.pem"
+	assert_output --regexp "^check_ca_expiry: $BAD/cut.pem: malformed certificate"
+	printf 'hello\n' >"$BAD/text.pem"
+	run -1 check_ca_expiry -f "$BAD/text.pem"
+	assert_output "check_ca_expiry: $BAD/text.pem: not a PEM file"
+}
+
+@test "check_ca_expiry: a directory is one line naming it" {
+	run -1 check_ca_expiry -f "$FMC/etc"
+	assert_output "check_ca_expiry: $FMC/etc: is a directory"
+}
+
+@test "check_ca_expiry: a key where the certificate should be" {
+	root=$BATS_TEST_TMPDIR/fmc
+	cp -a "$FMC" "$root"
+	cp "$root/etc/sf/ca_root/private/cakey.pem" "$root/etc/sf/ca_root/cacert.pem"
+	run -1 check_ca_expiry -r "$root"
+	assert_output "check_ca_expiry: $root/etc/sf/ca_root/cacert.pem: holds a private key, not a certificate"
+	run -3 check_ca_expiry -H -r "$root"
+}
+
+@test "check_ca_expiry: a tree that is neither FMC nor FTD" {
+	run -1 check_ca_expiry -r "$LAB"
+	assert_output --partial "neither an FMC nor an FTD tree"
+	run -1 check_ca_expiry -r "$BAD/none"
+	assert_output "check_ca_expiry: $BAD/none: No such file or directory"
+}
+
+@test "check_ca_expiry: usage, help and version" {
+	run -2 check_ca_expiry -x
+	assert_line --partial "usage: check_ca_expiry"
+	run -2 check_ca_expiry extra
+	run -0 check_ca_expiry --help
+	assert_output --partial "usage: check_ca_expiry [-HhjV]"
+	run -0 check_ca_expiry --version
+	assert_output "check_ca_expiry (sfca) 0.1"
+	run -3 check_ca_expiry -H -j
+}
