@@ -17,12 +17,38 @@ mkdir -p "$HOME"
 unset SFCA_ROOT
 export LC_ALL=C
 
+# 0 when every component of path $1 is root-owned and not group- or
+# world-writable, as OpenSSH's ChrootDirectory demands.
+sfca_chroot_safe() {
+	local p=$1
+	while :; do
+		[ -e "$p" ] || return 1
+		[ "$(stat -c %u "$p")" = 0 ] || return 1
+		[ $(( 0$(stat -c %a "$p") & 022 )) -eq 0 ] || return 1
+		[ "$p" = / ] && return 0
+		p=$(dirname "$p")
+	done
+}
+
+# Where scratch labs go: build/t when the checkout's path is chroot-safe,
+# else a folder of our own under /run (a clone under /tmp, say).
+sfca_scratch_base() {
+	if sfca_chroot_safe "$SFCA_TOP"; then
+		echo "$SFCA_TOP/build/t"
+	else
+		echo "/run/sfca-test"
+	fi
+}
+
 # A scratch folder that ChrootDirectory accepts (root-owned path, not /tmp).
 sfca_scratch() {
-	local d="$SFCA_TOP/build/t/${BATS_TEST_FILENAME##*/}.$BATS_SUITE_TEST_NUMBER.$$"
+	local base d
+	base=$(sfca_scratch_base)
+	d="$base/${BATS_TEST_FILENAME##*/}.${BATS_SUITE_TEST_NUMBER:-0}.$$"
 	rm -rf "$d"
 	mkdir -p "$d"
-	chmod 755 "$SFCA_TOP/build" "$SFCA_TOP/build/t" "$d"
+	chmod 755 "$base" "$d"
+	[ "$base" = /run/sfca-test ] || chmod 755 "$SFCA_TOP/build"
 	echo "$d"
 }
 
