@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: ISC
+/* generate_certs-make.c -- make, stage and verify the new CA and certificates */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/x509v3.h>
+
+#include "generate_certs.h"
+#include "log.h"
+#include "pki.h"
+#include "root.h"
+#include "sfile.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+/*
+ * Work item i of n, over the cores: key generation and signing are
+ * CPU-bound and independent per peer.  Item 0 is this FMC's own
+ * identity, item k > 0 is peer k - 1.
+ */
+struct par {
+	struct gc	*gc;
+	int		(*fn)(struct gc *, size_t);
+	size_t		 n;
+	size_t		 next;
+	int		 failed;
+	pthread_mutex_t	 mu;
+};
+
+static void *
+par_worker(void *arg)
+{
+	struct par *pa = arg;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&pa->mu);
+		/* after a failure, stop handing out work */
+		i = pa->failed ? pa->n : pa->next++;
+		pthread_mutex_unlock(&pa->mu);
+		if (i >= pa->n)
+			break;
+		if (pa->fn(pa->gc, i) == -1) {
+			pthread_mutex_lock(&pa->mu);
+			pa->failed = 1;
+			pthread_mutex_unlock(&pa->mu);
+		}
+	}
+	return NULL;
+}
+
+static int
+par_run(struct gc *gc, size_t n, int (*fn)(struct gc *, size_t))
+{
+	struct par pa;
+	pthread_t *th;
+	int i, nth, started = 0;
+
+	memset(&pa, 0, sizeof(pa));
+	pa.gc = gc;
+	pa.fn = fn;
+	pa.n = n;
+	pthread_mutex_init(&pa.mu, NULL);
+	nth = gc->threads;
+	if ((size_t)nth > n)
+		nth = (int)n;
+	if (nth < 1)
+		nth = 1;
+	th = xcalloc((size_t)nth, sizeof(*th));
+	for (i = 0; i < nth; i++) {
+		if (pthread_create(&th[i], NULL, par_worker, &pa) != 0) {
+			log_warnx("pthread_create failed");
+			pa.failed = 1;
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	pthread_mutex_destroy(&pa.mu);
+	return pa.failed ? -1 : 0;
+}
+
+/* The folder (relative to the root) that holds item i's identity. */
+static char *
+item_reldir(struct gc *gc, size_t i)
+{
+	if (i == 0)
+		return xstrdup("etc/sf/keys");
+	return xasprintf("%s/%s", RP_PEERS, gc->gp[i - 1].p->uuid);
+}
+
+static int
+keygen_one(struct gc *gc, size_t i)
+{
+	EVP_PKEY *k = NULL;
+	char *dir, *path;
+
+	if (gc->reuse && i > 0) {
+		dir = item_reldir(gc, i);
+		path = root_path("%s/%s", dir, PF_KEY);
+		k = pki_load_key(path);
+		free(path);
+		free(dir);
+	} else if (gc->reuse && i == 0) {
+		path = root_path(RP_OWN_KEY);
+		k = pki_load_key(path);
+		free(path);
+	} else
+		k = pki_keygen(PKI_RSA2048);
+	if (k == NULL)
+		return -1;
+	if (i == 0)
+		gc->ownkey = k;
+	else
+		gc->gp[i - 1].key = k;
+	return 0;
+}
+
+static int
+put_pem(struct gc *gc, const char *rel, const char *pem, size_t len,
+    mode_t mode)
+{
+	char *path;
+	int rc;
+
+	path = gc_run_path(gc, "%s/%s", GC_NEW, rel);
+	rc = sfile_write(path, pem, len, mode);
+	free(path);
+	return rc;
+}
+
+/*
+ * Read back what was staged and check it: the key is the private half of
+ * the certificate, the certificate carries the holder's uuid and chains
+ * to the new CA.  This catches a short write or a corrupt disk before
+ * anything is replaced.
+ */
+static int
+verify_staged(struct gc *gc, const char *relcert, const char *relkey,
+    const char *uuid)
+{
+	struct pki_info in;
+	EVP_PKEY *k = NULL;
+	X509 *c = NULL;
+	char *pc, *pk;
+	int verr = 0, rc = -1;
+
+	pc = gc_run_path(gc, "%s/%s", GC_NEW, relcert);
+	pk = gc_run_path(gc, "%s/%s", GC_NEW, relkey);
+	if ((c = pki_load_cert(pc)) == NULL || (k = pki_load_key(pk)) == NULL)
+		goto out;
+	if (!pki_key_matches(c, k)) {
+		log_warnx("%s: does not match %s", pk, pc);
+		goto out;
+	}
+	if (pki_chains_to(c, gc->ca, gc->start, &verr, NULL) == -1) {
+		log_warnx("%s: does not chain to the new CA: %s", pc,
+		    X509_verify_cert_error_string(verr));
+		goto out;
+	}
+	if (pki_cert_info(c, &in) == -1)
+		goto out;
+	if (strcasecmp(in.cn, uuid) != 0) {
+		log_warnx("%s: CN %s, expected %s", pc, in.cn, uuid);
+		goto out;
+	}
+	rc = 0;
+ out:
+	X509_free(c);
+	EVP_PKEY_free(k);
+	free(pc);
+	free(pk);
+	return rc;
+}
+
+/* Issue item i's certificate, stage it with its key, verify. */
+static int
+issue_one(struct gc *gc, size_t i)
+{
+	const char *uuid;
+	char *dir, *cpem = NULL, *kpem = NULL, *rel = NULL, *rel2 = NULL;
+	size_t clen = 0, klen = 0;
+	unsigned long serial;
+	EVP_PKEY *key;
+	X509 *c;
+	int rc = -1;
+
+	if (i == 0) {
+		uuid = gc->uuid;
+		key = gc->ownkey;
+		serial = gc->next_serial + 1;
+	} else {
+		uuid = gc->gp[i - 1].p->uuid;
+		key = gc->gp[i - 1].key;
+		serial = gc->next_serial + 1 + i;
+	}
+	c = pki_issue(gc->ca, gc->cakey, key, uuid, serial, gc->start,
+	    gc->start + PKI_CA_DAYS * PKI_DAY);
+	if (c == NULL)
+		return -1;
+	if (i == 0)
+		gc->owncert = c;
+	else {
+		gc->gp[i - 1].cert = c;
+		gc->gp[i - 1].serial = serial;
+	}
+	if ((cpem = pki_cert_pem(c, &clen)) == NULL ||
+	    (kpem = pki_key_pem(key, &klen)) == NULL)
+		goto out;
+	dir = item_reldir(gc, i);
+	if (i == 0) {
+		rel = xstrdup(RP_OWN_CERT);
+		rel2 = xstrdup(RP_OWN_KEY);
+	} else {
+		rel = xasprintf("%s/%s", dir, PF_CERT);
+		rel2 = xasprintf("%s/%s", dir, PF_KEY);
+	}
+	if (put_pem(gc, rel, cpem, clen, 0644) == -1 ||
+	    put_pem(gc, rel2, kpem, klen, 0600) == -1 ||
+	    verify_staged(gc, rel, rel2, uuid) == -1) {
+		free(dir);
+		goto out;
+	}
+	if (i > 0) {
+		/* certs_pushed/: what the peer gets, the push's source */
+		free(rel);
+		free(rel2);
+		rel = xasprintf("%s/%s/%s", dir, PF_PUSHED, PF_CERT);
+		rel2 = xasprintf("%s/%s/%s", dir, PF_PUSHED, PF_KEY);
+		if (put_pem(gc, rel, cpem, clen, 0644) == -1 ||
+		    put_pem(gc, rel2, kpem, klen, 0600) == -1 ||
+		    verify_staged(gc, rel, rel2, uuid) == -1) {
+			free(dir);
+			goto out;
+		}
+	}
+	free(dir);
+	rc = 0;
+ out:
+	free(cpem);
+	if (kpem != NULL)
+		freezero(kpem, klen + 1);
+	free(rel);
+	free(rel2);
+	return rc;
+}
+
+/* Continue the old serial counter: (issuer name, serial) stays unique. */
+static unsigned long
+old_serial(void)
+{
+	unsigned long v = 1;
+	char *path, *buf, *end;
+	size_t len;
+
+	path = root_path(RP_CA_SERIAL);
+	if (sfile_exists(path) && sfile_read(path, 64, &buf, &len) == 0) {
+		v = strtoul(buf, &end, 16);
+		if (end == buf || v == 0 || v > 0xffffffffUL)
+			v = 1;
+		free(buf);
+	}
+	free(path);
+	return v;
+}
+
+int
+gc_make(struct gc *gc)
+{
+	gc->threads = gc->threads > 0 ? gc->threads : 1;
+	log_info("making keys for this FMC and %zu peers over %d threads%s",
+	    gc->npeers, gc->threads, gc->reuse ? " (reusing the sftunnel "
+	    "keys)" : "");
+	if ((gc->cakey = pki_keygen(PKI_RSA2048)) == NULL)
+		return -1;
+	if (par_run(gc, gc->npeers + 1, keygen_one) == -1)
+		return -1;
+	gc->next_serial = old_serial();
+	gc->ca = pki_make_ca(gc->cakey, gc->uuid, gc->next_serial, gc->start,
+	    gc->start + PKI_CA_DAYS * PKI_DAY);
+	if (gc->ca == NULL)
+		return -1;
+	/* fill the extension cache now, before threads read the CA */
+	(void)X509_check_ca(gc->ca);
+	return 0;
+}
+
+static int
+stage_ca(struct gc *gc)
+{
+	char *p, *line, buf[32];
+	char *idx = NULL;
+	size_t idxlen = 0;
+	struct pki_info in;
+	struct tm tm;
+	char exp[32];
+	FILE *f;
+	size_t i;
+	int rc = -1;
+
+	p = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_CERT);
+	if (pki_write_cert(p, gc->ca) == -1)
+		goto out1;
+	free(p);
+	p = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_KEY);
+	if (pki_write_key(p, gc->cakey) == -1)
+		goto out1;
+	free(p);
+	p = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_CRL);
+	if (pki_write_crl(p, gc->ca, gc->cakey,
+	    gc->start + PKI_CA_DAYS * PKI_DAY) == -1)
+		goto out1;
+	free(p);
+
+	/* index.txt: one V line per issued certificate, as openssl ca */
+	if ((f = open_memstream(&idx, &idxlen)) == NULL) {
+		log_warn("open_memstream");
+		return -1;
+	}
+	for (i = 0; i <= gc->npeers; i++) {
+		X509 *c = i == 0 ? gc->owncert : gc->gp[i - 1].cert;
+		time_t na;
+
+		if (pki_cert_info(c, &in) == -1) {
+			fclose(f);
+			goto out2;
+		}
+		na = in.not_after;
+		gmtime_r(&na, &tm);
+		strftime(exp, sizeof(exp), "%Y%m%d%H%M%SZ", &tm);
+		fprintf(f, "V\t%s\t\t%s\tunknown\t%s\n", exp + 2, in.serial,
+		    in.subject);
+	}
+	fclose(f);
+	p = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_INDEX);
+	if (sfile_write(p, idx, idxlen, 0644) == -1)
+		goto out1;
+	free(p);
+	snprintf(buf, sizeof(buf), "%02lX\n",
+	    gc->next_serial + 2 + (unsigned long)gc->npeers);
+	p = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_SERIAL);
+	line = buf;
+	if (sfile_write(p, line, strlen(line), 0644) == -1)
+		goto out1;
+	free(p);
+	p = NULL;
+
+	/* the pair that must never mismatch: read both back */
+	{
+		X509 *c;
+		EVP_PKEY *k;
+		char *pc = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_CERT);
+		char *pk = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_KEY);
+
+		c = pki_load_cert(pc);
+		k = c != NULL ? pki_load_key(pk) : NULL;
+		if (c != NULL && k != NULL && pki_key_matches(c, k) &&
+		    X509_cmp(c, gc->ca) == 0)
+			rc = 0;
+		else if (c != NULL && k != NULL)
+			log_warnx("%s: does not match %s", pk, pc);
+		X509_free(c);
+		EVP_PKEY_free(k);
+		free(pc);
+		free(pk);
+	}
+	goto out2;
+ out1:
+	free(p);
+ out2:
+	free(idx);
+	return rc;
+}
+
+int
+gc_stage(struct gc *gc)
+{
+	char *p;
+	size_t i;
+	int rc = -1;
+
+	/* folders first, so the workers only write files */
+	p = gc_run_path(gc, "%s/etc/sf/ca_root/private", GC_NEW);
+	rc = sfile_mkdirs(p, 0700);
+	free(p);
+	if (rc == -1)
+		return -1;
+	p = gc_run_path(gc, "%s/etc/sf/keys", GC_NEW);
+	rc = sfile_mkdirs(p, 0700);
+	free(p);
+	if (rc == -1)
+		return -1;
+	for (i = 0; i < gc->npeers; i++) {
+		p = gc_run_path(gc, "%s/%s/%s/%s", GC_NEW, RP_PEERS,
+		    gc->gp[i].p->uuid, PF_PUSHED);
+		rc = sfile_mkdirs(p, 0700);
+		free(p);
+		if (rc == -1)
+			return -1;
+	}
+	if (par_run(gc, gc->npeers + 1, issue_one) == -1)
+		return -1;
+	gc_test_hook("staging");
+	if (stage_ca(gc) == -1)
+		return -1;
+	log_info("staged and verified the new CA, this FMC's identity and "
+	    "%zu peer identities", gc->npeers);
+	return 0;
+}
+
+void
+gc_material_free(struct gc *gc)
+{
+	size_t i;
+
+	EVP_PKEY_free(gc->cakey);
+	X509_free(gc->ca);
+	EVP_PKEY_free(gc->ownkey);
+	X509_free(gc->owncert);
+	gc->cakey = gc->ownkey = NULL;
+	gc->ca = gc->owncert = NULL;
+	for (i = 0; gc->gp != NULL && i < gc->npeers; i++) {
+		EVP_PKEY_free(gc->gp[i].key);
+		X509_free(gc->gp[i].cert);
+		gc->gp[i].key = NULL;
+		gc->gp[i].cert = NULL;
+	}
+}

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: ISC
+/* generate_certs-push.c -- push the new files through sftunneld, FAILED_PUSH */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "generate_certs.h"
+#include "log.h"
+#include "pki.h"
+#include "root.h"
+#include "sfile.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+const char *const gc_push_files[GC_NFILES] = {
+	PF_CACERT, PF_KEY, PF_CERT
+};
+
+int
+gc_status(struct gc *gc, int *daemon_up)
+{
+	struct ctl_peer *cp = NULL;
+	size_t n = 0, i, j;
+	int r;
+
+	*daemon_up = 0;
+	for (i = 0; i < gc->npeers; i++)
+		gc->gp[i].up = 0;
+	r = ctl_status(&cp, &n, NULL);
+	if (r == CTL_NODAEMON) {
+		log_info("sftunneld is not running: no tunnel is up");
+		return 0;
+	}
+	if (r != 0)
+		return -1;
+	*daemon_up = 1;
+	for (i = 0; i < gc->npeers; i++)
+		for (j = 0; j < n; j++)
+			if (strcasecmp(cp[j].uuid, gc->gp[i].p->uuid) == 0)
+				gc->gp[i].up = cp[j].up;
+	free(cp);
+	return 0;
+}
+
+int
+gc_reload(void)
+{
+	int r = ctl_reload();
+
+	if (r == CTL_NODAEMON) {
+		log_info("sftunneld is not running: nothing to reload");
+		return 0;
+	}
+	if (r == 0)
+		log_info("sftunneld reloaded: new handshakes use the new CA");
+	return r == 0 ? 0 : -1;
+}
+
+struct pushjob {
+	struct gc	*gc;
+	const char	*ca;		/* the new CA, PEM */
+	size_t		 calen;
+	size_t		 next;
+	pthread_mutex_t	 mu;
+};
+
+static void
+push_one(struct pushjob *pj, struct gc_peer *g)
+{
+	struct ctl_file f[GC_NFILES];
+	struct ctl_result res[GC_NFILES];
+	char *path, *buf[GC_NFILES] = { NULL, NULL, NULL };
+	char sum[65];
+	size_t len[GC_NFILES] = { 0, 0, 0 };
+	int i, r;
+
+	memset(res, 0, sizeof(res));
+	for (i = 1; i < GC_NFILES; i++) {
+		path = xasprintf("%s/%s/%s", g->p->dir, PF_PUSHED,
+		    gc_push_files[i]);
+		r = sfile_read(path, SFILE_CAP, &buf[i], &len[i]);
+		free(path);
+		if (r == -1) {
+			snprintf(g->why, sizeof(g->why), "cannot read %s",
+			    gc_push_files[i]);
+			goto out;
+		}
+	}
+	for (i = 0; i < GC_NFILES; i++) {
+		f[i].name = gc_push_files[i];
+		f[i].data = i == 0 ? pj->ca : buf[i];
+		f[i].len = i == 0 ? pj->calen : len[i];
+	}
+	r = ctl_push(g->p->uuid, f, GC_NFILES, res, pj->gc->push_timeout);
+	if (r != 0) {
+		snprintf(g->why, sizeof(g->why), "%s", r == CTL_NODAEMON ?
+		    "sftunneld not running" : "no answer from sftunneld");
+		goto out;
+	}
+	for (i = 0; i < GC_NFILES; i++) {
+		/* ok only when the receiver holds exactly what we sent */
+		if (!res[i].ok) {
+			snprintf(g->why, sizeof(g->why), "%s: %s",
+			    gc_push_files[i], res[i].reason);
+			continue;
+		}
+		if (pki_sha256_hex(f[i].data, f[i].len, sum) == -1)
+			continue;
+		if (strcmp(sum, res[i].sha256) != 0) {
+			snprintf(g->why, sizeof(g->why), "%s: checksum "
+			    "mismatch", gc_push_files[i]);
+			continue;
+		}
+		g->ok[i] = 1;
+	}
+ out:
+	for (i = 1; i < GC_NFILES; i++)
+		if (buf[i] != NULL)
+			freezero(buf[i], len[i] + 1);
+}
+
+static void *
+push_worker(void *arg)
+{
+	struct pushjob *pj = arg;
+	struct gc *gc = pj->gc;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&pj->mu);
+		while (pj->next < gc->npeers && !gc->gp[pj->next].up)
+			pj->next++;
+		i = pj->next++;
+		pthread_mutex_unlock(&pj->mu);
+		if (i >= gc->npeers)
+			break;
+		push_one(pj, &gc->gp[i]);
+	}
+	return NULL;
+}
+
+/*
+ * Push to every peer that is up, at most gc->jobs at a time.  Each push
+ * has its own timeout, so a dead peer holds one worker, not the others.
+ */
+int
+gc_push_all(struct gc *gc)
+{
+	struct pushjob pj;
+	pthread_t *th;
+	char *path, *ca = NULL;
+	size_t i, nup = 0, calen;
+	int k, nth, started = 0;
+
+	for (i = 0; i < gc->npeers; i++) {
+		memset(gc->gp[i].ok, 0, sizeof(gc->gp[i].ok));
+		if (gc->gp[i].up)
+			nup++;
+		else
+			snprintf(gc->gp[i].why, sizeof(gc->gp[i].why),
+			    "tunnel down");
+	}
+	if (nup == 0)
+		return 0;
+	path = root_path(RP_CA_CERT);
+	if (sfile_read(path, SFILE_CAP, &ca, &calen) == -1) {
+		free(path);
+		return -1;
+	}
+	free(path);
+	memset(&pj, 0, sizeof(pj));
+	pj.gc = gc;
+	pj.ca = ca;
+	pj.calen = calen;
+	pthread_mutex_init(&pj.mu, NULL);
+	nth = gc->jobs;
+	if ((size_t)nth > nup)
+		nth = (int)nup;
+	th = xcalloc((size_t)nth, sizeof(*th));
+	for (k = 0; k < nth; k++) {
+		if (pthread_create(&th[k], NULL, push_worker, &pj) != 0)
+			break;
+		started++;
+	}
+	if (started == 0)
+		push_worker(&pj);
+	for (k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	free(th);
+	pthread_mutex_destroy(&pj.mu);
+	free(ca);
+	return 0;
+}
+
+static char *
+dest_path(const struct gc *gc, const struct gc_peer *g, const char *file)
+{
+	return root_apath("%s/%s/%s%s", RP_PEERS, gc->uuid,
+	    g->ha ? "from_peer/" : "", file);
+}
+
+static char *
+source_path(const struct gc_peer *g, const char *file)
+{
+	if (strcmp(file, PF_CACERT) == 0)
+		return root_apath("%s", RP_CA_CERT);
+	/* the double slash is the vendor's */
+	return root_apath("%s/%s/%s//%s", RP_PEERS, g->p->uuid, PF_PUSHED,
+	    file);
+}
+
+/*
+ * The vendor's report: one "Failed to push to NAME = DEST" per file not
+ * pushed, by peer name and in the push order, and FAILED_PUSH with the
+ * five fields "PEER_UUID PEER_NAME PEER_IP SOURCE_ON_FMC DEST_ON_PEER".
+ * No failure, no FAILED_PUSH (a stale one from an earlier attempt of the
+ * same run goes).
+ */
+int
+gc_report(struct gc *gc, int *nfailed)
+{
+	char *buf = NULL, *p, *d, *s, *fp;
+	size_t len = 0, i;
+	FILE *f;
+	int k, rc = 0;
+
+	*nfailed = 0;
+	if ((f = open_memstream(&buf, &len)) == NULL) {
+		log_warn("open_memstream");
+		return -1;
+	}
+	for (i = 0; i < gc->npeers; i++) {
+		struct gc_peer *g = &gc->gp[i];
+		int bad = 0;
+
+		for (k = 0; k < GC_NFILES; k++) {
+			if (g->ok[k])
+				continue;
+			bad = 1;
+			(*nfailed)++;
+			d = dest_path(gc, g, gc_push_files[k]);
+			s = source_path(g, gc_push_files[k]);
+			fprintf(f, "%s %s %s %s %s\n", g->p->uuid, g->p->name,
+			    g->p->ip, s, d);
+			free(s);
+			free(d);
+		}
+		if (bad)
+			log_info("push to %s (%s, %s) failed: %s", g->p->name,
+			    g->p->uuid, g->p->ip, g->why);
+		else
+			log_info("pushed to %s (%s, %s)", g->p->name,
+			    g->p->uuid, g->p->ip);
+	}
+	fclose(f);
+	fp = gc_run_path(gc, "%s", GC_FAILED_PUSH);
+	if (*nfailed > 0)
+		rc = sfile_write(fp, buf, len, 0644);
+	else if (sfile_exists(fp))
+		(void)unlink(fp);
+	free(fp);
+	free(buf);
+	if (rc == -1)
+		return -1;
+	for (i = 0; i < gc->npeers; i++)
+		for (k = 0; k < GC_NFILES; k++) {
+			if (gc->gp[i].ok[k])
+				continue;
+			d = dest_path(gc, &gc->gp[i], gc_push_files[k]);
+			printf("Failed to push to %s = %s\n",
+			    gc->gp[i].p->name, d);
+			free(d);
+		}
+	if (*nfailed > 0) {
+		p = root_apath("%s/%lld/%s", RP_CERTS_TMP, gc->epoch,
+		    GC_FAILED_PUSH);
+		printf("Some files were failed to be pushed to remote peers. "
+		    "For more details check %s\n", p);
+		log_info("%d files were not pushed: see %s", *nfailed, p);
+		free(p);
+	} else
+		log_info("pushed to every peer");
+	fflush(stdout);
+	return 0;
+}

@@ -1,0 +1,492 @@
+// SPDX-License-Identifier: ISC
+/* generate_certs -- renew the FMC's InternalCA and every sftunnel identity */
+#include <sys/prctl.h>
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "generate_certs.h"
+#include "log.h"
+#include "peers.h"
+#include "pki.h"
+#include "root.h"
+#include "sfile.h"
+#include "version.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f, "usage: generate_certs [-fhknVy] [-j jobs] [-r root] "
+	    "[-t seconds]\n");
+	exit(status);
+}
+
+/*
+ * SFCA_TEST_KILL_AT=<step>: die by SIGKILL at that step, as a power cut
+ * would.  A test hook, documented as such in generate_certs(8).
+ */
+void
+gc_test_hook(const char *step)
+{
+	const char *at = getenv("SFCA_TEST_KILL_AT");
+
+	if (at == NULL || strcmp(at, step) != 0)
+		return;
+	log_info("test hook: killed at %s", step);
+	fflush(stdout);
+	raise(SIGKILL);
+}
+
+/* "Do you want to continue? [yes/no]:" -- only "yes" goes on. */
+static int
+ask(const struct gc *gc)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int yes;
+
+	printf("Do you want to continue? [yes/no]:");
+	if (gc->yes) {
+		printf("yes\n");
+		return 1;
+	}
+	fflush(stdout);
+	if ((n = getline(&line, &cap, stdin)) == -1) {
+		free(line);
+		printf("\n");
+		return 0;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	yes = strcmp(line, "yes") == 0;
+	log_info("answer: %s", yes ? "yes" : "not yes");
+	free(line);
+	return yes;
+}
+
+static X509 *
+load_current_ca(struct pki_info *in)
+{
+	char *path = root_path(RP_CA_CERT);
+	X509 *c;
+
+	c = pki_load_cert(path);
+	free(path);
+	if (c != NULL && pki_cert_info(c, in) == -1) {
+		X509_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+/* The current CA and its key must be a pair: else this is no sane CA. */
+static int
+check_ca_pair(void)
+{
+	char *pc = root_path(RP_CA_CERT), *pk = root_path(RP_CA_KEY);
+	EVP_PKEY *k = NULL;
+	X509 *c;
+	int rc = -1;
+
+	if ((c = pki_load_cert(pc)) == NULL || (k = pki_load_key(pk)) == NULL)
+		goto out;
+	if (!pki_key_matches(c, k)) {
+		log_warnx("%s: does not match %s", pk, pc);
+		goto out;
+	}
+	rc = 0;
+ out:
+	X509_free(c);
+	EVP_PKEY_free(k);
+	free(pc);
+	free(pk);
+	return rc;
+}
+
+/*
+ * On the HA secondary, the primary's renewal is done when the CA the
+ * primary pushed to us (var/sf/peers/<primary>/from_peer/cacert.pem) is
+ * the primary's InternalCA and was made after our own current CA: every
+ * renewal makes a CA valid from the moment of the run, so this reads
+ * "the primary renewed since we last did".
+ */
+static int
+ha_primary_done(struct gc *gc, const struct pki_info *own)
+{
+	struct pki_info pin;
+	struct gc_peer *prim = NULL;
+	char *path, a[40], b[40];
+	X509 *c;
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < gc->npeers; i++)
+		if (gc->gp[i].ha)
+			prim = &gc->gp[i];
+	if (prim == NULL) {
+		log_warnx("HA_ROLE is secondary but no peer folder has role "
+		    "fmc-ha");
+		return -1;
+	}
+	path = xasprintf("%s/from_peer/%s", prim->p->dir, PF_CACERT);
+	if ((c = pki_load_cert(path)) == NULL)
+		goto out;
+	if (pki_cert_info(c, &pin) == -1)
+		goto out;
+	if (!pin.is_ca || strcasecmp(pin.cn, prim->p->uuid) != 0) {
+		log_warnx("%s: not the InternalCA of the primary %s", path,
+		    prim->p->uuid);
+		goto out;
+	}
+	if (pin.not_before <= own->not_before) {
+		pki_fmt_time(pin.not_before, a, sizeof(a));
+		pki_fmt_time(own->not_before, b, sizeof(b));
+		log_warnx("this FMC is the HA secondary and the primary %s "
+		    "has not renewed yet: its CA (%s) dates from %s, ours "
+		    "from %s; run generate_certs on the primary first, or "
+		    "use --force", prim->p->name, path, a, b);
+		goto out;
+	}
+	log_info("HA: the primary's new CA (from %ld) has reached this "
+	    "secondary", (long)pin.not_before);
+	rc = 0;
+ out:
+	X509_free(c);
+	free(path);
+	return rc;
+}
+
+static int
+in_manifest(const struct gc *gc, const char *uuid)
+{
+	char *rel = xasprintf("%s/%s/%s", RP_PEERS, uuid, PF_CERT);
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < gc->nmanifest && !r; i++)
+		r = strcmp(gc->manifest[i], rel) == 0;
+	free(rel);
+	return r;
+}
+
+static int
+load_peers(struct gc *gc)
+{
+	size_t i, n = 0;
+
+	if (peers_load(&gc->peers, &gc->npeers) == -1)
+		return -1;
+	gc->nall = gc->npeers;
+	gc->gp = xcalloc(gc->npeers + 1, sizeof(*gc->gp));
+	for (i = 0; i < gc->npeers; i++) {
+		struct peer *p = &gc->peers[i];
+
+		if (strcmp(p->role, "ftd") != 0 &&
+		    strcmp(p->role, "fmc-ha") != 0) {
+			log_warnx("%s/%s: role %s: an FMC's peer is ftd or "
+			    "fmc-ha", p->dir, PF_JSON, p->role);
+			return -1;
+		}
+		/* a completed run covers the peers it staged, no more */
+		if (gc->resumed && !in_manifest(gc, p->uuid)) {
+			log_info("%s (%s): not part of the interrupted run: "
+			    "left alone", p->name, p->uuid);
+			continue;
+		}
+		gc->gp[n].p = p;
+		gc->gp[n].ha = strcmp(p->role, "fmc-ha") == 0;
+		n++;
+	}
+	gc->npeers = n;
+	return 0;
+}
+
+static void
+dry_run(struct gc *gc, const struct pki_info *cur)
+{
+	char when[40], *d, *b;
+	int up = 0;
+	size_t i;
+
+	printf("Dry run: nothing will be changed.\n");
+	pki_fmt_time(cur->not_after, when, sizeof(when));
+	printf("Current ca_root expires in %ld days - at %s\n",
+	    pki_days_until(cur->not_after, time(NULL)), when);
+	if (gc->resumed)
+		printf("Would complete the interrupted renewal in %s (%s)\n",
+		    gc->rundir, gc_has(gc, GC_COMMITTED) ? "committed, "
+		    "pushing" : gc_has(gc, GC_BACKED_UP) ? "backed up, "
+		    "committing" : "staged, committing");
+	else {
+		printf("Would make a new InternalCA: RSA-2048, SHA-256, "
+		    "%d days, subject /title=InternalCA/OU=%s/CN=%s/O=%s\n",
+		    PKI_CA_DAYS, PKI_OU, gc->uuid, PKI_ORG);
+		printf("Would issue a new sftunnel certificate and %s for "
+		    "this FMC (%s)\n", gc->reuse ? "reuse its key" :
+		    "key", gc->uuid);
+		b = root_apath("%s/<epoch>/%s", RP_CERTS_TMP, GC_BACKUP);
+		printf("Would back up %zu files into %s and replace them\n",
+		    gc->npeers * 4 + 7, b);
+		free(b);
+	}
+	if (gc_status(gc, &up) == -1 || !up)
+		printf("sftunneld is not running: every tunnel counts as "
+		    "down\n");
+	for (i = 0; i < gc->npeers; i++) {
+		struct gc_peer *g = &gc->gp[i];
+
+		d = root_apath("%s/%s/%s", RP_PEERS, gc->uuid,
+		    g->ha ? "from_peer/" : "");
+		printf("%s %s %s %s: %s certificate%s; tunnel %s: %s %s\n",
+		    g->p->name, g->p->uuid, g->p->ip, g->p->role,
+		    gc->resumed ? "staged" : "new",
+		    gc->reuse ? " on its key" : " and key",
+		    g->up ? "up" : "down",
+		    g->up ? "would push cacert.pem, sftunnel-key.pem, "
+		    "sftunnel-cert.pem to" : "would list in FAILED_PUSH for",
+		    d);
+		free(d);
+	}
+}
+
+static int
+run(struct gc *gc)
+{
+	struct pki_info cur;
+	struct conf *ims = NULL;
+	const char *v;
+	char *p, when[40];
+	X509 *ca = NULL;
+	int pending, nfailed = 0, up, fresh = 0, rc = 1;
+	enum root_kind k;
+
+	gc->start = time(NULL);
+	if ((k = root_kind()) != ROOT_FMC) {
+		log_warnx("%s: not an FMC (the tree is %s): generate_certs "
+		    "runs on the management center", root_dir(),
+		    k == ROOT_FTD ? "an FTD" : "of an unknown kind");
+		return 1;
+	}
+	p = root_path(RP_IMS_CONF);
+	if (conf_load(p, &ims) == -1) {
+		free(p);
+		return 1;
+	}
+	if ((v = conf_get(ims, "APPLIANCE_UUID")) == NULL ||
+	    !peer_uuid_valid(v)) {
+		log_warnx("%s: no valid APPLIANCE_UUID", p);
+		free(p);
+		goto out;
+	}
+	free(p);
+	strlcpy(gc->uuid, v, sizeof(gc->uuid));
+	if (!gc->dry && !gc->yes && !isatty(STDIN_FILENO)) {
+		log_warnx("standard input is not a terminal: answer the "
+		    "prompts on a terminal, or use --yes");
+		goto out;
+	}
+
+	if (!gc->dry) {
+		p = root_path(RP_GEN_LOG);
+		if (log_open_file(p) == -1) {
+			free(p);
+			goto out;
+		}
+		free(p);
+		p = root_apath(RP_GEN_LOG);
+		printf("setting log file to %s\n", p);
+		free(p);
+		log_info("generate_certs %s started on %s (%s)", SFCA_VERSION,
+		    root_dir(), gc->uuid);
+		if (gc_lock() == -1)
+			goto out;
+	}
+	if ((pending = gc_find_pending(gc)) == -1)
+		goto out;
+	if (load_peers(gc) == -1)
+		goto out;
+	if ((ca = load_current_ca(&cur)) == NULL)
+		goto out;
+	if (!pending) {
+		if (check_ca_pair() == -1)
+			goto out;
+		v = conf_get(ims, "HA_ROLE");
+		if (v != NULL && strcmp(v, "secondary") == 0) {
+			if (!gc->force && ha_primary_done(gc, &cur) == -1)
+				goto out;
+			if (gc->force)
+				log_info("HA secondary: --force: not "
+				    "checking the primary's renewal");
+		}
+	} else
+		log_info("found an interrupted renewal in %s", gc->rundir);
+
+	if (gc->dry) {
+		dry_run(gc, &cur);
+		rc = 0;
+		goto out;
+	}
+
+	printf("You are about to generate new certificates for FMC and "
+	    "devices.\n"
+	    "After successful cert generation, device specific certs will be "
+	    "pushed automatically\n"
+	    "If the connection between FMC and a device is down, user needs "
+	    "to copy the certificates onto the device manually\n"
+	    "For more details on disconnected devices, use "
+	    "sftunnel_status.pl\n");
+	if (!ask(gc))
+		goto abort;
+	pki_fmt_time(cur.not_after, when, sizeof(when));
+	printf("Current ca_root expires in %ld days - at %s\n",
+	    pki_days_until(cur.not_after, time(NULL)), when);
+	log_info("current CA serial %s, not after %s", cur.serial, when);
+	if (!ask(gc))
+		goto abort;
+
+	if (!pending) {
+		fresh = 1;
+		if (gc_rundir_new(gc) == -1)
+			goto out;
+		log_info("run folder %s", gc->rundir);
+		gc_manifest_build(gc);
+		if (gc_manifest_write(gc) == -1 || gc_make(gc) == -1 ||
+		    gc_stage(gc) == -1 || gc_mark(gc, GC_STAGED) == -1)
+			goto out;
+		gc_test_hook("staged");
+	} else {
+		p = root_apath("%s/%lld", RP_CERTS_TMP, gc->epoch);
+		printf("Completing the interrupted renewal in %s\n", p);
+		free(p);
+	}
+	if (gc_backup(gc) == -1)
+		goto out;
+	fresh = 0;	/* from here on, the run folder is the journal */
+	gc_test_hook("backed-up");
+	if (gc_commit(gc) == -1)
+		goto out;
+	gc_test_hook("committed");
+	gc_material_free(gc);
+	if (gc_reload() == -1)
+		log_warnx("sftunneld did not reload: new handshakes use the "
+		    "old files until it restarts");
+	if (gc_status(gc, &up) == -1)
+		log_warnx("no status from sftunneld: every peer counts as "
+		    "down");
+	if (gc_push_all(gc) == -1)
+		goto out;
+	gc_test_hook("pushed");
+	if (gc_report(gc, &nfailed) == -1 || gc_finish(gc) == -1)
+		goto out;
+	log_info("renewal complete: %d files left to copy by hand", nfailed);
+	rc = 0;
+	goto out;
+ abort:
+	log_warnx("aborted: nothing was changed");
+ out:
+	if (rc != 0 && fresh && gc->rundir != NULL) {
+		/* staging failed: nothing was replaced; leave no trace */
+		if (gc_discard(gc) == -1)
+			(void)gc_abandon(gc->rundir);
+	}
+	if (rc != 0 && !gc->dry)
+		log_info("generate_certs ended with status %d", rc);
+	X509_free(ca);
+	conf_free(ims);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "force",	no_argument,		NULL, 'f' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "jobs",	required_argument,	NULL, 'j' },
+		{ "reuse-keys",	no_argument,		NULL, 'k' },
+		{ "dry-run",	no_argument,		NULL, 'n' },
+		{ "root",	required_argument,	NULL, 'r' },
+		{ "timeout",	required_argument,	NULL, 't' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "yes",	no_argument,		NULL, 'y' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct gc gc;
+	const char *root = NULL, *errstr;
+	long n;
+	int ch, rc;
+
+	log_init(argv[0]);
+	/* it holds every private key of the fleet: no core dumps */
+	(void)prctl(PR_SET_DUMPABLE, 0);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	memset(&gc, 0, sizeof(gc));
+	gc.jobs = 16;
+	gc.push_timeout = 30;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	gc.threads = n < 1 ? 1 : n > 256 ? 256 : (int)n;
+	while ((ch = getopt_long(argc, argv, "Vfhj:knr:t:y", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'V':
+			printf("generate_certs (sfca) %s\n", SFCA_VERSION);
+			exit(0);
+		case 'f':
+			gc.force = 1;
+			break;
+		case 'h':
+			usage(0);
+		case 'j':
+			gc.jobs = (int)strtonum(optarg, 1, 1024, &errstr);
+			if (errstr != NULL) {
+				log_warnx("-j %s: %s", optarg, errstr);
+				usage(2);
+			}
+			break;
+		case 'k':
+			gc.reuse = 1;
+			break;
+		case 'n':
+			gc.dry = 1;
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		case 't':
+			gc.push_timeout = (int)strtonum(optarg, 1, 3600,
+			    &errstr);
+			if (errstr != NULL) {
+				log_warnx("-t %s: %s", optarg, errstr);
+				usage(2);
+			}
+			break;
+		case 'y':
+			gc.yes = 1;
+			break;
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	if (root_set(root) == -1)
+		return 1;
+	rc = run(&gc);
+	gc_material_free(&gc);
+	gc_manifest_free(&gc);
+	peers_free(gc.peers, gc.nall);
+	free(gc.gp);
+	free(gc.rundir);
+	return rc;
+}
