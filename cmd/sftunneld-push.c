@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: ISC
+/* sftunneld-push.c -- the receiving end of a file push over the tunnel */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "pki.h"
+#include "sfile.h"
+#include "xmalloc.h"
+#include "sftunneld.h"
+#include "banned.h"
+
+static const char *const pushable[] = {
+	"cacert.pem", "sftunnel-cert.pem", "sftunnel-key.pem"
+};
+
+static int
+is_key(const char *name)
+{
+	return strcmp(name, "sftunnel-key.pem") == 0;
+}
+
+/* Is this PEM what its name says (a certificate, or a key)? */
+static int
+pem_valid(const char *name, const unsigned char *data, size_t len)
+{
+	EVP_PKEY *k;
+	X509 *x;
+
+	if (is_key(name)) {
+		if ((k = pki_key_from_pem((const char *)data, len, name)) ==
+		    NULL)
+			return 0;
+		EVP_PKEY_free(k);
+		return 1;
+	}
+	if ((x = pki_cert_from_pem((const char *)data, len, name)) == NULL)
+		return 0;
+	X509_free(x);
+	return 1;
+}
+
+/* Write one file; on success sha is the hash of what is on disk now. */
+static const char *
+store(struct tpeer *t, const char *name, const unsigned char *data,
+    size_t len, const char *want, const char *stamp, char sha[65])
+{
+	char *path = NULL, *bdir = NULL, *cur = NULL;
+	const char *why = NULL;
+	size_t curlen = 0, i;
+	int known = 0;
+
+	for (i = 0; i < sizeof(pushable) / sizeof(pushable[0]); i++)
+		if (strcmp(name, pushable[i]) == 0)
+			known = 1;
+	if (!known)
+		return "not a pushable file";
+	if (pki_sha256_hex(data, len, sha) == -1 || strcmp(sha, want) != 0)
+		return "sha256 mismatch in transit";
+	if (!pem_valid(name, data, len))
+		return "not a valid PEM file";
+	path = xasprintf("%s/%s", t->pushdir, name);
+	if (sfile_mkdirs(t->pushdir, 0755) == -1) {
+		why = "cannot create the peer folder";
+		goto out;
+	}
+	if (sfile_exists(path) &&
+	    sfile_read(path, SFILE_CAP, &cur, &curlen) == 0 &&
+	    curlen == len && memcmp(cur, data, len) == 0)
+		goto out;	/* already there: nothing to write */
+	bdir = xasprintf("%s/backup/%s", t->pushdir, stamp);
+	if (sfile_backup(path, bdir) == -1) {
+		why = "backup failed";
+		goto out;
+	}
+	if (sfile_write(path, data, len, is_key(name) ? 0600 : 0644) == -1) {
+		why = "write failed";
+		goto out;
+	}
+	if (cur != NULL)
+		freezero(cur, curlen);
+	cur = NULL;
+	if (sfile_read(path, SFILE_CAP, &cur, &curlen) == -1 ||
+	    pki_sha256_hex(cur, curlen, sha) == -1 || strcmp(sha, want) != 0)
+		why = "check after write failed";
+ out:
+	if (cur != NULL)
+		freezero(cur, curlen);
+	free(path);
+	free(bdir);
+	return why;
+}
+
+void
+push_receive(struct conn *c, const unsigned char *p, size_t len)
+{
+	char name[64], want[80], sha[65], stamp[32], *line, *out = NULL;
+	const unsigned char *e, *end = p + len;
+	unsigned long long size;
+	unsigned id;
+	size_t n, i, olen = 0;
+	const char *why;
+	struct tm tm;
+	time_t now = time(NULL);
+
+	if ((e = memchr(p, '\n', len)) == NULL ||
+	    sscanf((const char *)p, "%u %zu", &id, &n) != 2 ||
+	    n > CTL_PUSH_MAX)
+		return;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
+	out = xasprintf("%u\n", id);
+	olen = strlen(out);
+	p = e + 1;
+	for (i = 0; i < n; i++) {
+		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL ||
+		    sscanf((const char *)p, "FILE %63s %llu %79s", name, &size,
+		    want) != 3 || size > (unsigned long long)(end - (e + 1)))
+			break;
+		p = e + 1;
+		why = store(c->peer, name, p, (size_t)size, want, stamp, sha);
+		p += size;
+		if (why == NULL) {
+			sflog(&sd.log, SFLOG_INFO, "Received %s from %s (%s)",
+			    name, c->peer->p.name, c->peer->p.uuid);
+			line = xasprintf("OK %s %s\n", name, sha);
+		} else {
+			sflog(&sd.log, SFLOG_ERROR, "Push of %s from %s "
+			    "refused: %s", name, c->peer->p.name, why);
+			line = xasprintf("ERR %s %s\n", name, why);
+		}
+		out = xreallocarray(out, 1, olen + strlen(line) + 1);
+		memcpy(out + olen, line, strlen(line) + 1);
+		olen += strlen(line);
+		free(line);
+	}
+	for (; i < n; i++) {
+		line = xasprintf("ERR file%zu malformed push\n", i);
+		out = xreallocarray(out, 1, olen + strlen(line) + 1);
+		memcpy(out + olen, line, strlen(line) + 1);
+		olen += strlen(line);
+		free(line);
+	}
+	out = xreallocarray(out, 1, olen + 5);
+	memcpy(out + olen, "END\n", 5);
+	olen += 4;
+	(void)conn_send(c, FR_PUSHR, out, olen);
+	free(out);
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: ISC */
+/* sftunneld.h -- shared state of the sftunnel daemon's parts */
+#ifndef SFTUNNELD_H
+#define SFTUNNELD_H
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+
+#include "log.h"
+#include "peers.h"
+
+/*
+ * One process, one poll() loop, non-blocking sockets and OpenSSL: an FMC
+ * holds its peers' sessions without a thread per peer.  The parts:
+ *	sftunneld.c		main, options, pidfile, signals, the loop
+ *	sftunneld-peer.c	peers, identities, SSL_CTX (re)building, chain
+ *	sftunneld-conn.c	connect, accept, handshake, frames, heartbeats
+ *	sftunneld-ctl.c		the control socket (STATUS, PUSH, RELOAD)
+ *	sftunneld-push.c	the receiving end of a file push
+ */
+
+/* Tunnel frames: type byte, 4-byte big-endian length, payload. */
+#define FR_HDR		5
+#define FR_HB		'H'	/* heartbeat: "<epoch>" */
+#define FR_PUSH		'P'	/* "<id> <n>\n" + n x ("FILE name size sha\n" + data) */
+#define FR_PUSHR	'R'	/* "<id>\n" + ("OK name sha\n" | "ERR name why\n")... "END\n" */
+#define FR_MAX		(CTL_FILE_MAX * 4 + 4096)
+#define CTL_FILE_MAX	(1024 * 1024)
+#define WBUF_MAX	(32 * 1024 * 1024)
+
+/* Files watched for changes: cert, key, CA. */
+struct ident {
+	char		*path[3];
+	struct stat	 st[3];
+	SSL_CTX		*ctx;
+	X509		*ca;		/* the CA as the files hold it now */
+	unsigned	 gen;		/* bumped when ca changes */
+};
+
+enum cstate { C_CONNECTING, C_HANDSHAKE, C_UP };
+
+struct conn;
+
+struct tpeer {
+	struct peer	 p;
+	int		 outgoing;	/* we connect to it */
+	struct ident	 id;		/* outgoing: this folder's identity */
+	char		*hbpath;
+	char		*pushdir;	/* where files pushed by it go */
+	struct conn	*conn;		/* in progress or up */
+	int		 up;
+	time_t		 since, attempted, hb_sent, hb_recv, disc_time;
+	time_t		 next_try;
+	int		 backoff;
+	char		 disc_reason[160];
+	char		 cipher[64];
+	int		 bits;
+	char		 tls[16];
+	X509		*pcert;		/* the certificate it presented */
+	int		 chain;		/* 1 yes, 0 no, -1 unknown */
+	unsigned	 chain_gen;
+};
+
+struct pushwait;
+
+struct conn {
+	int		 fd;
+	SSL		*ssl;
+	enum cstate	 st;
+	int		 incoming;
+	int		 want_write;	/* OpenSSL asked for POLLOUT */
+	char		 ip[46];
+	time_t		 t0;
+	struct tpeer	*peer;		/* NULL until an incoming CN is known */
+	unsigned char	*rbuf;
+	size_t		 rlen, rcap;
+	unsigned char	*wbuf;
+	size_t		 wlen, wcap;
+	int		 verr, vdepth;	/* first verify failure */
+	int		 dead;		/* closed at the end of this turn */
+};
+
+struct ctlc;
+
+struct sftd {
+	/* configuration */
+	int		 hb;		/* heartbeat interval, seconds */
+	int		 push_timeout;
+	int		 backoff_cap;
+	char		 uuid[37];
+	char		 host[64];
+	char		 addr[46];
+	char		 kind[8];	/* fmc, ftd */
+	int		 secondary;	/* HA_ROLE=secondary */
+	unsigned	 gen;
+	time_t		 started;
+	char		**argv;
+	struct sflog	 log;
+	/* server side (an FMC) */
+	int		 lfd;
+	struct ident	 srv;
+	/* peers and connections */
+	struct tpeer	**peers;
+	size_t		 npeers;
+	struct conn	**conns;
+	size_t		 nconns;
+	/* control socket */
+	int		 cfd;
+	char		*sockpath;
+	struct ctlc	**ctls;
+	size_t		 nctls;
+	unsigned	 push_seq;
+};
+
+extern struct sftd sd;
+
+/* sftunneld-peer.c */
+int	 peers_init(void);
+int	 peers_rescan(void);
+struct tpeer *tpeer_find(const char *uuid);
+int	 ident_refresh(struct ident *, int server, int force);
+void	 ident_release(struct ident *);
+void	 tpeer_chain_update(struct tpeer *);
+void	 tpeers_free(void);
+const char *verr_string(int);
+
+/* sftunneld-conn.c */
+void	 conn_connect(struct tpeer *, time_t now);
+void	 conn_accept(int lfd, time_t now);
+short	 conn_events(struct conn *);
+void	 conn_io(struct conn *, short revents, time_t now);
+void	 conn_timers(time_t now);
+void	 conn_close(struct conn *, const char *reason, time_t now);
+void	 conn_reap(void);
+void	 conn_close_all(const char *reason);
+int	 conn_send(struct conn *, int type, const void *, size_t);
+void	 peer_lost(struct tpeer *, const char *reason, time_t now);
+
+/* sftunneld-ctl.c */
+int	 ctl_listen(void);
+void	 ctl_accept(time_t now);
+short	 ctl_events(struct ctlc *);
+int	 ctl_fd(struct ctlc *);
+void	 ctl_io(struct ctlc *, short revents, time_t now);
+void	 ctl_timers(time_t now);
+void	 ctl_push_result(struct tpeer *, const unsigned char *, size_t);
+void	 ctl_peer_lost(struct tpeer *);
+void	 ctl_reap(void);
+void	 ctl_shutdown(void);
+
+/* sftunneld-push.c */
+void	 push_receive(struct conn *, const unsigned char *, size_t);
+
+#endif
