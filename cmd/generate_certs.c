@@ -75,6 +75,29 @@ ask(const struct gc *gc)
 	return yes;
 }
 
+/*
+ * "Current ca_root expires in N days - at <notAfter> GMT", the vendor's
+ * sentence.  N is whole days left, rounded down; once the CA has expired
+ * it is "-N", N being whole days since expiry rounded down (as
+ * check_ca_expiry's "expired N days ago"), "-0" on the day of expiry.
+ */
+static void
+print_expiry(const struct pki_info *cur)
+{
+	char when[40];
+	time_t now = time(NULL);
+
+	pki_fmt_time(cur->not_after, when, sizeof(when));
+	if (cur->not_after > now)
+		printf("Current ca_root expires in %ld days - at %s\n",
+		    pki_days_until(cur->not_after, now), when);
+	else
+		printf("Current ca_root expires in -%ld days - at %s\n",
+		    (long)((now - cur->not_after) / PKI_DAY), when);
+	log_info("current CA serial %s, not after %s%s", cur->serial, when,
+	    cur->not_after > now ? "" : " (expired)");
+}
+
 static X509 *
 load_current_ca(struct pki_info *in)
 {
@@ -215,14 +238,12 @@ load_peers(struct gc *gc)
 static void
 dry_run(struct gc *gc, const struct pki_info *cur)
 {
-	char when[40], *d, *b;
+	char *d, *b;
 	int up = 0;
 	size_t i;
 
 	printf("Dry run: nothing will be changed.\n");
-	pki_fmt_time(cur->not_after, when, sizeof(when));
-	printf("Current ca_root expires in %ld days - at %s\n",
-	    pki_days_until(cur->not_after, time(NULL)), when);
+	print_expiry(cur);
 	if (gc->resumed)
 		printf("Would complete the interrupted renewal in %s (%s)\n",
 		    gc->rundir, gc_has(gc, GC_COMMITTED) ? "committed, "
@@ -266,7 +287,7 @@ run(struct gc *gc)
 	struct pki_info cur;
 	struct conf *ims = NULL;
 	const char *v;
-	char *p, when[40];
+	char *p;
 	X509 *ca = NULL;
 	int pending, nfailed = 0, up, fresh = 0, rc = 1;
 	enum root_kind k;
@@ -348,10 +369,7 @@ run(struct gc *gc)
 	    "sftunnel_status.pl\n");
 	if (!ask(gc))
 		goto abort;
-	pki_fmt_time(cur.not_after, when, sizeof(when));
-	printf("Current ca_root expires in %ld days - at %s\n",
-	    pki_days_until(cur.not_after, time(NULL)), when);
-	log_info("current CA serial %s, not after %s", cur.serial, when);
+	print_expiry(&cur);
 	if (!ask(gc))
 		goto abort;
 
