@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: ISC
+/* csv.c -- devices.csv: one device per row, parsed whole before any work */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "csv.h"
+#include "log.h"
+#include "sfile.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+#define CSV_FIELDS_MIN	4
+#define CSV_FIELDS_MAX	5
+
+/* One field as parsed: a slice of a scratch buffer the caller wipes. */
+struct field {
+	char	*s;
+	size_t	 len;
+};
+
+static int
+is_blank(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * Split one line (no line end) into fields, unquoting into scratch,
+ * which is at least len + 1 bytes.  Returns the field count, or -1 with
+ * *why set.
+ */
+static int
+split(const char *line, size_t len, char *scratch, struct field *f, int max,
+    const char **why)
+{
+	size_t i = 0, o = 0;
+	int nf = 0;
+
+	for (;;) {
+		size_t start;
+
+		while (i < len && is_blank(line[i]))
+			i++;
+		if (nf == max) {
+			*why = "too many fields";
+			return -1;
+		}
+		start = o;
+		if (i < len && line[i] == '"') {
+			i++;
+			for (;;) {
+				if (i >= len) {
+					*why = "unterminated quoted field";
+					return -1;
+				}
+				if (line[i] == '"') {
+					if (i + 1 < len && line[i + 1] == '"') {
+						scratch[o++] = '"';
+						i += 2;
+						continue;
+					}
+					i++;
+					break;
+				}
+				scratch[o++] = line[i++];
+			}
+			while (i < len && is_blank(line[i]))
+				i++;
+			if (i < len && line[i] != ',') {
+				*why = "text after a closing quote";
+				return -1;
+			}
+		} else {
+			size_t end;
+
+			while (i < len && line[i] != ',') {
+				if (line[i] == '"') {
+					*why = "quote inside an unquoted field";
+					return -1;
+				}
+				scratch[o++] = line[i++];
+			}
+			end = o;
+			while (end > start && is_blank(scratch[end - 1]))
+				end--;
+			o = end;
+		}
+		f[nf].s = scratch + start;
+		f[nf].len = o - start;
+		scratch[o++] = '\0';
+		nf++;
+		if (i >= len)
+			break;
+		i++;		/* the comma */
+	}
+	return nf;
+}
+
+static int
+printable(const struct field *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->len; i++)
+		if (iscntrl((unsigned char)f->s[i]))
+			return 0;
+	return 1;
+}
+
+static int
+addr_valid(const char *s)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
+}
+
+/* Fill row from the fields; *why says what is wrong. */
+static int
+fill_row(struct csv_row *r, struct field *f, int nf, const char **why)
+{
+	if (nf < CSV_FIELDS_MIN) {
+		*why = "expected device_name,ipaddr,login,password";
+		return -1;
+	}
+	if (f[0].len == 0 || f[0].len >= sizeof(r->name) || !printable(&f[0])) {
+		*why = "bad device name";
+		return -1;
+	}
+	if (f[1].len >= sizeof(r->addr) || !addr_valid(f[1].s)) {
+		*why = "bad IP address";
+		return -1;
+	}
+	if (f[2].len == 0 || f[2].len >= sizeof(r->login) ||
+	    !printable(&f[2]) || strchr(f[2].s, ' ') != NULL) {
+		*why = "bad login";
+		return -1;
+	}
+	if (f[3].len == 0 || f[3].len >= CSV_PASS_MAX || !printable(&f[3])) {
+		*why = f[3].len == 0 ? "empty password" : "bad password";
+		return -1;
+	}
+	if (nf == 5 && f[4].len != 0) {
+		if (strcasecmp(f[4].s, "fmc") != 0) {
+			*why = "role must be empty or fmc";
+			return -1;
+		}
+		r->is_fmc = 1;
+	}
+	strlcpy(r->name, f[0].s, sizeof(r->name));
+	strlcpy(r->addr, f[1].s, sizeof(r->addr));
+	strlcpy(r->login, f[2].s, sizeof(r->login));
+	r->passlen = f[3].len;
+	r->password = xmalloc(f[3].len + 1);
+	memcpy(r->password, f[3].s, f[3].len + 1);
+	return 0;
+}
+
+int
+csv_parse(const char *buf, size_t len, const char *what, struct csv **out)
+{
+	struct csv *c;
+	struct field f[CSV_FIELDS_MAX];
+	char *scratch;
+	const char *why = NULL, *p, *end, *nl;
+	size_t lineno = 0, cap = 0, i, j, ll;
+	int nf, rc = -1;
+
+	*out = NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->path = xstrdup(what);
+	scratch = xmalloc(len + 1);
+	p = buf;
+	end = buf + len;
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	if (memchr(buf, '\0', len) != NULL) {
+		log_warnx("%s: NUL byte in file", what);
+		goto out;
+	}
+	for (; p < end; p = nl + 1) {
+		struct csv_row *r;
+
+		lineno++;
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			nl = end;
+		ll = nl - p;
+		if (ll > 0 && p[ll - 1] == '\r')
+			ll--;
+		for (i = 0; i < ll && is_blank(p[i]); i++)
+			;
+		if (i == ll || p[i] == '#')
+			continue;
+		if ((nf = split(p, ll, scratch, f, CSV_FIELDS_MAX, &why)) == -1)
+			goto bad;
+		if (c->n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			c->rows = xreallocarray(c->rows, cap, sizeof(*c->rows));
+		}
+		r = &c->rows[c->n];
+		memset(r, 0, sizeof(*r));
+		r->line = lineno;
+		if (fill_row(r, f, nf, &why) == -1)
+			goto bad;
+		c->n++;
+		for (j = 0; j + 1 < c->n; j++)
+			if (strcmp(c->rows[j].name, r->name) == 0) {
+				why = "duplicate device name";
+				goto bad;
+			}
+		explicit_bzero(scratch, ll + 1);
+	}
+	if (c->n == 0) {
+		log_warnx("%s: no devices", what);
+		goto out;
+	}
+	*out = c;
+	c = NULL;		/* transferred */
+	rc = 0;
+	goto out;
+ bad:
+	log_warnx("%s:%zu: %s", what, lineno, why);
+ out:
+	freezero(scratch, len + 1);
+	csv_free(c);
+	return rc;
+}
+
+int
+csv_load(const char *path, struct csv **out)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if (sfile_read(path, SFILE_CAP, &buf, &len) == -1)
+		return -1;
+	if (stat(path, &st) == 0 && (st.st_mode & 044) != 0)
+		log_warnx("%s: readable by group or others (chmod 600 it): "
+		    "it holds passwords", path);
+	rc = csv_parse(buf, len, path, out);
+	freezero(buf, len);
+	return rc;
+}
+
+void
+csv_row_wipe(struct csv_row *r)
+{
+	if (r->password != NULL)
+		freezero(r->password, r->passlen + 1);
+	r->password = NULL;
+	r->passlen = 0;
+}
+
+void
+csv_free(struct csv *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n; i++)
+		csv_row_wipe(&c->rows[i]);
+	free(c->rows);
+	free(c->path);
+	free(c);
+}

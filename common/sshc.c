@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: ISC
+/* sshc.c -- the suite's only SSH client (libssh): connect, check, talk */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libssh/libssh.h>
+
+#include "sshc.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+#define RX_CHUNK	16384
+#define TAIL_MAX	512	/* prompts are matched on this much */
+
+struct sshc {
+	ssh_session	 s;
+	ssh_channel	 ch;
+	char		 name[64];
+	char		 addr[46];
+	char		 err[256];
+	char		*buf;		/* received, CRs dropped */
+	size_t		 len;
+	size_t		 cap;
+	char		*prev;		/* what read_until last handed out */
+	size_t		 prevlen;
+};
+
+/* known_hosts is appended to from several threads. */
+static pthread_mutex_t kh_mu = PTHREAD_MUTEX_INITIALIZER;
+
+int
+sshc_init(void)
+{
+	return ssh_init() == SSH_OK ? 0 : -1;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+fail(struct sshc *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+const char *
+sshc_error(const struct sshc *c)
+{
+	return c == NULL ? "no session" : c->err;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static int
+check_host_key(struct sshc *c, const struct sshc_opts *o)
+{
+	enum ssh_known_hosts_e st;
+	int rc;
+
+	st = ssh_session_is_known_server(c->s);
+	switch (st) {
+	case SSH_KNOWN_HOSTS_OK:
+		return SSHC_OK;
+	case SSH_KNOWN_HOSTS_CHANGED:
+	case SSH_KNOWN_HOSTS_OTHER:
+		return fail(c, SSHC_EHOSTKEY, "host key for %s (%s) has changed",
+		    c->name, c->addr);
+	case SSH_KNOWN_HOSTS_NOT_FOUND:
+	case SSH_KNOWN_HOSTS_UNKNOWN:
+		if (!o->accept_new)
+			return fail(c, SSHC_EHOSTKEY, "host key for %s (%s) is "
+			    "not known (first contact needs --accept-new)",
+			    c->name, c->addr);
+		pthread_mutex_lock(&kh_mu);
+		rc = ssh_session_update_known_hosts(c->s);
+		pthread_mutex_unlock(&kh_mu);
+		if (rc != SSH_OK)
+			return fail(c, SSHC_EOTHER, "cannot record the host "
+			    "key of %s (%s): %s", c->name, c->addr,
+			    ssh_get_error(c->s));
+		return SSHC_OK;
+	default:
+		return fail(c, SSHC_EOTHER, "cannot check the host key of %s "
+		    "(%s): %s", c->name, c->addr, ssh_get_error(c->s));
+	}
+}
+
+static int
+kbdint(struct sshc *c, const char *password)
+{
+	int rc, i, n;
+
+	while ((rc = ssh_userauth_kbdint(c->s, NULL, NULL)) ==
+	    SSH_AUTH_INFO) {
+		n = ssh_userauth_kbdint_getnprompts(c->s);
+		for (i = 0; i < n; i++)
+			if (ssh_userauth_kbdint_setanswer(c->s, i, password) < 0)
+				return SSH_AUTH_ERROR;
+	}
+	return rc;
+}
+
+static int
+authenticate(struct sshc *c, const char *password)
+{
+	int rc, methods;
+
+	rc = ssh_userauth_none(c->s, NULL);
+	if (rc == SSH_AUTH_SUCCESS)
+		return SSHC_OK;
+	if (rc == SSH_AUTH_ERROR)
+		return fail(c, SSHC_EIO, "connection to %s lost during login: "
+		    "%s", c->name, ssh_get_error(c->s));
+	methods = ssh_userauth_list(c->s, NULL);
+	rc = SSH_AUTH_DENIED;
+	if (methods & SSH_AUTH_METHOD_PASSWORD)
+		rc = ssh_userauth_password(c->s, NULL, password);
+	if (rc != SSH_AUTH_SUCCESS && rc != SSH_AUTH_ERROR &&
+	    (methods & SSH_AUTH_METHOD_INTERACTIVE))
+		rc = kbdint(c, password);
+	if (rc == SSH_AUTH_SUCCESS)
+		return SSHC_OK;
+	if (rc == SSH_AUTH_ERROR)
+		return fail(c, SSHC_EIO, "connection to %s lost during login: "
+		    "%s", c->name, ssh_get_error(c->s));
+	return fail(c, SSHC_EAUTH, "login to %s refused: wrong login or "
+	    "password", c->name);
+}
+
+int
+sshc_connect(struct sshc **out, const char *name, const char *addr,
+    const char *login, const char *password, const struct sshc_opts *o)
+{
+	struct sshc *c;
+	long timeout = o->timeout > 0 ? o->timeout : 20;
+	int port = o->port > 0 ? o->port : 22, off = 0, rc;
+	char *kh = NULL;
+	const char *home;
+
+	c = xcalloc(1, sizeof(*c));
+	*out = c;
+	strlcpy(c->name, name, sizeof(c->name));
+	strlcpy(c->addr, addr, sizeof(c->addr));
+	if ((c->s = ssh_new()) == NULL)
+		return fail(c, SSHC_EOTHER, "out of memory");
+	if (o->known_hosts != NULL)
+		kh = xstrdup(o->known_hosts);
+	else if ((home = getenv("HOME")) != NULL)
+		kh = xasprintf("%s/.ssh/known_hosts", home);
+	else
+		kh = xstrdup("/root/.ssh/known_hosts");
+	if (ssh_options_set(c->s, SSH_OPTIONS_PROCESS_CONFIG, &off) < 0 ||
+	    ssh_options_set(c->s, SSH_OPTIONS_HOST, addr) < 0 ||
+	    ssh_options_set(c->s, SSH_OPTIONS_PORT, &port) < 0 ||
+	    ssh_options_set(c->s, SSH_OPTIONS_USER, login) < 0 ||
+	    ssh_options_set(c->s, SSH_OPTIONS_TIMEOUT, &timeout) < 0 ||
+	    ssh_options_set(c->s, SSH_OPTIONS_KNOWNHOSTS, kh) < 0 ||
+	    ssh_options_set(c->s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
+	    "/dev/null") < 0) {
+		free(kh);
+		return fail(c, SSHC_EOTHER, "%s: bad SSH options: %s", name,
+		    ssh_get_error(c->s));
+	}
+	free(kh);
+	if (ssh_connect(c->s) != SSH_OK)
+		return fail(c, SSHC_ECONNECT, "could not connect to %s (%s): %s",
+		    name, addr, ssh_get_error(c->s));
+	if ((rc = check_host_key(c, o)) != SSHC_OK)
+		return rc;
+	return authenticate(c, password);
+}
+
+int
+sshc_shell(struct sshc *c)
+{
+	if ((c->ch = ssh_channel_new(c->s)) == NULL ||
+	    ssh_channel_open_session(c->ch) != SSH_OK ||
+	    ssh_channel_request_pty_size(c->ch, "dumb", 200, 50) != SSH_OK ||
+	    ssh_channel_request_shell(c->ch) != SSH_OK)
+		return fail(c, SSHC_EIO, "%s: cannot open a shell: %s",
+		    c->name, ssh_get_error(c->s));
+	return SSHC_OK;
+}
+
+int
+sshc_write(struct sshc *c, const void *p, size_t len)
+{
+	const char *q = p;
+	int n;
+
+	while (len > 0) {
+		n = ssh_channel_write(c->ch, q, len > 32768 ? 32768 :
+		    (uint32_t)len);
+		if (n == SSH_ERROR || n == 0)
+			return fail(c, SSHC_EIO, "connection to %s lost: %s",
+			    c->name, ssh_get_error(c->s));
+		q += n;
+		len -= (size_t)n;
+	}
+	return SSHC_OK;
+}
+
+int
+sshc_puts(struct sshc *c, const char *s)
+{
+	return sshc_write(c, s, strlen(s));
+}
+
+/* Append what arrived, dropping CRs; wipes every buffer it lets go. */
+static void
+append(struct sshc *c, const char *p, size_t n)
+{
+	size_t i;
+	char *nb;
+
+	if (c->len + n + 1 > c->cap) {
+		size_t ncap = c->cap == 0 ? 2 * RX_CHUNK : c->cap;
+
+		while (c->len + n + 1 > ncap)
+			ncap *= 2;
+		nb = xmalloc(ncap);
+		if (c->len > 0)
+			memcpy(nb, c->buf, c->len);
+		if (c->buf != NULL)
+			freezero(c->buf, c->cap);
+		c->buf = nb;
+		c->cap = ncap;
+	}
+	for (i = 0; i < n; i++)
+		if (p[i] != '\r')
+			c->buf[c->len++] = p[i];
+	c->buf[c->len] = '\0';
+}
+
+/* Drop the first n bytes of the buffer. */
+static void
+consume(struct sshc *c, size_t n)
+{
+	memmove(c->buf, c->buf + n, c->len - n);
+	explicit_bzero(c->buf + c->len - n, n);
+	c->len -= n;
+	c->buf[c->len] = '\0';
+}
+
+/* Read some; 1 when something arrived, 0 on timeout, <0 an SSHC_E*. */
+static int
+fill(struct sshc *c, long deadline)
+{
+	char chunk[RX_CHUNK];
+	long left = deadline - now_ms();
+	int n;
+
+	if (left <= 0)
+		return 0;
+	n = ssh_channel_read_timeout(c->ch, chunk, sizeof(chunk), 0,
+	    left > 1000 ? 1000 : (int)left);
+	if (n == SSH_ERROR)
+		return fail(c, SSHC_EIO, "connection to %s lost: %s", c->name,
+		    ssh_get_error(c->s));
+	if (n == 0 && (ssh_channel_is_eof(c->ch) ||
+	    !ssh_channel_is_open(c->ch)))
+		return fail(c, SSHC_EIO, "connection to %s lost (the device "
+		    "closed the session)", c->name);
+	append(c, chunk, (size_t)n);
+	explicit_bzero(chunk, (size_t)n);
+	return n > 0;
+}
+
+int
+sshc_expect(struct sshc *c, const char *const *re, int n, int timeout_ms,
+    int *which)
+{
+	regex_t *rx;
+	regmatch_t m;
+	long deadline = now_ms() + timeout_ms;
+	int i, rc = SSHC_ETIMEOUT, r;
+
+	rx = xcalloc(n, sizeof(*rx));
+	for (i = 0; i < n; i++)
+		if (regcomp(&rx[i], re[i], REG_EXTENDED) != 0) {
+			n = i;
+			rc = fail(c, SSHC_EOTHER, "bad pattern %s", re[i]);
+			goto out;
+		}
+	for (;;) {
+		size_t off = c->len > TAIL_MAX ? c->len - TAIL_MAX : 0;
+
+		for (i = 0; i < n; i++) {
+			if (c->len > 0 &&
+			    regexec(&rx[i], c->buf + off, 1, &m, 0) == 0) {
+				*which = i;
+				consume(c, off + (size_t)m.rm_eo);
+				rc = SSHC_OK;
+				goto out;
+			}
+		}
+		if ((r = fill(c, deadline)) < 0) {
+			rc = r;
+			goto out;
+		}
+		if (r == 0 && now_ms() >= deadline) {
+			rc = fail(c, SSHC_ETIMEOUT, "%s: no answer in %d s",
+			    c->name, timeout_ms / 1000);
+			goto out;
+		}
+	}
+ out:
+	for (i = 0; i < n; i++)
+		regfree(&rx[i]);
+	free(rx);
+	return rc;
+}
+
+int
+sshc_read_until(struct sshc *c, const char *tag, int timeout_ms,
+    const char **out, size_t *outlen)
+{
+	long deadline = now_ms() + timeout_ms;
+	size_t tl = strlen(tag), scanned = 0;
+	char *hit;
+	int r;
+
+	if (c->prev != NULL) {
+		freezero(c->prev, c->prevlen + 1);
+		c->prev = NULL;
+		c->prevlen = 0;
+	}
+	for (;;) {
+		size_t from = scanned > tl ? scanned - tl : 0;
+
+		if (c->len > 0 && (hit = memmem(c->buf + from, c->len - from,
+		    tag, tl)) != NULL) {
+			size_t n = (size_t)(hit - c->buf);
+
+			c->prev = xmalloc(n + 1);
+			memcpy(c->prev, c->buf, n);
+			c->prev[n] = '\0';
+			c->prevlen = n;
+			consume(c, n + tl);
+			if (out != NULL)
+				*out = c->prev;
+			if (outlen != NULL)
+				*outlen = n;
+			return SSHC_OK;
+		}
+		scanned = c->len;
+		if ((r = fill(c, deadline)) < 0)
+			return r;
+		if (r == 0 && now_ms() >= deadline)
+			return fail(c, SSHC_ETIMEOUT, "%s: no answer in %d s",
+			    c->name, timeout_ms / 1000);
+	}
+}
+
+const char *
+sshc_pending(struct sshc *c, size_t *len)
+{
+	if (len != NULL)
+		*len = c->len;
+	return c->buf != NULL ? c->buf : "";
+}
+
+void
+sshc_free(struct sshc *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ch != NULL) {
+		if (ssh_channel_is_open(c->ch))
+			ssh_channel_close(c->ch);
+		ssh_channel_free(c->ch);
+	}
+	if (c->s != NULL) {
+		ssh_disconnect(c->s);
+		ssh_free(c->s);
+	}
+	if (c->buf != NULL)
+		freezero(c->buf, c->cap);
+	if (c->prev != NULL)
+		freezero(c->prev, c->prevlen + 1);
+	free(c);
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: ISC */
+/* sshc.h -- the suite's only SSH client (libssh): connect, check, talk */
+#ifndef SFCA_SSHC_H
+#define SFCA_SSHC_H
+
+#include <stddef.h>
+
+/*
+ * One session to one device: TCP connect with a timeout, the host key
+ * checked against a known_hosts file, password (or keyboard-interactive)
+ * authentication, one interactive shell on a pty, and expect-style reads.
+ * Failures are answers about a device, not program errors: nothing is
+ * printed; each call returns an SSHC_E* code and fills the session's
+ * error text (sshc_error), which never holds a secret.
+ * Sessions are independent and may live in different threads.
+ */
+#define SSHC_OK		0
+#define SSHC_ECONNECT	(-1)	/* refused, unreachable, no banner in time */
+#define SSHC_EHOSTKEY	(-2)	/* changed, or unknown without accept-new */
+#define SSHC_EAUTH	(-3)	/* login refused */
+#define SSHC_EIO	(-4)	/* the connection dropped */
+#define SSHC_ETIMEOUT	(-5)	/* no expected answer in time */
+#define SSHC_EOTHER	(-6)
+
+struct sshc;
+
+struct sshc_opts {
+	const char	*known_hosts;	/* file; NULL: ~/.ssh/known_hosts */
+	int		 accept_new;	/* record keys of unknown hosts */
+	int		 timeout;	/* connect timeout, seconds */
+	int		 port;		/* 0: 22 */
+};
+
+/* Call once before threads start; 0/-1. */
+int	sshc_init(void);
+
+/*
+ * Connect to addr as login and authenticate with password (which libssh
+ * copies; the caller keeps and wipes its own).  name labels the host in
+ * error texts.  *out is set even on failure, so that sshc_error can be
+ * read; free it with sshc_free.
+ */
+int	sshc_connect(struct sshc **out, const char *name, const char *addr,
+	    const char *login, const char *password,
+	    const struct sshc_opts *);
+
+/* Why the last call failed: "host key for NAME (IP) has changed", ... */
+const char *sshc_error(const struct sshc *);
+
+/* Open a pty and a shell on it. */
+int	sshc_shell(struct sshc *);
+
+/* Send len bytes to the shell. */
+int	sshc_write(struct sshc *, const void *, size_t);
+int	sshc_puts(struct sshc *, const char *);
+
+/*
+ * Read until the tail of the received text (carriage returns dropped)
+ * matches one of the n extended regular expressions (anchored with $ at
+ * the end of what has arrived).  *which is the index that matched.  The
+ * text up to the end of the match is consumed.
+ */
+int	sshc_expect(struct sshc *, const char *const *re, int n, int timeout_ms,
+	    int *which);
+
+/*
+ * Read until tag has arrived; *out (may be NULL) then points at the text
+ * received before tag, *outlen its length; it stays valid until the next
+ * read and is wiped on it.  The text up to the end of tag is consumed.
+ */
+int	sshc_read_until(struct sshc *, const char *tag, int timeout_ms,
+	    const char **out, size_t *outlen);
+
+/* The text received and not yet consumed (for error messages). */
+const char *sshc_pending(struct sshc *, size_t *len);
+
+/* Close, wiping what was received; NULL is fine. */
+void	sshc_free(struct sshc *);
+
+#endif
