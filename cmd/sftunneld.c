@@ -11,6 +11,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -265,7 +266,8 @@ teardown(const char *why)
 static void
 restart(void)
 {
-	char gen[16];
+	char gen[16], self[PATH_MAX];
+	ssize_t n;
 
 	sflog(&sd.log, SFLOG_INFO, "Restarting sftunnel");
 	teardown("daemon restart");
@@ -273,7 +275,12 @@ restart(void)
 	sflog_close(&sd.log);
 	snprintf(gen, sizeof(gen), "%u", sd.gen + 1);
 	setenv(GEN_ENV, gen, 1);
-	execv("/proc/self/exe", sd.argv);
+	/* The binary by its name (so ps still says sftunneld), unless it
+	 * was replaced on disk since: then the image we run. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || strstr((self[n] = '\0', self), " (deleted)") != NULL)
+		strlcpy(self, "/proc/self/exe", sizeof(self));
+	execv(self, sd.argv);
 	log_warn("re-exec");
 }
 

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: ISC
+/* sftunnel_status -- the state of every sftunnel peer, and its certificates */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/x509.h>
+
+#include "chain.h"
+#include "conf.h"
+#include "ctl.h"
+#include "log.h"
+#include "peers.h"
+#include "pki.h"
+#include "root.h"
+#include "sfile.h"
+#include "version.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+enum mode { M_FULL, M_BRIEF, M_JSON };
+
+/* What this command knows of one peer, from the files and the daemon. */
+struct row {
+	struct peer	*p;
+	struct ctl_peer	*live;		/* NULL: the daemon does not know it */
+	time_t		 ca_na;		/* the CA's expiry, 0 when unknown */
+	int		 ca_ok;		/* the CA file parsed */
+	int		 chains;	/* the peer's certificate chains to it */
+	char		 sw[32];
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f, "usage: sftunnel_status [-bhjV] [-r root] "
+	    "[peer-ip | peer-uuid]\n");
+	exit(status);
+}
+
+static void
+fmt_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%a %b %e %H:%M:%S %Y", &tm) == 0)
+		strlcpy(buf, "never", len);
+}
+
+static int
+live_cmp(const void *a, const void *b)
+{
+	return strcasecmp(((const struct ctl_peer *)a)->uuid,
+	    ((const struct ctl_peer *)b)->uuid);
+}
+
+/* Parse a certificate quietly: a missing one is a fact to show. */
+static X509 *
+load_quiet(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	X509 *x = NULL;
+
+	log_quiet(1);
+	if (sfile_exists(path))
+		x = pki_load_cert(path);
+	log_quiet(0);
+	free(path);
+	return x;
+}
+
+static void
+read_sw(struct row *r)
+{
+	char *path = xasprintf("%s/%s", r->p->dir, PF_SWVERSION), *buf = NULL;
+	size_t len;
+
+	strlcpy(r->sw, "unknown", sizeof(r->sw));
+	log_quiet(1);
+	if (sfile_exists(path) && sfile_read(path, 256, &buf, &len) == 0) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (buf[0] != '\0')
+			strlcpy(r->sw, buf, sizeof(r->sw));
+	}
+	log_quiet(0);
+	free(buf);
+	free(path);
+}
+
+/*
+ * Certificate facts.  On an FMC: the certificate issued in the peer
+ * folder against our CA (parsed once, by the caller).  On an FTD: our
+ * identity from that FMC against that FMC's cacert.pem.
+ */
+static void
+cert_facts(struct row *r, X509 *own_ca, int ftd)
+{
+	X509 *ca = own_ca, *cert;
+	const ASN1_TIME *na;
+	struct tm tm;
+
+	if (ftd)
+		ca = load_quiet(r->p->dir, PF_CACERT);
+	cert = load_quiet(r->p->dir, PF_CERT);
+	if (ca != NULL && (na = X509_get0_notAfter(ca)) != NULL &&
+	    ASN1_TIME_to_tm(na, &tm) == 1) {
+		r->ca_na = timegm(&tm);
+		r->ca_ok = 1;
+	}
+	r->chains = chain_signed_by(cert, ca);
+	X509_free(cert);
+	if (ftd)
+		X509_free(ca);
+}
+
+static void
+ca_line(const struct row *r, char *buf, size_t len)
+{
+	char when[64];
+	long days;
+
+	if (!r->ca_ok) {
+		strlcpy(buf, "missing or unreadable", len);
+		return;
+	}
+	pki_fmt_time(r->ca_na, when, sizeof(when));
+	days = pki_days_until(r->ca_na, time(NULL));
+	if (r->ca_na <= time(NULL))
+		snprintf(buf, len, "%s (EXPIRED %ld days ago)", when, -days - 1);
+	else
+		snprintf(buf, len, "%s (%ld days left)", when, days);
+}
+
+static void
+print_full(const struct row *r, int running)
+{
+	const struct ctl_peer *l = r->live;
+	char t[64], ca[128];
+
+	printf("**RUN STATUS****%s*************\n", r->p->ip);
+	printf("Peer: %s, UUID %s, role %s\n", r->p->name, r->p->uuid,
+	    r->p->role);
+	if (l != NULL && l->up) {
+		printf("Cipher used = %s (strength:%d bits)\n", l->cipher,
+		    l->cipher_bits);
+		printf("ChannelA Connected: Yes, %s\n", l->tls);
+		printf("Registration: Completed.\n");
+		fmt_time(l->since, t, sizeof(t));
+		printf("IPv4 Connection to peer '%s' Start Time: %s\n",
+		    r->p->ip, t);
+	} else {
+		printf("ChannelA Connected: No\n");
+		fmt_time(l != NULL ? l->attempted : 0, t, sizeof(t));
+		printf("Connection to peer '%s' Attempted at %s\n", r->p->ip,
+		    t);
+		fmt_time(l != NULL ? l->disc_time : 0, t, sizeof(t));
+		printf("Last disconnect time : %s\n", t);
+		printf("Last disconnect reason : %s\n", !running ?
+		    "sftunneld is not running" : l != NULL &&
+		    l->disc_reason[0] != '\0' ? l->disc_reason : "none");
+	}
+	printf("PEER INFO:\n");
+	printf("sw_version %s\n", r->sw);
+	if (l != NULL && l->up) {
+		fmt_time(l->hb_sent, t, sizeof(t));
+		printf("Heartbeat Send Time: %s UTC\n", t);
+		fmt_time(l->hb_recv, t, sizeof(t));
+		printf("Heartbeat Received Time: %s UTC\n", t);
+	}
+	ca_line(r, ca, sizeof(ca));
+	printf("CA expiry: %s\n", ca);
+	printf("Peer certificate chains to current CA: %s\n",
+	    r->chains ? "Yes" : "No");
+	if (l != NULL && l->up)
+		printf("Session certificate chains to current CA: %s\n",
+		    strcmp(l->chain, "yes") == 0 ? "Yes" :
+		    strcmp(l->chain, "no") == 0 ? "No" : "Unknown");
+	printf("\n");
+}
+
+static void
+json_str(const char *k, const char *v, int comma)
+{
+	const unsigned char *s = (const unsigned char *)v;
+
+	printf("\"%s\":\"", k);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if (*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	printf("\"%s", comma ? "," : "");
+}
+
+static void
+json_num(const char *k, long long v, int comma)
+{
+	printf("\"%s\":%lld%s", k, v, comma ? "," : "");
+}
+
+static void
+print_json_row(const struct row *r, int first)
+{
+	const struct ctl_peer *l = r->live;
+	int up = l != NULL && l->up;
+
+	printf("%s\n  {", first ? "" : ",");
+	json_str("name", r->p->name, 1);
+	json_str("uuid", r->p->uuid, 1);
+	json_str("ip", r->p->ip, 1);
+	json_str("role", r->p->role, 1);
+	json_str("state", up ? "up" : "down", 1);
+	json_num("since", up ? (long long)l->since : 0, 1);
+	json_num("attempted", l != NULL ? (long long)l->attempted : 0, 1);
+	json_num("hb_sent", up ? (long long)l->hb_sent : 0, 1);
+	json_num("hb_recv", up ? (long long)l->hb_recv : 0, 1);
+	json_num("disc_time", l != NULL ? (long long)l->disc_time : 0, 1);
+	json_str("disc_reason", l != NULL ? l->disc_reason : "", 1);
+	json_str("cipher", up ? l->cipher : "", 1);
+	json_num("cipher_bits", up ? l->cipher_bits : 0, 1);
+	json_str("tls", up ? l->tls : "", 1);
+	json_str("sw_version", r->sw, 1);
+	json_num("ca_not_after", (long long)r->ca_na, 1);
+	printf("\"ca_expired\":%s,", r->ca_ok && r->ca_na <= time(NULL) ?
+	    "true" : "false");
+	json_num("ca_days_left", r->ca_ok ? pki_days_until(r->ca_na,
+	    time(NULL)) : 0, 1);
+	printf("\"cert_chains\":%s,", r->chains ? "true" : "false");
+	json_str("session_chain", up ? l->chain : "unknown", 0);
+	printf("}");
+}
+
+static int
+status(enum mode mode, const char *sel)
+{
+	struct peer *peers = NULL, *one;
+	struct ctl_peer *live = NULL, key;
+	struct ctl_daemon d;
+	struct conf *cf = NULL;
+	struct row *rows = NULL;
+	size_t npeers = 0, nlive = 0, nrows = 0, i;
+	X509 *ca = NULL;
+	char t[64], *path;
+	int rc = 2, crc, running, ftd, all_up;
+
+	path = root_path(RP_IMS_CONF);
+	if (conf_load(path, &cf) == -1) {
+		free(path);
+		return 2;
+	}
+	free(path);
+	ftd = root_kind() == ROOT_FTD;
+	if (peers_load(&peers, &npeers) == -1)
+		goto out;
+	rows = xcalloc(npeers > 0 ? npeers : 1, sizeof(*rows));
+	if (sel != NULL) {
+		if ((one = peers_find(peers, npeers, sel)) == NULL) {
+			log_warnx("%s: no such peer", sel);
+			goto out;
+		}
+		rows[nrows++].p = one;
+	} else
+		for (i = 0; i < npeers; i++)
+			rows[nrows++].p = &peers[i];
+
+	ctl_set_timeout(2);
+	memset(&d, 0, sizeof(d));
+	crc = ctl_status(&live, &nlive, &d);
+	running = crc == 0;
+	if (crc == 0)
+		qsort(live, nlive, sizeof(*live), live_cmp);
+	if (!ftd) {
+		path = root_path(RP_CA_CERT);
+		log_quiet(1);
+		ca = sfile_exists(path) ? pki_load_cert(path) : NULL;
+		log_quiet(0);
+		free(path);
+	}
+	all_up = running;
+	for (i = 0; i < nrows; i++) {
+		struct row *r = &rows[i];
+
+		strlcpy(key.uuid, r->p->uuid, sizeof(key.uuid));
+		r->live = running ? bsearch(&key, live, nlive, sizeof(*live),
+		    live_cmp) : NULL;
+		if (r->live == NULL || !r->live->up)
+			all_up = 0;
+		if (mode != M_BRIEF) {
+			cert_facts(r, ca, ftd);
+			read_sw(r);
+		}
+	}
+
+	if (mode == M_BRIEF) {
+		if (!running)
+			log_warnx("sftunneld is not running");
+		for (i = 0; i < nrows; i++)
+			printf("%s %s %s %s %s\n", rows[i].p->name,
+			    rows[i].p->uuid, rows[i].p->ip, rows[i].p->role,
+			    rows[i].live != NULL && rows[i].live->up ? "up" :
+			    "down");
+	} else if (mode == M_JSON) {
+		printf("{\"daemon\":{\"running\":%s,", running ? "true" :
+		    "false");
+		json_num("pid", running ? (long long)d.pid : 0, 1);
+		json_num("started", running ? (long long)d.started : 0, 1);
+		json_str("host", conf_get(cf, "HOSTNAME") ?
+		    conf_get(cf, "HOSTNAME") : "", 1);
+		json_str("uuid", conf_get(cf, "APPLIANCE_UUID") ?
+		    conf_get(cf, "APPLIANCE_UUID") : "", 1);
+		json_str("kind", ftd ? "ftd" : "fmc", 0);
+		printf("},\n\"peers\":[");
+		for (i = 0; i < nrows; i++)
+			print_json_row(&rows[i], i == 0);
+		printf("\n]}\n");
+	} else {
+		if (running) {
+			fmt_time(d.started, t, sizeof(t));
+			printf("SFTUNNEL Start Time: %s\n", t);
+		} else
+			printf("SFTUNNEL is not running: every peer is "
+			    "down\n");
+		printf("***********************\n");
+		for (i = 0; i < nrows; i++)
+			print_full(&rows[i], running);
+	}
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_warn("stdout");
+		goto out;
+	}
+	rc = all_up ? 0 : 1;
+ out:
+	X509_free(ca);
+	free(live);
+	free(rows);
+	peers_free(peers, npeers);
+	conf_free(cf);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "brief",	no_argument,		NULL, 'b' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "json",	no_argument,		NULL, 'j' },
+		{ "root",	required_argument,	NULL, 'r' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	const char *root = NULL;
+	enum mode mode = M_FULL;
+	int ch;
+
+	log_init(argv[0]);
+	while ((ch = getopt_long(argc, argv, "Vbhjr:", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'V':
+			printf("sftunnel_status (sfca) %s\n", SFCA_VERSION);
+			return 0;
+		case 'b':
+			if (mode == M_JSON)
+				usage(2);
+			mode = M_BRIEF;
+			break;
+		case 'h':
+			usage(0);
+		case 'j':
+			if (mode == M_BRIEF)
+				usage(2);
+			mode = M_JSON;
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		default:
+			usage(2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		usage(2);
+	if (root_set(root) == -1)
+		return 2;
+	if (root_kind() == ROOT_UNKNOWN) {
+		log_warnx("%s: not an FMC or FTD tree", root_dir());
+		return 2;
+	}
+	return status(mode, argc == 1 ? argv[0] : NULL);
+}
