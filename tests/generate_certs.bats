@@ -1,0 +1,455 @@
+#!/usr/bin/env bats
+# generate_certs: transcript, refusals, safety (kills, full disk, lock), HA
+
+load helpers
+
+setup() {
+	LAB=$(sfca_scratch)
+	# EC keys make the lab quick; generate_certs itself always makes RSA.
+	# 100 days and a half left: the day count is stable during the test.
+	sfca_mktree "$LAB" -n 3 -k ec -l $((100 * 86400 + 43200))
+	FMC=$LAB/hosts/FMCpri/root
+	FMCUUID=$(sfca_host FMCpri 4)
+}
+
+teardown() {
+	[ -n "${HOLDER:-}" ] && kill "$HOLDER" 2>/dev/null
+	rm -rf "$LAB"
+}
+
+# Checksums and modes of the whole tree but the run log and the lock.
+tree_sum() {
+	(cd "$1" && find . \( -path ./var/log/sf/sfca_generation.log -o \
+	    -path ./var/tmp/certs/.generate_certs.lock \) -prune -o \
+	    -printf '%p %m %s\n' | sort &&
+	    find . -type f ! -name sfca_generation.log \
+	    ! -name .generate_certs.lock -print0 | sort -z |
+	    xargs -0 sha256sum)
+}
+
+pubsum() { openssl pkey -in "$1" -pubout | sha256sum; }
+certpubsum() { openssl x509 -in "$1" -noout -pubkey | sha256sum; }
+
+# Every certificate chains to the tree's CA and every key matches.
+assert_consistent() {
+	local r=$1 ca=$1/etc/sf/ca_root/cacert.pem d
+	[ "$(pubsum "$r/etc/sf/ca_root/private/cakey.pem")" = \
+	    "$(certpubsum "$ca")" ] || fail "CA key does not match the CA"
+	for d in "$r/etc/sf/keys" "$r"/var/sf/peers/*/ \
+	    "$r"/var/sf/peers/*/certs_pushed; do
+		openssl verify -CAfile "$ca" "$d/sftunnel-cert.pem" >/dev/null ||
+		    fail "$d: does not chain to the CA"
+		[ "$(pubsum "$d/sftunnel-key.pem")" = \
+		    "$(certpubsum "$d/sftunnel-cert.pem")" ] ||
+		    fail "$d: key does not match"
+	done
+}
+
+# The one run folder (var/tmp/certs/<epoch>) with a DONE marker.
+done_run() {
+	local d n=0 r=
+	for d in "$FMC"/var/tmp/certs/*/; do
+		[ -e "$d/DONE" ] && { r=${d%/}; n=$((n + 1)); }
+	done
+	[ "$n" -eq 1 ] || return 1
+	echo "$r"
+}
+
+# Answer the prompts on a terminal: tty_run PRINTF-FORMAT ARGS...
+tty_run() {
+	local answers=$1
+	shift
+	# shellcheck disable=SC2059
+	printf "$answers" | script -qec "generate_certs $*" /dev/null
+}
+
+@test "generate_certs: --help prints the usage on stdout, exit 0" {
+	run -0 generate_certs --help
+	assert_output --partial "usage: generate_certs"
+	run -0 generate_certs -h
+	assert_output --partial "usage: generate_certs"
+}
+
+@test "generate_certs: a bad option or an argument is a usage error, exit 2" {
+	run -2 generate_certs --bogus
+	run -2 generate_certs -r "$FMC" extra
+	run -2 generate_certs -j 0 -r "$FMC"
+	run -2 generate_certs -t abc -r "$FMC"
+}
+
+@test "generate_certs: --version" {
+	run -0 generate_certs --version
+	assert_output "generate_certs (sfca) 0.1"
+	run -0 generate_certs -V
+	assert_output "generate_certs (sfca) 0.1"
+}
+
+@test "generate_certs: every peer disconnected: the vendor transcript line for line" {
+	local na expect n
+	na=$(openssl x509 -noout -enddate -in "$FMC/etc/sf/ca_root/cacert.pem" | cut -d= -f2)
+	run -0 --separate-stderr generate_certs -r "$FMC" --yes
+	expect="setting log file to /var/log/sf/sfca_generation.log
+You are about to generate new certificates for FMC and devices.
+After successful cert generation, device specific certs will be pushed automatically
+If the connection between FMC and a device is down, user needs to copy the certificates onto the device manually
+For more details on disconnected devices, use sftunnel_status.pl
+Do you want to continue? [yes/no]:yes
+Current ca_root expires in 100 days - at $na
+Do you want to continue? [yes/no]:yes"
+	for n in FTD-1 FTD-2 FTD-3; do
+		expect="$expect
+Failed to push to $n = /var/sf/peers/$FMCUUID/cacert.pem
+Failed to push to $n = /var/sf/peers/$FMCUUID/sftunnel-key.pem
+Failed to push to $n = /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
+	done
+	run_dir=$(done_run)
+	expect="$expect
+Some files were failed to be pushed to remote peers. For more details check /var/tmp/certs/${run_dir##*/}/FAILED_PUSH"
+	assert_output "$expect"
+	assert_equal "$stderr" ""
+}
+
+@test "generate_certs: FAILED_PUSH holds the five fields for every file, in the run's epoch folder" {
+	local before after run_dir n u ip expect=
+	before=$(date +%s)
+	run -0 generate_certs -r "$FMC" -y
+	after=$(date +%s)
+	run_dir=$(done_run)
+	[ "${run_dir##*/}" -ge "$before" ] && [ "${run_dir##*/}" -le "$after" ]
+	for n in FTD-1 FTD-2 FTD-3; do
+		u=$(sfca_host "$n" 4)
+		ip=$(sfca_host "$n" 3)
+		expect="$expect$u $n $ip /etc/sf/ca_root/cacert.pem /var/sf/peers/$FMCUUID/cacert.pem
+$u $n $ip /var/sf/peers/$u/certs_pushed//sftunnel-key.pem /var/sf/peers/$FMCUUID/sftunnel-key.pem
+$u $n $ip /var/sf/peers/$u/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUID/sftunnel-cert.pem
+"
+	done
+	assert_equal "$(cat "$run_dir/FAILED_PUSH")" "${expect%$'\n'}"
+}
+
+@test "generate_certs: the new CA is RSA-2048, SHA-256, 3650 days, v3 CA, SPEC subject; every identity chains to it" {
+	local ca=$FMC/etc/sf/ca_root/cacert.pem old nb na text
+	old=$(openssl x509 -noout -fingerprint -in "$ca")
+	run -0 generate_certs -r "$FMC" -y
+	[ "$(openssl x509 -noout -fingerprint -in "$ca")" != "$old" ]
+	text=$(openssl x509 -noout -text -in "$ca")
+	[[ $text == *"Public-Key: (2048 bit)"* ]]
+	[[ $text == *"rsaEncryption"* ]]
+	[[ $text == *"Signature Algorithm: sha256WithRSAEncryption"* ]]
+	[[ $text == *"CA:TRUE"* ]]
+	[[ $text == *"Version: 3 (0x2)"* ]]
+	run -0 openssl x509 -noout -subject -nameopt compat -in "$ca"
+	assert_output "subject=/title=InternalCA/OU=Intrusion Management System/CN=$FMCUUID/O=Cisco Systems, Inc"
+	nb=$(date -u -d "$(openssl x509 -noout -startdate -in "$ca" | cut -d= -f2)" +%s)
+	na=$(date -u -d "$(openssl x509 -noout -enddate -in "$ca" | cut -d= -f2)" +%s)
+	assert_equal $((na - nb)) $((3650 * 86400))
+	assert_consistent "$FMC"
+	# certs_pushed/ is what the peers get: the same as the peer folder
+	for d in "$FMC"/var/sf/peers/*/; do
+		cmp "$d/sftunnel-cert.pem" "$d/certs_pushed/sftunnel-cert.pem"
+		cmp "$d/sftunnel-key.pem" "$d/certs_pushed/sftunnel-key.pem"
+	done
+	# a fresh CA database: one V line per identity, the CRL of the new CA
+	assert_equal "$(grep -c '^V' "$FMC/etc/sf/ca_root/index.txt")" 4
+	openssl crl -in "$FMC/etc/sf/ca_root/crl.pem" -CAfile "$ca" -noout
+}
+
+@test "generate_certs: keys are 0600, backups of every replaced file are kept" {
+	local sums run_dir f
+	sums=$(tree_sum "$FMC")
+	cp -a "$FMC" "$BATS_TEST_TMPDIR/orig"
+	run -0 generate_certs -r "$FMC" -y
+	run_dir=$(done_run)
+	for f in "$FMC/etc/sf/ca_root/private/cakey.pem" \
+	    "$FMC/etc/sf/keys/sftunnel-key.pem" \
+	    "$FMC"/var/sf/peers/*/sftunnel-key.pem \
+	    "$FMC"/var/sf/peers/*/certs_pushed/sftunnel-key.pem \
+	    "$run_dir"/backup/etc/sf/ca_root/private/cakey.pem; do
+		assert_equal "$(stat -c %a "$f")" 600
+	done
+	while read -r f; do
+		cmp "$BATS_TEST_TMPDIR/orig/$f" "$run_dir/backup/$f"
+		! cmp -s "$BATS_TEST_TMPDIR/orig/$f" "$FMC/$f"
+	done < <(grep -v -e index.txt -e serial -e crl.pem "$run_dir/MANIFEST")
+	assert_equal "$(wc -l < "$run_dir/MANIFEST")" $((3 * 4 + 7))
+	# the staged copies of the keys are gone once done
+	assert_not_exist "$run_dir/new"
+}
+
+@test "generate_certs: the log tells the run and holds no key material" {
+	run -0 generate_certs -r "$FMC" -y
+	grep -q "renewal complete" "$FMC/var/log/sf/sfca_generation.log"
+	run -1 grep -r "PRIVATE KEY" "$FMC/var/log"
+	run -1 grep -r "BEGIN" "$FMC/var/log/sf/sfca_generation.log"
+}
+
+@test "generate_certs: answers other than yes abort and change nothing" {
+	local sums ans
+	sums=$(tree_sum "$FMC")
+	for ans in 'no\n' 'y\n' 'YES\n' 'yes please\n' '\n' '' 'yes\nno\n' \
+	    'yes\n\n' 'yes\n'; do
+		run -1 tty_run "$ans" -r "$FMC"
+		assert_output --partial "generate_certs: aborted: nothing was changed"
+		assert_equal "$(tree_sum "$FMC")" "$sums"
+	done
+	# the second prompt is reached only after a yes
+	run -1 tty_run 'yes\nno\n' -r "$FMC"
+	assert_output --partial "Current ca_root expires in"
+	run -1 tty_run 'no\n' -r "$FMC"
+	refute_output --partial "Current ca_root expires in"
+}
+
+@test "generate_certs: yes twice on a terminal renews" {
+	run -0 tty_run 'yes\nyes\n' -r "$FMC"
+	assert_output --partial "Some files were failed to be pushed"
+	assert_consistent "$FMC"
+	done_run
+}
+
+@test "generate_certs: no terminal and no --yes refuses, nothing changes" {
+	local sums
+	sums=$(tree_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" < /dev/null
+	assert_equal "$stderr" "generate_certs: standard input is not a terminal: answer the prompts on a terminal, or use --yes"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+	assert_not_exist "$FMC/var/log/sf/sfca_generation.log"
+}
+
+@test "generate_certs: --dry-run tells what it would do to which peer and changes nothing" {
+	local sums n
+	sums=$(tree_sum "$FMC")
+	run -0 generate_certs -r "$FMC" --dry-run < /dev/null
+	assert_line --index 0 "Dry run: nothing will be changed."
+	assert_line --partial "Would make a new InternalCA: RSA-2048, SHA-256, 3650 days, subject /title=InternalCA/OU=Intrusion Management System/CN=$FMCUUID/O=Cisco Systems, Inc"
+	for n in FTD-1 FTD-2 FTD-3; do
+		assert_line "$n $(sfca_host $n 4) $(sfca_host $n 3) ftd: new certificate and key; tunnel down: would list in FAILED_PUSH for /var/sf/peers/$FMCUUID/"
+	done
+	run -0 generate_certs -r "$FMC" -n
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+	assert_not_exist "$FMC/var/log/sf/sfca_generation.log"
+}
+
+@test "generate_certs: SFCA_ROOT names the tree" {
+	SFCA_ROOT=$FMC run -0 generate_certs -n
+	assert_line --partial "CN=$FMCUUID"
+}
+
+@test "generate_certs: an FTD's tree is not an FMC: clear error, nothing changes" {
+	local ftd=$LAB/hosts/FTD-1/root sums
+	sums=$(tree_sum "$ftd")
+	run -1 --separate-stderr generate_certs -r "$ftd" -y
+	assert_equal "$stderr" "generate_certs: $ftd: not an FMC (the tree is an FTD): generate_certs runs on the management center"
+	assert_output ""
+	assert_equal "$(tree_sum "$ftd")" "$sums"
+	run -1 generate_certs -r "$BATS_TEST_TMPDIR" -y
+	assert_output --partial "not an FMC (the tree is of an unknown kind)"
+}
+
+@test "generate_certs: a missing, malformed or foreign CA key is a clear error, nothing changes" {
+	local key=$FMC/etc/sf/ca_root/private/cakey.pem sums
+	mv "$key" "$BATS_TEST_TMPDIR/cakey.pem"
+	sums=$(tree_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" -y
+	assert_equal "$stderr" "generate_certs: $key: No such file or directory"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+
+	echo "garbage" > "$key"
+	chmod 600 "$key"
+	sums=$(tree_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" -y
+	assert_equal "$stderr" "generate_certs: $key: not a PEM file"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$key" 2>/dev/null
+	sums=$(tree_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" -y
+	assert_equal "$stderr" "generate_certs: $key: does not match $FMC/etc/sf/ca_root/cacert.pem"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+
+	mkdir -p "$BATS_TEST_TMPDIR/x" && rm "$key" && mkdir "$key"
+	run -1 --separate-stderr generate_certs -r "$FMC" -y
+	assert_equal "$stderr" "generate_certs: $key: is a directory"
+}
+
+@test "generate_certs: a second concurrent run refuses, exit 1" {
+	local fifo=$BATS_TEST_TMPDIR/answers sums
+	mkfifo "$fifo"
+	# the first run waits at its first prompt, holding the lock
+	script -qec "generate_certs -r $FMC" /dev/null < "$fifo" \
+	    > "$BATS_TEST_TMPDIR/first.out" 3>&- &
+	HOLDER=$!
+	exec 4> "$fifo"
+	for _ in $(seq 50); do
+		grep -q "Do you want" "$BATS_TEST_TMPDIR/first.out" && break
+		sleep 0.1
+	done
+	sums=$(tree_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" -y
+	assert_equal "$stderr" "generate_certs: $FMC/var/tmp/certs/.generate_certs.lock: another generate_certs is running"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+	# the first one is unharmed: it goes on when answered
+	printf 'yes\nyes\n' >&4
+	exec 4>&-
+	wait "$HOLDER" || true
+	HOLDER=
+	assert_consistent "$FMC"
+	done_run
+}
+
+# Kill at STEP, check the tree, run again, check it is renewed once.
+kill_and_rerun() {
+	local step=$1 orig=$BATS_TEST_TMPDIR/orig-ca.pem run_dir
+	cp "$FMC/etc/sf/ca_root/cacert.pem" "$orig"
+	SFCA_TEST_KILL_AT=$step run -137 generate_certs -r "$FMC" -y
+	run -0 generate_certs -r "$FMC" -y
+	assert_line --partial "Some files were failed to be pushed"
+	assert_consistent "$FMC"
+	! cmp -s "$orig" "$FMC/etc/sf/ca_root/cacert.pem"
+	run_dir=$(done_run)
+	cmp "$orig" "$run_dir/backup/etc/sf/ca_root/cacert.pem"
+	assert_not_exist "$run_dir/new"
+	[ -s "$run_dir/FAILED_PUSH" ]
+	echo "$run_dir"
+}
+
+@test "generate_certs: killed while staging: old material intact, the re-run renews" {
+	local sums
+	sums=$(tree_sum "$FMC" | grep -v var/tmp/certs)
+	SFCA_TEST_KILL_AT=staging run -137 generate_certs -r "$FMC" -y
+	assert_equal "$(tree_sum "$FMC" | grep -v var/tmp/certs)" "$sums"
+	assert_consistent "$FMC"
+	run kill_and_rerun none
+	assert_success
+	# the half-staged folder is marked and holds no key any more
+	run -0 find "$FMC/var/tmp/certs" -name ABANDONED
+	refute_output ""
+	run -0 find "$FMC/var/tmp/certs" -name '*key*' -path '*/new/*'
+	assert_output ""
+}
+
+@test "generate_certs: killed after staging: the re-run completes the same renewal" {
+	local staged run_dir
+	SFCA_TEST_KILL_AT=staged run -137 generate_certs -r "$FMC" -y
+	staged=$(ls "$FMC"/var/tmp/certs/*/new/etc/sf/ca_root/cacert.pem)
+	cp "$staged" "$BATS_TEST_TMPDIR/staged.pem"
+	run -0 generate_certs -r "$FMC" -y
+	assert_line --partial "Completing the interrupted renewal in /var/tmp/certs/"
+	assert_consistent "$FMC"
+	cmp "$BATS_TEST_TMPDIR/staged.pem" "$FMC/etc/sf/ca_root/cacert.pem"
+	done_run
+}
+
+@test "generate_certs: killed mid-commit: the re-run completes, backups are the originals" {
+	kill_and_rerun mid-commit
+}
+
+@test "generate_certs: killed after the backup, before the commit" {
+	kill_and_rerun backed-up
+}
+
+@test "generate_certs: killed after the commit, before the push: the re-run pushes" {
+	kill_and_rerun committed
+}
+
+@test "generate_certs: killed after the push, before DONE" {
+	kill_and_rerun pushed
+}
+
+@test "generate_certs: mid-commit, the tree is mixed until the re-run; the CA pair is never what breaks it" {
+	SFCA_TEST_KILL_AT=mid-commit run -137 generate_certs -r "$FMC" -y
+	# the CA certificate is written last: still the old pair
+	[ "$(pubsum "$FMC/etc/sf/ca_root/private/cakey.pem")" = \
+	    "$(certpubsum "$FMC/etc/sf/ca_root/cacert.pem")" ]
+	run -0 generate_certs -r "$FMC" -n
+	assert_line --partial "Would complete the interrupted renewal in"
+	run -0 generate_certs -r "$FMC" -y
+	assert_consistent "$FMC"
+}
+
+@test "generate_certs: --reuse-keys reissues the certificates on the existing keys" {
+	local u=$(sfca_host FTD-2 4) k1 c1
+	k1=$(sha256sum < "$FMC/var/sf/peers/$u/sftunnel-key.pem")
+	c1=$(sha256sum < "$FMC/var/sf/peers/$u/sftunnel-cert.pem")
+	run -0 generate_certs -r "$FMC" -y --reuse-keys
+	assert_equal "$(sha256sum < "$FMC/var/sf/peers/$u/sftunnel-key.pem")" "$k1"
+	[ "$(sha256sum < "$FMC/var/sf/peers/$u/sftunnel-cert.pem")" != "$c1" ]
+	assert_consistent "$FMC"
+	run -0 generate_certs -r "$FMC" -y -k
+	assert_consistent "$FMC"
+}
+
+@test "generate_certs: CA already expired: the vendor sentence with the days as expired" {
+	local lab2=$LAB/expired na
+	sfca_mktree "$lab2" -n 1 -k ec -l $((-3 * 86400 - 3600))
+	na=$(openssl x509 -noout -enddate -in "$lab2/hosts/FMCpri/root/etc/sf/ca_root/cacert.pem" | cut -d= -f2)
+	run -0 generate_certs -r "$lab2/hosts/FMCpri/root" -y
+	assert_line --index 6 "Current ca_root expires in -3 days - at $na"
+	assert_consistent "$lab2/hosts/FMCpri/root"
+	run -0 openssl x509 -checkend 86400 -noout -in "$lab2/hosts/FMCpri/root/etc/sf/ca_root/cacert.pem"
+}
+
+@test "generate_certs: the HA secondary refuses before the primary's renewal, --force overrides" {
+	local lab2=$LAB/ha pri sec sums
+	sfca_mktree "$lab2" -n 1 -k ec -H
+	pri=$lab2/hosts/FMCpri/root
+	sec=$lab2/hosts/FMCsec/root
+	sums=$(tree_sum "$sec")
+	run -1 --separate-stderr generate_certs -r "$sec" -y
+	assert_output "setting log file to /var/log/sf/sfca_generation.log"
+	[[ $stderr == "generate_certs: this FMC is the HA secondary and the primary FMCpri has not renewed yet"*"run generate_certs on the primary first, or use --force" ]]
+	assert_equal "$(tree_sum "$sec")" "$sums"
+	run -0 generate_certs -r "$sec" -y --force
+	assert_consistent "$sec"
+}
+
+@test "generate_certs: HA without the daemon: primary, then its CA reaches the secondary, then the secondary" {
+	local lab2=$LAB/ha pri sec puuid suuid
+	sfca_mktree "$lab2" -n 1 -k ec -H
+	pri=$lab2/hosts/FMCpri/root
+	sec=$lab2/hosts/FMCsec/root
+	puuid=$(LAB=$lab2 sfca_host FMCpri 4)
+	suuid=$(LAB=$lab2 sfca_host FMCsec 4)
+	sleep 1		# the primary's new CA must postdate the secondary's
+	run -0 generate_certs -r "$pri" -y
+	# the HA peer's files go to from_peer/ on the other FMC
+	assert_line "Failed to push to FMCsec = /var/sf/peers/$puuid/from_peer/cacert.pem"
+	assert_consistent "$pri"
+	# still refused: the primary's CA has not reached the secondary
+	run -1 generate_certs -r "$sec" -y
+	# what the push (or copy_sftunnel_certs) would have delivered
+	cp "$pri/etc/sf/ca_root/cacert.pem" "$sec/var/sf/peers/$puuid/from_peer/cacert.pem"
+	cp "$pri/var/sf/peers/$suuid/certs_pushed/sftunnel-cert.pem" "$sec/var/sf/peers/$puuid/from_peer/sftunnel-cert.pem"
+	cp "$pri/var/sf/peers/$suuid/certs_pushed/sftunnel-key.pem" "$sec/var/sf/peers/$puuid/from_peer/sftunnel-key.pem"
+	run -0 generate_certs -r "$sec" -y
+	assert_consistent "$sec"
+	# the secondary's next renewal waits for the primary's next one
+	run -1 generate_certs -r "$sec" -y
+}
+
+@test "generate_certs: a full disk is a clear error and nothing changes" {
+	local mnt=$BATS_TEST_TMPDIR/mnt out=$BATS_TEST_TMPDIR/out
+	mkdir -p "$mnt"
+	unshare -m sh -c '
+		set -e
+		mount -t tmpfs -o size=2m tmpfs "$1"
+		cp -a "$2" "$1/root"
+		# fill it up, then leave a few pages: staging cannot finish
+		dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null || true
+		rm -f "$1/fill"
+		dd if=/dev/zero of="$1/fill" bs=4k count=$(( $(stat -f -c %a "$1") - 6 )) 2>/dev/null
+		cd "$1/root"
+		find . \( -path ./var/log/sf/sfca_generation.log -o -path ./var/tmp/certs/.generate_certs.lock \) -prune -o -type f -print0 | sort -z | xargs -0 sha256sum > "$3.before"
+		find . \( -path ./var/log/sf/sfca_generation.log -o -path ./var/tmp/certs/.generate_certs.lock \) -prune -o -printf "%p %m\n" | sort >> "$3.before"
+		set +e
+		generate_certs -r "$1/root" -y > "$3.stdout" 2> "$3.stderr"
+		echo $? > "$3.rc"
+		find . \( -path ./var/log/sf/sfca_generation.log -o -path ./var/tmp/certs/.generate_certs.lock \) -prune -o -type f -print0 | sort -z | xargs -0 sha256sum > "$3.after"
+		find . \( -path ./var/log/sf/sfca_generation.log -o -path ./var/tmp/certs/.generate_certs.lock \) -prune -o -printf "%p %m\n" | sort >> "$3.after"
+	' sh "$mnt" "$FMC" "$out" 3>&-
+	assert_equal "$(cat "$out.rc")" 1
+	run -0 cat "$out.stderr"
+	assert_output --partial "No space left on device"
+	cmp "$out.before" "$out.after"
+	# nothing of it outside the namespace
+	run -1 findmnt "$mnt"
+}
