@@ -149,7 +149,7 @@ static int
 upload(const char *local, const char *remote)
 {
 	static const char *root[] = { "# " };
-	unsigned char *data, b64[64 * 3];
+	unsigned char *data, b64[77 * 1000];
 	char hex[65], cmd[1024], want[128];
 	const char *ok[2], *ready[1];
 	size_t len, off;
@@ -167,12 +167,16 @@ upload(const char *local, const char *remote)
 	ready[0] = "SFCA_READY\r\n";
 	if (sendline(cmd) == -1 || step("the upload to start", ready, 1) == -1)
 		goto fail;
-	for (off = 0; off < len; off += 57) {
-		n = EVP_EncodeBlock(b64, data + off,
+	/* 76-column lines (the pty's line buffer), sent 1000 at a time */
+	for (off = 0, n = 0; off < len; off += 57) {
+		n += EVP_EncodeBlock(b64 + n, data + off,
 		    (int)(len - off < 57 ? len - off : 57));
 		b64[n++] = '\n';
-		if (chsend((char *)b64, (size_t)n) == -1)
-			goto fail;
+		if (n > (int)sizeof(b64) - 80 || off + 57 >= len) {
+			if (chsend((char *)b64, (size_t)n) == -1)
+				goto fail;
+			n = 0;
+		}
 	}
 	if (chsend("\004", 1) == -1 || step("the upload", root, 1) == -1)
 		goto fail;

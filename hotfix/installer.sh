@@ -417,13 +417,14 @@ csv_creds() {
 }
 
 install_secondary() {
-	local host=$secondary rec cmd rc creds
+	local host=$secondary rec cmd rc creds out
 	rec=$(grep "$RECORD_RE" "$R/etc/sf/patch_history" | tail -n 1)
-	cmd="sh /var/tmp/$PROG --primary-record '$rec'"
+	# the copy goes when the run ends, whatever its outcome
+	cmd="(sh /var/tmp/$PROG --primary-record '$rec'; rc=\$?; rm -f /var/tmp/$PROG; exit \$rc)"
 	set -- "$P/libexec/hfremote" -p "$port" -u "$SELF:/var/tmp/$PROG"
 	[ -n "$known" ] && set -- "$@" -k "$known"
 	[ -n "$acceptnew" ] && set -- "$@" -a
-	log INFO "installing on the secondary $PEER_NAME over SSH"
+	say "installing on the secondary $PEER_NAME over SSH"
 	if [ -n "$hacsv" ]; then
 		[ -r "$hacsv" ] || die "$hacsv: cannot read"
 		creds=$(csv_creds "$hacsv" "$PEER_IP" "$PEER_NAME")
@@ -431,20 +432,24 @@ install_secondary() {
 		    die "$hacsv: no row for the secondary $PEER_NAME ($PEER_IP)"
 		host=$PEER_IP
 		# the password goes through a pipe, never argv
-		printf '%s\n' "${creds#* }" |
-		    "$@" -l "${creds%% *}" -P /dev/stdin "$host" "$cmd"
+		out=$(printf '%s\n' "${creds#* }" |
+		    "$@" -l "${creds%% *}" -P /dev/stdin "$host" "$cmd")
 		rc=$?
 		creds=
 	else
-		"$@" -l "$login" -P "$pwfile" "$host" "$cmd"
+		out=$("$@" -l "$login" -P "$pwfile" "$host" "$cmd")
 		rc=$?
 	fi
+	[ -n "$out" ] && printf '%s\n' "$out"
 	if [ "$rc" -ne 0 ]; then
 		log ERROR "the secondary $PEER_NAME ($host): install failed (status $rc); installed here only"
 		secondary_hint
 		exit 1
 	fi
-	log INFO "the secondary $PEER_NAME ($host) has $HOTFIX"
+	case $out in
+	*"already installed"*) say "the secondary $PEER_NAME ($host) has $HOTFIX";;
+	*) log INFO "the secondary $PEER_NAME ($host) has $HOTFIX";;
+	esac
 }
 
 # --- main -----------------------------------------------------------------------
