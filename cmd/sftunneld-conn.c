@@ -310,10 +310,34 @@ touch(const char *path)
 		close(fd);
 }
 
+/* Both ends accepted each other: the tunnel is up. */
+static void
+go_up(struct conn *c, time_t now)
+{
+	struct tpeer *t = c->peer;
+	const SSL_CIPHER *ci;
+
+	c->confirmed = 1;
+	t->up = 1;
+	t->since = now;
+	t->hb_recv = 0;
+	t->backoff = 1;
+	ci = SSL_get_current_cipher(c->ssl);
+	strlcpy(t->cipher, ci != NULL ? SSL_CIPHER_get_name(ci) : "-",
+	    sizeof(t->cipher));
+	t->bits = ci != NULL ? SSL_CIPHER_get_bits(ci, NULL) : 0;
+	strlcpy(t->tls, SSL_get_version(c->ssl), sizeof(t->tls));
+	t->chain = 1;		/* it was just verified against the CA */
+	t->chain_gen = (t->outgoing ? &t->id : &sd.srv)->gen;
+	sflog(&sd.log, SFLOG_INFO, "Connected to %s", c->ip);
+	sflog(&sd.log, SFLOG_INFO, "Peer %s (%s) using %s, %s (%d bits)",
+	    t->p.name, t->p.uuid, t->tls, t->cipher, t->bits);
+	send_hb(t, now);
+}
+
 static void
 established(struct conn *c, time_t now)
 {
-	const SSL_CIPHER *ci;
 	struct tpeer *t;
 	char cn[128] = "";
 	X509 *pc;
@@ -351,23 +375,32 @@ established(struct conn *c, time_t now)
 		}
 	}
 	c->st = C_UP;
-	t->up = 1;
-	t->since = now;
-	t->hb_recv = 0;
-	t->backoff = 1;
-	ci = SSL_get_current_cipher(c->ssl);
-	strlcpy(t->cipher, ci != NULL ? SSL_CIPHER_get_name(ci) : "-",
-	    sizeof(t->cipher));
-	t->bits = ci != NULL ? SSL_CIPHER_get_bits(ci, NULL) : 0;
-	strlcpy(t->tls, SSL_get_version(c->ssl), sizeof(t->tls));
 	X509_free(t->pcert);
 	t->pcert = pc;
-	t->chain = 1;		/* it was just verified against the CA */
-	t->chain_gen = (t->outgoing ? &t->id : &sd.srv)->gen;
-	sflog(&sd.log, SFLOG_INFO, "Connected to %s", c->ip);
-	sflog(&sd.log, SFLOG_INFO, "Peer %s (%s) using %s, %s (%d bits)",
-	    t->p.name, t->p.uuid, t->tls, t->cipher, t->bits);
-	send_hb(t, now);
+	/*
+	 * A client's TLS 1.3 handshake completes before the server has
+	 * checked the client's certificate: an outgoing tunnel is up when
+	 * the first frame of the other end arrives.
+	 */
+	if (c->incoming)
+		go_up(c, now);
+}
+
+/* An incoming handshake failed before a CN was known: by address. */
+static void
+tpeer_attempt_from(const char *ip, const char *why, time_t now)
+{
+	size_t i;
+
+	for (i = 0; i < sd.npeers; i++) {
+		struct tpeer *t = sd.peers[i];
+
+		if (t->outgoing || strcmp(t->p.ip, ip) != 0)
+			continue;
+		t->attempted = now;
+		if (!t->up)
+			strlcpy(t->disc_reason, why, sizeof(t->disc_reason));
+	}
 }
 
 static void
@@ -381,6 +414,7 @@ handshake_failed(struct conn *c, const char *r, time_t now)
 	else
 		snprintf(why, sizeof(why), "SSL handshake failed: %s", r);
 	if (c->incoming) {
+		tpeer_attempt_from(c->ip, why, now);
 		if (c->verr != 0)
 			sflog(&sd.log, SFLOG_ERROR, "Refused connection from "
 			    "%s: %s", c->ip, why);
@@ -424,6 +458,8 @@ frame(struct conn *c, int type, const unsigned char *p, size_t len,
 {
 	struct tpeer *t = c->peer;
 
+	if (!c->confirmed)
+		go_up(c, now);
 	switch (type) {
 	case FR_HB:
 		t->hb_recv = now;
@@ -494,7 +530,10 @@ readable(struct conn *c, time_t now)
 			c->want_write = 1;
 			break;
 		}
-		if (e == SSL_ERROR_ZERO_RETURN)
+		if (!c->confirmed) {
+			ossl_reason(r, sizeof(r));
+			handshake_failed(c, r, now);
+		} else if (e == SSL_ERROR_ZERO_RETURN)
 			conn_close(c, "peer closed the connection", now);
 		else {
 			ossl_reason(r, sizeof(r));
@@ -556,7 +595,8 @@ conn_timers(time_t now)
 	for (i = 0; i < sd.nconns; i++) {
 		struct conn *c = sd.conns[i];
 
-		if (!c->dead && c->st != C_UP && now - c->t0 >= hs_timeout()) {
+		if (!c->dead && !c->confirmed &&
+		    now - c->t0 >= hs_timeout()) {
 			if (!c->incoming)
 				sflog(&sd.log, SFLOG_ERROR, "Connect to %s "
 				    "failed: handshake timeout", c->ip);

@@ -83,6 +83,7 @@ struct conn {
 	size_t		 wlen, wcap;
 	int		 verr, vdepth;	/* first verify failure */
 	int		 dead;		/* closed at the end of this turn */
+	int		 confirmed;	/* the other end accepted us too */
 };
 
 struct ctlc;
