@@ -35,9 +35,8 @@ TMP=
 
 usage() {
 	cat >&"${1:-2}" <<-EOF
-	usage: $PROG [-acfu] [-r root] [-k known-hosts] [-P port]
-	        [-s host [-l login] -p password-file | -C devices.csv]
-	        [-R primary-record]
+	usage: $PROG [-acf] [-k known-hosts] [-P port] [-R primary-record]
+	        [-r root] [-s host [-l login] -p password-file | -C devices.csv]
 	       $PROG -c [-r root]
 	       $PROG -u [-r root]
 	EOF
