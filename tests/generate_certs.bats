@@ -14,6 +14,7 @@ setup() {
 
 teardown() {
 	[ -n "${HOLDER:-}" ] && kill "$HOLDER" 2>/dev/null
+	[ -n "${LABD:-}" ] && lab -d "$LABD" down --purge 3>&-
 	rm -rf "$LAB"
 }
 
@@ -452,4 +453,140 @@ kill_and_rerun() {
 	cmp "$out.before" "$out.after"
 	# nothing of it outside the namespace
 	run -1 findmnt "$mnt"
+}
+
+# --- on a running lab (sftunneld on every host) ---
+
+# lab_up ARGS...: a lab of our own address block, torn down by lab_teardown
+lab_up() {
+	LABD=$LAB/lab
+	lab -d "$LABD" up -b 127.79 -k ec --no-ssh -t 30 "$@" 3>&-
+	FMC=$LABD/hosts/FMCpri/root
+	FMCUUID=$(lab -d "$LABD" uuid FMCpri)
+}
+
+lab_teardown() {
+	[ -n "${LABD:-}" ] && lab -d "$LABD" down --purge 3>&-
+	LABD=
+}
+
+# received HOST: HOST holds what FMCpri issued and pushed for it
+received() {
+	local r=$LABD/hosts/$1/root u dir
+	u=$(lab -d "$LABD" uuid "$1")
+	dir=$r/var/sf/peers/$FMCUUID
+	[ "$1" = FMCsec ] && dir=$dir/from_peer
+	cmp -s "$dir/cacert.pem" "$FMC/etc/sf/ca_root/cacert.pem" &&
+	    cmp -s "$dir/sftunnel-cert.pem" "$FMC/var/sf/peers/$u/certs_pushed/sftunnel-cert.pem" &&
+	    cmp -s "$dir/sftunnel-key.pem" "$FMC/var/sf/peers/$u/certs_pushed/sftunnel-key.pem" &&
+	    [ "$(stat -c %a "$dir/sftunnel-key.pem")" = 600 ]
+}
+
+# Every FTD restarts its tunnel daemon and reconnects on the new files.
+restart_all_and_check() {
+	local h n=0
+	for h in "$@"; do
+		lab -d "$LABD" restart "$h" 3>&-
+	done
+	lab -d "$LABD" wait-up -t 30 "$@"
+	# 1 is sftunnel_status's "some peer is down" (the cut ones)
+	run sftunnel_status -r "$FMC"
+	[ "$status" -le 1 ]
+	for h in "$@"; do
+		n=$((n + 1))
+	done
+	[ "$(grep -c 'Session certificate chains to current CA: Yes' <<<"$output")" -ge "$n" ]
+	refute_output --partial "chains to current CA: No"
+}
+
+@test "generate_certs: lab, all peers up: every peer gets the new files, tunnels stay up, restarts reconnect" {
+	lab_up -n 3
+	run -0 sftunnel_status -r "$FMC" --brief
+	local before=$output
+	run -0 generate_certs -r "$FMC" -y
+	assert_equal "${#lines[@]}" 8
+	assert_line --index 7 "Do you want to continue? [yes/no]:yes"
+	run_dir=$(done_run)
+	assert_not_exist "$run_dir/FAILED_PUSH"
+	for h in FTD-1 FTD-2 FTD-3; do
+		received "$h" || fail "$h did not receive the new files"
+	done
+	# the tunnels stayed up through the renewal
+	run -0 sftunnel_status -r "$FMC" --brief
+	assert_equal "$output" "$before"
+	restart_all_and_check FTD-1 FTD-2 FTD-3
+	lab_teardown
+}
+
+@test "generate_certs: lab, two peers cut: FAILED_PUSH holds exactly their 6 lines, the others are fine" {
+	local u2 u3 ip2 ip3 h
+	lab_up -n 4
+	lab -d "$LABD" cut FTD-2
+	lab -d "$LABD" cut FTD-3
+	lab -d "$LABD" wait-down -t 20 FTD-2
+	lab -d "$LABD" wait-down -t 20 FTD-3
+	run -0 generate_certs -r "$FMC" -y -t 5
+	assert_equal "${#lines[@]}" 15
+	run_dir=$(done_run)
+	u2=$(lab -d "$LABD" uuid FTD-2)
+	u3=$(lab -d "$LABD" uuid FTD-3)
+	ip2=$(lab -d "$LABD" addr FTD-2)
+	ip3=$(lab -d "$LABD" addr FTD-3)
+	assert_equal "$(cat "$run_dir/FAILED_PUSH")" \
+"$u2 FTD-2 $ip2 /etc/sf/ca_root/cacert.pem /var/sf/peers/$FMCUUID/cacert.pem
+$u2 FTD-2 $ip2 /var/sf/peers/$u2/certs_pushed//sftunnel-key.pem /var/sf/peers/$FMCUUID/sftunnel-key.pem
+$u2 FTD-2 $ip2 /var/sf/peers/$u2/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUID/sftunnel-cert.pem
+$u3 FTD-3 $ip3 /etc/sf/ca_root/cacert.pem /var/sf/peers/$FMCUUID/cacert.pem
+$u3 FTD-3 $ip3 /var/sf/peers/$u3/certs_pushed//sftunnel-key.pem /var/sf/peers/$FMCUUID/sftunnel-key.pem
+$u3 FTD-3 $ip3 /var/sf/peers/$u3/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
+	assert_line --index 8 "Failed to push to FTD-2 = /var/sf/peers/$FMCUUID/cacert.pem"
+	assert_line --index 13 "Failed to push to FTD-3 = /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
+	for h in FTD-1 FTD-4; do
+		received "$h" || fail "$h did not receive the new files"
+	done
+	! received FTD-2
+	restart_all_and_check FTD-1 FTD-4
+	lab_teardown
+}
+
+@test "generate_certs: lab, CA already expired with the tunnels still up: same result" {
+	lab_up -n 2 -l 4
+	# the tunnels outlive the CA
+	sleep 5
+	run -1 openssl x509 -checkend 0 -noout -in "$FMC/etc/sf/ca_root/cacert.pem"
+	lab -d "$LABD" wait-up -t 5
+	run -0 generate_certs -r "$FMC" -y
+	assert_line --index 6 --regexp '^Current ca_root expires in -0 days - at '
+	assert_equal "${#lines[@]}" 8
+	for h in FTD-1 FTD-2; do
+		received "$h" || fail "$h did not receive the new files"
+	done
+	restart_all_and_check FTD-1 FTD-2
+	lab_teardown
+}
+
+@test "generate_certs: lab, HA pair: primary, then secondary" {
+	local sec puuid
+	lab_up -n 2 -H
+	sec=$LABD/hosts/FMCsec/root
+	puuid=$FMCUUID
+	# the secondary first is refused
+	run -1 generate_certs -r "$sec" -y
+	sleep 1		# the primary's new CA must postdate the secondary's
+	run -0 generate_certs -r "$FMC" -y
+	assert_equal "${#lines[@]}" 8
+	for h in FMCsec FTD-1 FTD-2; do
+		received "$h" || fail "$h did not receive the primary's files"
+	done
+	run -0 generate_certs -r "$sec" -y
+	assert_equal "${#lines[@]}" 8
+	# the secondary's files reached the primary's from_peer/ and the FTDs
+	cmp "$sec/etc/sf/ca_root/cacert.pem" "$FMC/var/sf/peers/$(lab -d "$LABD" uuid FMCsec)/from_peer/cacert.pem"
+	cmp "$sec/etc/sf/ca_root/cacert.pem" "$LABD/hosts/FTD-1/root/var/sf/peers/$(lab -d "$LABD" uuid FMCsec)/cacert.pem"
+	lab -d "$LABD" restart FMCsec 3>&-
+	restart_all_and_check FTD-1 FTD-2
+	lab -d "$LABD" wait-up -t 30
+	run -0 sftunnel_status -r "$sec"
+	refute_output --partial "chains to current CA: No"
+	lab_teardown
 }
