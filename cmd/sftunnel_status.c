@@ -133,7 +133,8 @@ ca_line(const struct row *r, char *buf, size_t len)
 	pki_fmt_time(r->ca_na, when, sizeof(when));
 	days = pki_days_until(r->ca_na, time(NULL));
 	if (r->ca_na <= time(NULL))
-		snprintf(buf, len, "%s (EXPIRED %ld days ago)", when, -days - 1);
+		snprintf(buf, len, "%s (EXPIRED %ld days ago)", when,
+		    (long)((time(NULL) - r->ca_na) / PKI_DAY));
 	else
 		snprintf(buf, len, "%s (%ld days left)", when, days);
 }

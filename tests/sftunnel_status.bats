@@ -1,0 +1,132 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# sftunnel_status.bats -- status of a lab whose CA expires while connected (127.94.x.x)
+
+load helpers
+
+# until_ok SECS CMD...: poll CMD every 0.1 s; fail after SECS seconds
+until_ok() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "timed out: $*" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+ca_expired() {
+	local na
+	na=$(openssl x509 -noout -enddate -in "$(lab root FMCpri)/etc/sf/ca_root/cacert.pem" | cut -d= -f2)
+	[ "$(date +%s)" -ge "$(date -d "$na" +%s)" ]
+}
+
+setup_file() {
+	SCRATCH=$(sfca_scratch)
+	export SCRATCH LAB=$SCRATCH/lab SFCA_LAB=$SCRATCH/lab
+	# the CA lives 20 seconds: long enough to connect, short enough to wait
+	lab up -n 2 -k ec -b 127.94 -i 1 -l 20 --no-ssh -t 15 3>&-
+	# a tree with no daemon
+	mktree -o "$SCRATCH/idle" -n 1 -k ec -b 127.94 3>&-
+}
+
+teardown_file() {
+	lab down --purge 3>&-
+	rm -rf "$SCRATCH"
+}
+
+@test "sftunnel_status: every peer connected on the FMC, exit 0, the original layout" {
+	run -0 sftunnel_status -r "$(lab root FMCpri)"
+	assert_line --regexp '^SFTUNNEL Start Time: [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4}$'
+	assert_line "**RUN STATUS****$(lab addr FTD-1)*************"
+	assert_line "Peer: FTD-2, UUID $(lab uuid FTD-2), role ftd"
+	assert_line --regexp '^Cipher used = [A-Z0-9_-]+ \(strength:[0-9]+ bits\)$'
+	assert_line --regexp '^ChannelA Connected: Yes'
+	assert_line "Registration: Completed."
+	assert_line --regexp "^IPv4 Connection to peer '$(lab addr FTD-1)' Start Time: "
+	assert_line "PEER INFO:"
+	assert_line "sw_version 7.2.9"
+	assert_line --regexp '^Heartbeat Send Time: .* UTC$'
+	assert_line --regexp '^Heartbeat Received Time: .* UTC$'
+	assert_line "Peer certificate chains to current CA: Yes"
+	assert_line "Session certificate chains to current CA: Yes"
+}
+
+@test "sftunnel_status: on an FTD, by IP and by UUID; --brief" {
+	run -0 sftunnel_status -r "$(lab root FTD-1)" --brief
+	assert_output "FMCpri $(lab uuid FMCpri) $(lab addr FMCpri) fmc up"
+	run -0 sftunnel_status -r "$(lab root FMCpri)" -b "$(lab addr FTD-2)"
+	assert_output "FTD-2 $(lab uuid FTD-2) $(lab addr FTD-2) ftd up"
+	SFCA_ROOT=$(lab root FMCpri) run -0 sftunnel_status --brief "$(lab uuid FTD-1)"
+	assert_output "FTD-1 $(lab uuid FTD-1) $(lab addr FTD-1) ftd up"
+}
+
+@test "sftunnel_status: --json is valid JSON with the daemon and every peer" {
+	run -0 sftunnel_status -r "$(lab root FMCpri)" --json
+	echo "$output" >"$BATS_TEST_TMPDIR/s.json"
+	run -0 python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["daemon"]["running"] is True and d["daemon"]["kind"] == "fmc"
+assert len(d["peers"]) == 2
+for p in d["peers"]:
+    assert p["state"] == "up" and p["cert_chains"] is True, p
+    assert p["session_chain"] == "yes" and p["hb_recv"] > 0, p
+print("ok")' "$BATS_TEST_TMPDIR/s.json"
+	assert_output ok
+}
+
+@test "sftunnel_status: errors exit 2, --version, --help" {
+	run -2 sftunnel_status -r "$(lab root FMCpri)" 10.9.9.9
+	assert_output "sftunnel_status: 10.9.9.9: no such peer"
+	run -2 sftunnel_status -r /nonexistent
+	run -2 sftunnel_status -r "$BATS_TEST_TMPDIR"
+	run -2 sftunnel_status --brief --json
+	run -2 sftunnel_status a b
+	run -2 sftunnel_status -x
+	run -0 sftunnel_status --version
+	assert_output "sftunnel_status (sfca) 0.1"
+	run -0 sftunnel_status -h
+	assert_output --partial "usage: sftunnel_status"
+}
+
+@test "sftunnel_status: no daemon: every peer down, says so, exit 1" {
+	run -1 sftunnel_status -r "$SCRATCH/idle/hosts/FMCpri/root"
+	assert_line "SFTUNNEL is not running: every peer is down"
+	assert_line "ChannelA Connected: No"
+	assert_line "Last disconnect reason : sftunneld is not running"
+	run -1 sftunnel_status -r "$SCRATCH/idle/hosts/FTD-1/root" --brief
+	assert_line --partial "sftunneld is not running"
+	assert_line --regexp ' fmc down$'
+}
+
+@test "sftunnel_status: the CA expires while connected: tunnels stay up, CA shown expired" {
+	until_ok 30 ca_expired
+	run -0 lab wait-up -t 5
+	run -0 sftunnel_status -r "$(lab root FMCpri)"
+	assert_line --regexp '^CA expiry: .* \(EXPIRED [0-9]+ days ago\)$'
+	refute_line "ChannelA Connected: No"
+	run -0 sftunnel_status -r "$(lab root FTD-2)" --json
+	assert_output --partial '"ca_expired":true'
+	assert_output --partial '"state":"up"'
+}
+
+@test "sftunnel_status: after a restart with an expired CA exactly that FTD is down" {
+	local ftd fmc
+	ftd=$(lab root FTD-1)
+	fmc=$(lab root FMCpri)
+	run -0 lab exec FTD-1 "$ftd/usr/local/sbin/pmtool" restartbyid sftunnel
+	until_ok 10 grep -qF "err 10:certificate has expired" "$ftd/var/log/messages"
+	run -0 grep -F -- "-Error with certificate at depth: 1" "$ftd/var/log/messages"
+	run -0 grep -F "issuer = /title=InternalCA/OU=Intrusion Management System/CN=$(lab uuid FMCpri)/O=Cisco Systems, Inc" "$ftd/var/log/messages"
+	run -0 grep -F "Connect:SSL handshake failed" "$ftd/var/log/messages"
+	run -0 lab wait-down FTD-1 -t 10
+	run -1 sftunnel_status -r "$ftd"
+	assert_line "Last disconnect reason : certificate verify failed: err 10:certificate has expired"
+	run -1 sftunnel_status -r "$fmc"
+	run -1 sftunnel_status -r "$fmc" --brief "$(lab uuid FTD-1)"
+	run -0 sftunnel_status -r "$fmc" --brief "$(lab uuid FTD-2)"
+	run -0 sftunnel_status -r "$(lab root FTD-2)"
+}
