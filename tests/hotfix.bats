@@ -4,6 +4,8 @@
 
 load helpers
 
+SSHLAB=${SFCA_SSHLAB:-$SFCA_TOP/tests/lab/ssh}
+
 VENDOR="generate_certs.pl:generate_certs sftunnel_status.pl:sftunnel_status
 copy_sftunnel_certs.py:copy_sftunnel_certs
 copy_sftunnel_certs_jumpserver.py:copy_sftunnel_certs_jumpserver"
@@ -24,7 +26,7 @@ setup() {
 
 teardown() {
 	if [ -n "$SSH_UP" ]; then
-		"$SFCA_TOP/tests/lab/ssh/sshd-host" down "$LAB" FMCsec 3>&- || true
+		"$SSHLAB/sshd-host" down "$LAB" FMCsec 3>&- || true
 	fi
 	rm -rf "$D"
 }
@@ -41,7 +43,8 @@ snap() {
 	    xargs -0 sha256sum)
 }
 
-fmc_lab() { sfca_mktree "$LAB" -k ec -n 1 "$@" >/dev/null; }
+# its own address block, apart from the other tests' labs
+fmc_lab() { sfca_mktree "$LAB" -b 127.79 -k ec -n 1 "$@" >/dev/null; }
 
 @test "hotfix: make hotfix names the file the vendor's way and carries one installer" {
 	[[ ${REL##*/} =~ ^Sfca_Hotfix_[A-Z]+-[0-9]+\.[0-9]+\.[0-9]+-[0-9]+\.sh\.REL\.tar$ ]]
@@ -223,7 +226,7 @@ fmc_lab() { sfca_mktree "$LAB" -k ec -n 1 "$@" >/dev/null; }
 	local s=$LAB/hosts/FMCsec/root
 	snap "$s" >"$D/before"
 	run -1 sh "$X" --root "$s"
-	assert_output --partial "refusing: the primary FMCpri (127.77.0.1, $(sfca_host FMCpri 4)) does not have $NAME"
+	assert_output --partial "refusing: the primary FMCpri (127.79.0.1, $(sfca_host FMCpri 4)) does not have $NAME"
 	run -1 sh "$X" --root "$s" --readiness-check
 	snap "$s" >"$D/after"
 	run -0 cmp "$D/before" "$D/after"
@@ -244,8 +247,8 @@ fmc_lab() { sfca_mktree "$LAB" -k ec -n 1 "$@" >/dev/null; }
 	run -0 sh "$X" --root "$p"
 	rec=$(grep "^$NAME.sh.REL.tar " "$p/etc/sf/patch_history")
 	# the primary tells exactly how to do the secondary
-	assert_output --partial "the secondary FMCsec (127.77.0.2) needs $NAME too"
-	assert_output --partial "sh $NAME.sh --secondary 127.77.0.2 --login admin --password-file FILE"
+	assert_output --partial "the secondary FMCsec (127.79.0.2) needs $NAME too"
+	assert_output --partial "sh $NAME.sh --secondary 127.79.0.2 --login admin --password-file FILE"
 	assert_output --partial "sh $NAME.sh --primary-record '$rec'"
 	run -0 sh "$X" --root "$s" --primary-record "$rec"
 	assert_output --partial "HA order: primary FMCpri has it: $rec"
@@ -262,21 +265,21 @@ fmc_lab() { sfca_mktree "$LAB" -k ec -n 1 "$@" >/dev/null; }
 	chmod 755 "$LAB"
 	unpack
 	local p=$LAB/hosts/FMCpri/root s=$LAB/hosts/FMCsec/root
-	run -0 "$SFCA_TOP/tests/lab/ssh/sshd-host" up "$LAB" FMCsec 3>&-
+	run -0 "$SSHLAB/sshd-host" up "$LAB" FMCsec 3>&-
 	SSH_UP=1
 	(umask 077; awk '$1 == "FMCsec" { print $2 }' "$LAB/passwords" >"$D/pw")
 	# a wrong password: installed here, the secondary refused, said so
 	(umask 077; echo wrong >"$D/badpw")
-	run -1 sh "$X" --root "$p" --secondary 127.77.0.2 \
+	run -1 sh "$X" --root "$p" --secondary 127.79.0.2 \
 	    --password-file "$D/badpw" --known-hosts "$LAB/hosts/FMCsec/ssh/known_hosts"
-	assert_output --partial "127.77.0.2: login refused"
+	assert_output --partial "127.79.0.2: login refused"
 	assert_output --partial "install failed (status 1); installed here only"
 	run -1 grep "^$NAME" "$s/etc/sf/patch_history"
 	# the right one
-	run -0 sh "$X" --root "$p" --secondary 127.77.0.2 \
+	run -0 sh "$X" --root "$p" --secondary 127.79.0.2 \
 	    --password-file "$D/pw" --known-hosts "$LAB/hosts/FMCsec/ssh/known_hosts"
 	assert_output --partial "installing $NAME on / (FMC $(sfca_host FMCsec 4), 7.2.9, secondary)"
-	assert_output --partial "the secondary FMCsec (127.77.0.2) has $NAME"
+	assert_output --partial "the secondary FMCsec (127.79.0.2) has $NAME"
 	run -0 grep -c "^$NAME.sh.REL.tar .*uuid=$(sfca_host FMCsec 4)\$" \
 	    "$s/etc/sf/patch_history"
 	run -0 cmp "$p/usr/local/sf/bin/check_ca_expiry" \
@@ -291,15 +294,15 @@ fmc_lab() { sfca_mktree "$LAB" -k ec -n 1 "$@" >/dev/null; }
 	chmod 755 "$LAB"
 	unpack
 	local p=$LAB/hosts/FMCpri/root s=$LAB/hosts/FMCsec/root
-	run -0 "$SFCA_TOP/tests/lab/ssh/sshd-host" up "$LAB" FMCsec 3>&-
+	run -0 "$SSHLAB/sshd-host" up "$LAB" FMCsec 3>&-
 	SSH_UP=1
 	(umask 077
 	 echo '# device_name,ipaddr,login,password'
-	 echo "FTD-1,127.77.1.1,admin,x"
-	 awk '$1 == "FMCsec" { print "FMCsec,127.77.0.2,admin," $2 }' "$LAB/passwords"
+	 echo "FTD-1,127.79.1.1,admin,x"
+	 awk '$1 == "FMCsec" { print "FMCsec,127.79.0.2,admin," $2 }' "$LAB/passwords"
 	) >"$D/devices.csv"
 	run -0 sh "$X" --root "$p" --ha-csv "$D/devices.csv" \
 	    --known-hosts "$LAB/hosts/FMCsec/ssh/known_hosts"
-	assert_output --partial "the secondary FMCsec (127.77.0.2) has $NAME"
+	assert_output --partial "the secondary FMCsec (127.79.0.2) has $NAME"
 	run -0 grep -c "^$NAME.sh.REL.tar " "$s/etc/sf/patch_history"
 }
