@@ -306,3 +306,22 @@ fmc_lab() { sfca_mktree "$LAB" -b 127.79 -k ec -n 1 "$@" >/dev/null; }
 	assert_output --partial "the secondary FMCsec (127.79.0.2) has $NAME"
 	run -0 grep -c "^$NAME.sh.REL.tar " "$s/etc/sf/patch_history"
 }
+
+@test "hotfix: a run killed half-way is finished by the next, and still undone exactly" {
+	fmc_lab
+	unpack
+	local r=$LAB/hosts/FMCpri/root st
+	snap "$r" >"$D/before"
+	run -0 sh "$X" --root "$r"
+	# as if killed after the backups, before the last files and the record
+	st=$r/var/sf/hotfix/$NAME
+	rm -f "$st/complete" "$r/usr/local/sf/bin/check_ca_expiry"
+	cp -p "$st/backup/etc/sf/patch_history" "$r/etc/sf/patch_history"
+	run -0 sh "$X" --root "$r"
+	assert_output --partial "$NAME installed"
+	assert_file_executable "$r/usr/local/sf/bin/check_ca_expiry"
+	assert_file_exist "$st/complete"
+	run -0 sh "$X" --root "$r" --uninstall
+	snap "$r" "var/log/sf/$NAME" >"$D/after"
+	run -0 diff "$D/before" "$D/after"
+}
