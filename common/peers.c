@@ -260,7 +260,8 @@ peers_load(struct peer **out, size_t *n)
 		v[cnt].dir = xasprintf("%s/%s", dir, de->d_name);
 		cnt++;
 	}
-	qsort(v, cnt, sizeof(*v), peer_cmp);
+	if (cnt > 1)
+		qsort(v, cnt, sizeof(*v), peer_cmp);
 	*out = v;
 	*n = cnt;
 	v = NULL;		/* transferred */

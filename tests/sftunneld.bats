@@ -159,7 +159,9 @@ teardown_file() {
 	run -0 cat "$r/var/sf/run/sftunnel.pid"
 	assert_output "$pid"
 	kill -TERM "$pid"
-	run -0 wait "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 0
 	assert_file_not_exist "$r/var/sf/run/sftunnel.sock"
 	assert_file_not_exist "$r/var/sf/run/sftunnel.pid"
 	run -0 grep -F "sftunnel stopped" "$r/var/log/messages"
