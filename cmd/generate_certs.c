@@ -244,12 +244,14 @@ dry_run(struct gc *gc, const struct pki_info *cur)
 
 	printf("Dry run: nothing will be changed.\n");
 	print_expiry(cur);
-	if (gc->resumed)
+	if (gc->resumed) {
+		b = root_apath("%s/%lld", RP_CERTS_TMP, gc->epoch);
 		printf("Would complete the interrupted renewal in %s (%s)\n",
-		    gc->rundir, gc_has(gc, GC_COMMITTED) ? "committed, "
-		    "pushing" : gc_has(gc, GC_BACKED_UP) ? "backed up, "
-		    "committing" : "staged, committing");
-	else {
+		    b, gc_has(gc, GC_COMMITTED) ? "committed, pushing" :
+		    gc_has(gc, GC_BACKED_UP) ? "backed up, committing" :
+		    "staged, committing");
+		free(b);
+	} else {
 		printf("Would make a new InternalCA: RSA-2048, SHA-256, "
 		    "%d days, subject /title=InternalCA/OU=%s/CN=%s/O=%s\n",
 		    PKI_CA_DAYS, PKI_OU, gc->uuid, PKI_ORG);
