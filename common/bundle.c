@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: ISC
+/* bundle.c -- what an FMC issued for its peers: files read or fetched, then chosen */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bundle.h"
+#include "log.h"
+#include "peers.h"
+#include "pki.h"
+#include "root.h"
+#include "sfile.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+const char *const bundle_names[BF_COUNT] = {
+	PF_CACERT, PF_CERT, PF_KEY
+};
+const int bundle_modes[BF_COUNT] = { 0644, 0644, 0600 };
+
+static void
+fileset_add(struct fileset *fs, const char *path, char *data, size_t len)
+{
+	if (fs->n == fs->cap) {
+		fs->cap = fs->cap == 0 ? 64 : fs->cap * 2;
+		fs->f = xreallocarray(fs->f, fs->cap, sizeof(*fs->f));
+	}
+	fs->f[fs->n].path = xstrdup(path);
+	fs->f[fs->n].data = data;
+	fs->f[fs->n].len = len;
+	fs->n++;
+}
+
+void
+fileset_release(struct fileset *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->n; i++) {
+		free(fs->f[i].path);
+		freezero(fs->f[i].data, fs->f[i].len + 1);
+	}
+	free(fs->f);
+	memset(fs, 0, sizeof(*fs));
+}
+
+const struct bfile *
+fileset_get(const struct fileset *fs, const char *path)
+{
+	size_t i;
+
+	while (*path == '/')
+		path++;
+	for (i = 0; i < fs->n; i++) {
+		const char *p = fs->f[i].path;
+
+		/* FAILED_PUSH writes "certs_pushed//sftunnel-key.pem". */
+		for (; *p != '\0' && *path != '\0'; p++, path++) {
+			while (*path == '/' && path[1] == '/')
+				path++;
+			if (*p != *path)
+				break;
+		}
+		if (*p == '\0' && *path == '\0')
+			return &fs->f[i];
+		path -= p - fs->f[i].path;
+	}
+	return NULL;
+}
+
+/* Read rel when it is there; a missing file is not an error. */
+static int
+load_opt(struct fileset *fs, const char *rel)
+{
+	char *path = root_path("%s", rel), *buf = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	if (sfile_exists(path)) {
+		if (sfile_read(path, SFILE_CAP, &buf, &len) == -1)
+			rc = -1;
+		else
+			fileset_add(fs, rel, buf, len);
+	}
+	free(path);
+	return rc;
+}
+
+/* The newest var/tmp/certs/<epoch>/FAILED_PUSH, relative, or NULL. */
+static char *
+newest_failed_push(void)
+{
+	char *dir = root_path(RP_CERTS_TMP), *best = NULL, *p;
+	long long bestn = -1, v;
+	struct dirent *de;
+	const char *errstr;
+	DIR *d;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			v = strtonum(de->d_name, 0, LLONG_MAX, &errstr);
+			if (errstr != NULL || v <= bestn)
+				continue;
+			p = root_path("%s/%s/FAILED_PUSH", RP_CERTS_TMP,
+			    de->d_name);
+			if (sfile_exists(p)) {
+				free(best);
+				best = xasprintf("%s/%s/FAILED_PUSH",
+				    RP_CERTS_TMP, de->d_name);
+				bestn = v;
+			}
+			free(p);
+		}
+		closedir(d);
+	}
+	free(dir);
+	return best;
+}
+
+int
+fileset_load_tree(struct fileset *fs)
+{
+	char *dir, *rel;
+	struct dirent *de;
+	DIR *d;
+	int rc = -1;
+	size_t i;
+	static const char *const per_peer[] = {
+		PF_JSON, PF_PUSHED "/" PF_CERT, PF_PUSHED "/" PF_KEY,
+		PF_CERT, PF_KEY
+	};
+
+	if (load_opt(fs, RP_IMS_CONF) == -1 || load_opt(fs, RP_CA_CERT) == -1)
+		return -1;
+	if ((rel = newest_failed_push()) != NULL) {
+		if (load_opt(fs, rel) == -1) {
+			free(rel);
+			return -1;
+		}
+		free(rel);
+	}
+	dir = root_path(RP_PEERS);
+	if ((d = opendir(dir)) == NULL) {
+		log_warn("%s", dir);
+		free(dir);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!peer_uuid_valid(de->d_name))
+			continue;
+		for (i = 0; i < sizeof(per_peer) / sizeof(per_peer[0]); i++) {
+			/* certs_pushed wins: skip the folder's own copies. */
+			if (i >= 3 && fileset_get(fs, rel = xasprintf("%s/%s/%s",
+			    RP_PEERS, de->d_name, per_peer[i - 2])) != NULL) {
+				free(rel);
+				continue;
+			}
+			if (i >= 3)
+				free(rel);
+			rel = xasprintf("%s/%s/%s", RP_PEERS, de->d_name,
+			    per_peer[i]);
+			if (load_opt(fs, rel) == -1) {
+				free(rel);
+				goto out;
+			}
+			free(rel);
+		}
+	}
+	rc = 0;
+ out:
+	closedir(d);
+	free(dir);
+	return rc;
+}
+
+const char *
+fileset_fetch_script(void)
+{
+	return
+	    "cd / || exit 1\n"
+	    "shopt -s nullglob\n"
+	    "fp= best=-1\n"
+	    "for d in var/tmp/certs/*/; do\n"
+	    "  e=${d#var/tmp/certs/}; e=${e%/}\n"
+	    "  case $e in ''|*[!0-9]*) continue;; esac\n"
+	    "  [ -f \"${d}FAILED_PUSH\" ] || continue\n"
+	    "  [ \"$e\" -gt \"$best\" ] && { best=$e; fp=${d}FAILED_PUSH; }\n"
+	    "done\n"
+	    "set -- etc/sf/ims.conf etc/sf/ca_root/cacert.pem $fp\n"
+	    "for p in var/sf/peers/*-*-*-*-*/; do\n"
+	    "  [ -f \"${p}sftunnel.json\" ] || continue\n"
+	    "  set -- \"$@\" \"${p}sftunnel.json\"\n"
+	    "  for f in sftunnel-cert.pem sftunnel-key.pem; do\n"
+	    "    if [ -f \"${p}certs_pushed/$f\" ]; then\n"
+	    "      set -- \"$@\" \"${p}certs_pushed/$f\"\n"
+	    "    elif [ -f \"$p$f\" ]; then set -- \"$@\" \"$p$f\"; fi\n"
+	    "  done\n"
+	    "done\n"
+	    "tar --format=ustar -cf - -- \"$@\" | base64 -w 0\n"
+	    "s=${PIPESTATUS[0]}; echo; exit $s\n";
+}
+
+static unsigned long long
+octal(const unsigned char *p, size_t n)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	for (i = 0; i < n && p[i] == ' '; i++)
+		;
+	for (; i < n && p[i] >= '0' && p[i] <= '7'; i++)
+		v = v * 8 + (p[i] - '0');
+	return v;
+}
+
+int
+fileset_from_tar(struct fileset *fs, const void *tar, size_t len)
+{
+	const unsigned char *t = tar, *h;
+	char name[512], longname[512] = "";
+	unsigned long long size;
+	size_t off = 0, nl;
+	char *data;
+
+	while (off + 512 <= len) {
+		h = t + off;
+		if (h[0] == '\0')
+			break;		/* end of archive */
+		size = octal(h + 124, 12);
+		if (size > SFILE_CAP || off + 512 + size > len) {
+			log_warnx("fetched archive: truncated or corrupt");
+			return -1;
+		}
+		if (longname[0] != '\0') {
+			strlcpy(name, longname, sizeof(name));
+			longname[0] = '\0';
+		} else if (memcmp(h + 257, "ustar", 5) == 0 && h[345] != '\0')
+			snprintf(name, sizeof(name), "%.155s/%.100s",
+			    (const char *)h + 345, (const char *)h);
+		else
+			snprintf(name, sizeof(name), "%.100s",
+			    (const char *)h);
+		if (h[156] == 'L') {
+			nl = size < sizeof(longname) ? size : sizeof(longname) - 1;
+			memcpy(longname, h + 512, nl);
+			longname[nl] = '\0';
+		} else if (h[156] == '0' || h[156] == '\0') {
+			data = xmalloc(size + 1);
+			memcpy(data, h + 512, size);
+			data[size] = '\0';
+			fileset_add(fs, name, data, size);
+		}
+		off += 512 + (size + 511) / 512 * 512;
+	}
+	return 0;
+}
+
+int
+fileset_keep(const struct fileset *fs, const char *dir)
+{
+	char *p, *slash;
+	size_t i;
+	int key;
+
+	if (sfile_mkdirs(dir, 0700) == -1)
+		return -1;
+	if (chmod(dir, 0700) == -1) {
+		log_warn("%s", dir);
+		return -1;
+	}
+	for (i = 0; i < fs->n; i++) {
+		if (strstr(fs->f[i].path, "..") != NULL)
+			continue;
+		p = xasprintf("%s/%s", dir, fs->f[i].path);
+		slash = strrchr(p, '/');
+		*slash = '\0';
+		if (sfile_mkdirs(p, 0700) == -1) {
+			free(p);
+			return -1;
+		}
+		*slash = '/';
+		key = strstr(fs->f[i].path, "key") != NULL;
+		if (sfile_write(p, fs->f[i].data, fs->f[i].len,
+		    key ? 0600 : 0644) == -1) {
+			free(p);
+			return -1;
+		}
+		free(p);
+	}
+	return 0;
+}
+
+int
+bundle_kv(const char *buf, const char *key, char *out, size_t outlen)
+{
+	size_t kl = strlen(key), n;
+	const char *p = buf, *e;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			p += kl + 1;
+			n = strcspn(p, "\r\n");
+			if (n >= 2 && (*p == '"' || *p == '\'') && p[n - 1] == *p) {
+				p++;
+				n -= 2;
+			}
+			if (n >= outlen)
+				return -1;
+			memcpy(out, p, n);
+			out[n] = '\0';
+			return 0;
+		}
+		e = strchr(p, '\n');
+		p = e == NULL ? NULL : e + 1;
+	}
+	return -1;
+}
+
+/* A string value of a flat JSON object; 0 when found. */
+static int
+json_str(const char *js, const char *key, char *out, size_t outlen)
+{
+	char pat[64];
+	const char *p;
+	size_t o = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	if ((p = strstr(js, pat)) == NULL)
+		return -1;
+	p += strlen(pat);
+	p += strspn(p, " \t\r\n");
+	if (*p++ != ':')
+		return -1;
+	p += strspn(p, " \t\r\n");
+	if (*p++ != '"')
+		return -1;
+	for (; *p != '"' && *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		if (o + 1 >= outlen)
+			return -1;
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+	return *p == '"' ? 0 : -1;
+}
+
+/* Which of the three files a destination path names; -1 if none. */
+static int
+which_file(const char *dest)
+{
+	const char *b = strrchr(dest, '/');
+	int i;
+
+	b = b == NULL ? dest : b + 1;
+	for (i = 0; i < BF_COUNT; i++)
+		if (strcmp(b, bundle_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void
+apply_failed_push(struct bundle *b, const struct bfile *fp)
+{
+	char uuid[64], name[64], ip[64], src[512], dst[512];
+	const char *p = fp->data, *e;
+	char line[1400];
+	size_t i, n;
+	int k;
+
+	for (; p != NULL && *p != '\0'; p = e == NULL ? NULL : e + 1) {
+		e = strchr(p, '\n');
+		n = e == NULL ? strlen(p) : (size_t)(e - p);
+		if (n >= sizeof(line))
+			continue;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		if (sscanf(line, "%63s %63s %63s %511s %511s", uuid, name, ip,
+		    src, dst) != 5 || (k = which_file(dst)) == -1)
+			continue;
+		for (i = 0; i < b->n; i++) {
+			if (strcmp(b->p[i].uuid, uuid) != 0)
+				continue;
+			b->p[i].in_failed = 1;
+			if ((b->p[i].f[k] = fileset_get(&b->fs, src)) == NULL)
+				snprintf(b->p[i].err, sizeof(b->p[i].err),
+				    "%.60s names %.100s, not on the FMC",
+				    b->failed_push, src);
+		}
+	}
+}
+
+/* The key matches the certificate, which chains to the CA. */
+static void
+check_peer(struct bpeer *p)
+{
+	X509 *ca = NULL, *cert = NULL;
+	EVP_PKEY *key = NULL;
+	int verr = 0, i;
+
+	for (i = 0; i < BF_COUNT; i++)
+		if (p->f[i] == NULL || p->f[i]->len == 0) {
+			if (p->err[0] == '\0')
+				snprintf(p->err, sizeof(p->err), "no %s for %s "
+				    "on the FMC", bundle_names[i], p->name);
+			return;
+		}
+	if ((ca = pki_cert_from_pem(p->f[BF_CACERT]->data,
+	    p->f[BF_CACERT]->len, p->f[BF_CACERT]->path)) == NULL ||
+	    (cert = pki_cert_from_pem(p->f[BF_CERT]->data, p->f[BF_CERT]->len,
+	    p->f[BF_CERT]->path)) == NULL ||
+	    (key = pki_key_from_pem(p->f[BF_KEY]->data, p->f[BF_KEY]->len,
+	    p->f[BF_KEY]->path)) == NULL)
+		snprintf(p->err, sizeof(p->err), "unreadable certificate or "
+		    "key for %s on the FMC", p->name);
+	else if (!pki_key_matches(cert, key))
+		snprintf(p->err, sizeof(p->err), "%s does not match %s",
+		    p->f[BF_KEY]->path, p->f[BF_CERT]->path);
+	else if (pki_chains_to(cert, ca, time(NULL), &verr, NULL) != 0)
+		snprintf(p->err, sizeof(p->err), "%s does not chain to the "
+		    "FMC's CA (%s)", p->f[BF_CERT]->path,
+		    X509_verify_cert_error_string(verr));
+	X509_free(ca);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+}
+
+int
+bundle_build(struct bundle *b, struct fileset *fs)
+{
+	const struct bfile *ims, *ca, *js, *fp = NULL;
+	char *rel;
+	size_t i, cap = 0;
+	struct bpeer *p;
+
+	memset(b, 0, sizeof(*b));
+	b->fs = *fs;
+	memset(fs, 0, sizeof(*fs));
+	if ((ims = fileset_get(&b->fs, RP_IMS_CONF)) == NULL ||
+	    bundle_kv(ims->data, "APPLIANCE_UUID", b->fmc_uuid,
+	    sizeof(b->fmc_uuid)) == -1 || !peer_uuid_valid(b->fmc_uuid)) {
+		log_warnx("/%s: no APPLIANCE_UUID on the FMC", RP_IMS_CONF);
+		return -1;
+	}
+	if (bundle_kv(ims->data, "HOSTNAME", b->fmc_name,
+	    sizeof(b->fmc_name)) == -1)
+		strlcpy(b->fmc_name, b->fmc_uuid, sizeof(b->fmc_name));
+	if ((ca = fileset_get(&b->fs, RP_CA_CERT)) == NULL) {
+		log_warnx("/%s: no CA certificate on the FMC", RP_CA_CERT);
+		return -1;
+	}
+	for (i = 0; i < b->fs.n; i++) {
+		const char *path = b->fs.f[i].path;
+		size_t pl = strlen(path);
+
+		if (strncmp(path, RP_CERTS_TMP "/", strlen(RP_CERTS_TMP) + 1)
+		    == 0 && pl > 12 && strcmp(path + pl - 12, "/FAILED_PUSH") == 0)
+			fp = &b->fs.f[i];
+		if (strncmp(path, RP_PEERS "/", strlen(RP_PEERS) + 1) != 0 ||
+		    pl < strlen(PF_JSON) + 1 ||
+		    strcmp(path + pl - strlen(PF_JSON), PF_JSON) != 0)
+			continue;
+		if (b->n == cap) {
+			cap = cap == 0 ? 32 : cap * 2;
+			b->p = xreallocarray(b->p, cap, sizeof(*b->p));
+		}
+		p = &b->p[b->n];
+		memset(p, 0, sizeof(*p));
+		js = &b->fs.f[i];
+		if (json_str(js->data, "uuid", p->uuid, sizeof(p->uuid)) == -1 ||
+		    !peer_uuid_valid(p->uuid))
+			continue;
+		json_str(js->data, "name", p->name, sizeof(p->name));
+		json_str(js->data, "ip", p->ip, sizeof(p->ip));
+		json_str(js->data, "role", p->role, sizeof(p->role));
+		if (p->name[0] == '\0')
+			strlcpy(p->name, p->uuid, sizeof(p->name));
+		p->f[BF_CACERT] = ca;
+		rel = xasprintf("%s/%s/%s/%s", RP_PEERS, p->uuid, PF_PUSHED,
+		    PF_CERT);
+		if ((p->f[BF_CERT] = fileset_get(&b->fs, rel)) == NULL) {
+			free(rel);
+			rel = xasprintf("%s/%s/%s", RP_PEERS, p->uuid, PF_CERT);
+			p->f[BF_CERT] = fileset_get(&b->fs, rel);
+		}
+		free(rel);
+		rel = xasprintf("%s/%s/%s/%s", RP_PEERS, p->uuid, PF_PUSHED,
+		    PF_KEY);
+		if ((p->f[BF_KEY] = fileset_get(&b->fs, rel)) == NULL) {
+			free(rel);
+			rel = xasprintf("%s/%s/%s", RP_PEERS, p->uuid, PF_KEY);
+			p->f[BF_KEY] = fileset_get(&b->fs, rel);
+		}
+		free(rel);
+		b->n++;
+	}
+	if (fp != NULL) {
+		snprintf(b->failed_push, sizeof(b->failed_push), "/%s",
+		    fp->path);
+		apply_failed_push(b, fp);
+	}
+	for (i = 0; i < b->n; i++)
+		if (b->p[i].err[0] == '\0')
+			check_peer(&b->p[i]);
+	return 0;
+}
+
+void
+bundle_release(struct bundle *b)
+{
+	free(b->p);
+	fileset_release(&b->fs);
+	memset(b, 0, sizeof(*b));
+}
+
+const struct bpeer *
+bundle_find(const struct bundle *b, const char *uuid)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (strcasecmp(b->p[i].uuid, uuid) == 0)
+			return &b->p[i];
+	return NULL;
+}
