@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: ISC
 # deps.sh -- install the Debian packages sfca needs to build, test and demo
 #
+# usage: deps.sh [--bench]
+#
 # Idempotent and silent when everything is present.  Needs root (or sudo)
 # only when something is missing.
 set -eu
@@ -9,6 +11,10 @@ set -eu
 PKGS="build-essential clang pkg-config libssl-dev libssh-dev libbsd-dev
 openssl bats bats-assert bats-support bats-file mandoc openssh-server
 openssh-client util-linux iproute2 procps psmisc valgrind libpam-modules"
+# Only for make bench (deps.sh --bench): the parallel-ssh baseline, and GNU
+# time for the peak memory of sftunnel_status.
+BENCH_PKGS="pssh time"
+[ "${1-}" = --bench ] && PKGS="$PKGS $BENCH_PKGS"
 
 missing=""
 for p in $PKGS; do
