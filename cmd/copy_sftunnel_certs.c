@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: ISC
+/* copy_sftunnel_certs -- on the FMC: put each device's new certificates in place over SSH */
+#include <sys/prctl.h>
+#include <sys/types.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "bundle.h"
+#include "csv.h"
+#include "ctl.h"
+#include "fleet.h"
+#include "log.h"
+#include "root.h"
+#include "sshc.h"
+#include "version.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f, "usage: copy_sftunnel_certs [-AhnV] [-j jobs] "
+	    "[-k known_hosts] [-r root] [-t timeout]\n"
+	    "                           [-w wait] devices.csv\n");
+	exit(status);
+}
+
+static void
+emit(const char *text, size_t len, void *arg)
+{
+	fwrite(text, 1, len, stdout);
+	fflush(stdout);
+}
+
+/* The FMC's own daemon says which peers are up, and since when. */
+static int
+local_up(void *arg, const char *const *uuids, const time_t *since, size_t n,
+    int *up, char *err, size_t errlen)
+{
+	struct ctl_peer *p = NULL;
+	size_t np = 0, i, k;
+	int rc;
+
+	if ((rc = ctl_status(&p, &np, NULL)) != 0) {
+		snprintf(err, errlen, "%s", rc == CTL_NODAEMON ?
+		    "sftunnel is not running on this FMC" :
+		    "cannot read sftunnel's status");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		for (k = 0; k < np; k++)
+			if (strcasecmp(p[k].uuid, uuids[i]) == 0 && p[k].up &&
+			    p[k].since >= since[i] - 1)
+				up[i] = 1;
+	free(p);
+	return 0;
+}
+
+static void
+plan(const struct csv *c, const struct bundle *b)
+{
+	size_t i;
+
+	printf("FMC %s (%s)%s%s\n", b->fmc_name, b->fmc_uuid,
+	    b->failed_push[0] != '\0' ? ", " : "", b->failed_push);
+	for (i = 0; i < c->n; i++) {
+		const struct csv_row *r = &c->rows[i];
+		size_t k;
+		const char *what = "not a peer of this FMC by address";
+
+		for (k = 0; k < b->n; k++)
+			if (strcmp(b->p[k].ip, r->addr) == 0) {
+				what = strcmp(b->p[k].role, "fmc-ha") == 0 ?
+				    "HA peer" : "FTD";
+				break;
+			}
+		printf("%s:%zu: %s %s as %s: %s\n", c->path, r->line, r->name,
+		    r->addr, r->login, what);
+	}
+}
+
+static int
+copy_certs(const char *csvpath, struct fleet_opts *fo, int wait, int dry)
+{
+	struct csv *c = NULL;
+	struct fileset fs;
+	struct bundle b;
+	struct dev_job *jobs = NULL;
+	char *sum;
+	int all_done, rc = 2;
+
+	memset(&fs, 0, sizeof(fs));
+	memset(&b, 0, sizeof(b));
+	if (csv_load(csvpath, &c) == -1)
+		return 2;
+	if (fileset_load_tree(&fs) == -1 || bundle_build(&b, &fs) == -1) {
+		rc = 1;
+		goto out;
+	}
+	if (dry) {
+		plan(c, &b);
+		rc = 0;
+		goto out;
+	}
+	if (sshc_init() == -1) {
+		log_warnx("cannot initialise libssh");
+		rc = 1;
+		goto out;
+	}
+	fputs("\n=====\n", stdout);
+	fflush(stdout);
+	fleet_run(c, &b, -1, fo, &jobs);
+	fleet_wait(jobs, c->n, wait, local_up, NULL);
+	sum = fleet_summary(jobs, c->n, &all_done);
+	fputs("\n", stdout);
+	fputs(sum, stdout);
+	free(sum);
+	rc = all_done ? 0 : 1;
+ out:
+	if (jobs != NULL)
+		fleet_free(jobs, c->n);
+	bundle_release(&b);
+	fileset_release(&fs);
+	csv_free(c);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "accept-new",	no_argument,		NULL, 'A' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "jobs",	required_argument,	NULL, 'j' },
+		{ "known-hosts", required_argument,	NULL, 'k' },
+		{ "dry-run",	no_argument,		NULL, 'n' },
+		{ "root",	required_argument,	NULL, 'r' },
+		{ "timeout",	required_argument,	NULL, 't' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "wait",	required_argument,	NULL, 'w' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct fleet_opts fo;
+	const char *errstr, *rootdir = NULL, *hook;
+	int ch, dry = 0, wait = 60;
+
+	log_init(argv[0]);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	memset(&fo, 0, sizeof(fo));
+	fo.jobs = 8;
+	fo.so.timeout = 20;
+	fo.step_ms = 20000;
+	fo.drop_after = -1;
+	fo.emit = emit;
+	while ((ch = getopt_long(argc, argv, "Ahj:k:nr:t:Vw:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'A':
+			fo.so.accept_new = 1;
+			break;
+		case 'h':
+			usage(0);
+		case 'j':
+			fo.jobs = (int)strtonum(optarg, 1, 256, &errstr);
+			if (errstr != NULL) {
+				log_warnx("-j %s: %s", optarg, errstr);
+				usage(2);
+			}
+			break;
+		case 'k':
+			fo.so.known_hosts = optarg;
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case 'r':
+			rootdir = optarg;
+			break;
+		case 't':
+			fo.so.timeout = (int)strtonum(optarg, 1, 600, &errstr);
+			if (errstr != NULL) {
+				log_warnx("-t %s: %s", optarg, errstr);
+				usage(2);
+			}
+			break;
+		case 'V':
+			printf("copy_sftunnel_certs (sfca) %s\n", SFCA_VERSION);
+			exit(0);
+		case 'w':
+			wait = (int)strtonum(optarg, 0, 3600, &errstr);
+			if (errstr != NULL) {
+				log_warnx("-w %s: %s", optarg, errstr);
+				usage(2);
+			}
+			break;
+		default:
+			usage(2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		usage(2);
+	if (root_set(rootdir) == -1)
+		exit(2);
+	if ((hook = getenv("SFCA_TEST_DROP_AFTER")) != NULL) {
+		fo.drop_after = (int)strtonum(hook, 0, 2, &errstr);
+		if (errstr != NULL)
+			fo.drop_after = -1;
+	}
+	return copy_certs(argv[0], &fo, wait, dry);
+}

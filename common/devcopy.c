@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: ISC
+/* devcopy.c -- one device: log in, find out what it is, put its three files in place */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "devcopy.h"
+#include "pki.h"
+#include "root.h"
+#include "rootsh.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+#define SCRIPT_MS	60000	/* a script on the device, restart included */
+
+void
+blk_add(struct blk *b, const char *fmt, ...)
+{
+	char ts[32], line[512];
+	struct tm tm;
+	time_t now = time(NULL);
+	va_list ap;
+	size_t n;
+
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		strlcpy(ts, "0000-00-00 00:00:00", sizeof(ts));
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	n = strlen(ts) + 3 + strlen(line) + 2;
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2;
+		b->s = xreallocarray(b->s, b->cap, 1);
+	}
+	b->len += (size_t)snprintf(b->s + b->len, b->cap - b->len, "%s - %s\n",
+	    ts, line);
+}
+
+void
+blk_release(struct blk *b)
+{
+	free(b->s);
+	memset(b, 0, sizeof(*b));
+}
+
+const char *
+dev_state_name(enum dev_state s)
+{
+	switch (s) {
+	case DEV_SKIPPED:
+		return "skipped";
+	case DEV_COPIED:
+		return "copied";
+	case DEV_DONE:
+		return "done";
+	case DEV_FAILED:
+		return "failed";
+	default:
+		return "not run";
+	}
+}
+
+static void __attribute__((format(printf, 2, 3)))
+failed(struct dev_job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(j->reason, sizeof(j->reason), fmt, ap);
+	va_end(ap);
+	j->state = DEV_FAILED;
+}
+
+/* The first "SFCA_ERR text" line of a script's output, or its last line. */
+static void
+script_reason(const char *out, size_t len, char *buf, size_t buflen)
+{
+	const char *p = memmem(out, len, "SFCA_ERR ", 9), *e;
+
+	if (p != NULL) {
+		p += 9;
+		e = memchr(p, '\n', len - (size_t)(p - out));
+		snprintf(buf, buflen, "%.*s", (int)(e == NULL ?
+		    len - (size_t)(p - out) : (size_t)(e - p)), p);
+		return;
+	}
+	while (len > 0 && out[len - 1] == '\n')
+		len--;
+	for (p = out + len; p > out && p[-1] != '\n'; p--)
+		;
+	snprintf(buf, buflen, "%.*s", (int)(len - (size_t)(p - out)), p);
+	if (buf[0] == '\0')
+		strlcpy(buf, "no output", buflen);
+}
+
+/* Run a script; 0 when it ran and exited 0, else j is failed with what. */
+static int
+run(struct dev_job *j, struct sshc *c, const char *script, size_t len,
+    const char *what, const char **out, size_t *outlen)
+{
+	const char *o = NULL;
+	size_t ol = 0;
+	char why[200];
+	int rc, st = 0;
+
+	rc = rootsh_run(c, script, len, SCRIPT_MS, &o, &ol, &st);
+	if (rc != SSHC_OK) {
+		failed(j, "%s: %s", what, rc == SSHC_ETIMEOUT ?
+		    "the device did not answer in time" : sshc_error(c));
+		return -1;
+	}
+	if (out != NULL) {
+		*out = o;
+		*outlen = ol;
+	}
+	if (st != 0) {
+		script_reason(o, ol, why, sizeof(why));
+		failed(j, "%s: %s", what, why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Stage one file as "<dest>/.<name>.sfca-new": written by base64 -d,
+ * checked by SHA-256, owner root, its final mode, flushed to disk.  The
+ * real file is not touched.
+ */
+static char *
+stage_script(const char *qdest, int k, const char *data, size_t len,
+    size_t *slen)
+{
+	char sha[65], *b64 = NULL, *s;
+	size_t i, o = 0, blen;
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *in = (const unsigned char *)data;
+
+	pki_sha256_hex(data, len, sha);
+	blen = (len + 2) / 3 * 4 + len / 57 + 2;
+	b64 = xmalloc(blen + 1);
+	for (i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)in[i] << 16;
+
+		if (len - i > 1)
+			v |= (unsigned)in[i + 1] << 8;
+		if (len - i > 2)
+			v |= in[i + 2];
+		b64[o++] = tab[(v >> 18) & 63];
+		b64[o++] = tab[(v >> 12) & 63];
+		b64[o++] = len - i > 1 ? tab[(v >> 6) & 63] : '=';
+		b64[o++] = len - i > 2 ? tab[v & 63] : '=';
+		if ((i / 3 + 1) % 19 == 0)
+			b64[o++] = '\n';
+	}
+	b64[o] = '\0';
+	s = xasprintf(
+	    "D=%s N=%s\n"
+	    "T=\"$D/.$N.sfca-new\"\n"
+	    "[ -d \"$D\" ] || { echo \"SFCA_ERR $D: no such folder\"; exit 3; }\n"
+	    "umask 077\n"
+	    "rm -f -- \"$T\"\n"
+	    "if ! e=$(base64 -d 2>&1 >\"$T\" <<'__SFCA_FILE'\n"
+	    "%s\n"
+	    "__SFCA_FILE\n"
+	    "); then rm -f -- \"$T\"; echo \"SFCA_ERR cannot write $T: ${e##*: }\";"
+	    " exit 4; fi\n"
+	    "s=$(sha256sum <\"$T\"); s=${s%%%% *}\n"
+	    "[ \"$s\" = %s ] || { rm -f -- \"$T\"; "
+	    "echo \"SFCA_ERR $T: checksum mismatch after writing\"; exit 5; }\n"
+	    "if ! e=$(chown 0:0 \"$T\" 2>&1 && chmod %o \"$T\" 2>&1 && "
+	    "sync -- \"$T\" 2>&1); then rm -f -- \"$T\"; "
+	    "echo \"SFCA_ERR cannot flush $T: ${e##*: }\"; exit 6; fi\n"
+	    "echo SFCA_OK\n",
+	    qdest, bundle_names[k], b64, sha, (unsigned)bundle_modes[k]);
+	freezero(b64, blen + 1);
+	*slen = strlen(s);
+	return s;
+}
+
+/*
+ * Back up each real file that differs from its staged one to
+ * "<name>.backup" (copy to a temporary, then rename), then rename the
+ * staged files over the real ones.  A hangup no longer stops it.
+ */
+static char *
+commit_script(const char *qdest)
+{
+	return xasprintf(
+	    "trap '' HUP PIPE\n"
+	    "D=%s\n"
+	    "cd -- \"$D\" || { echo \"SFCA_ERR $D: no such folder\"; exit 3; }\n"
+	    "L='cacert.pem sftunnel-cert.pem sftunnel-key.pem'\n"
+	    "for N in $L; do [ -f \".$N.sfca-new\" ] || { echo \"SFCA_ERR $D/.$N."
+	    "sfca-new: missing\"; exit 5; }; done\n"
+	    "for N in $L; do\n"
+	    "  [ -f \"$N\" ] || continue\n"
+	    "  [ \"$(sha256sum <\"$N\")\" = \"$(sha256sum <\".$N.sfca-new\")\" ] "
+	    "&& continue\n"
+	    "  rm -f -- \".$N.backup.sfca\"\n"
+	    "  if ! e=$(cp -p -- \"$N\" \".$N.backup.sfca\" 2>&1 && "
+	    "sync -- \".$N.backup.sfca\" 2>&1); then\n"
+	    "    rm -f -- \".$N.backup.sfca\"; for M in $L; do rm -f -- \".$M."
+	    "sfca-new\"; done\n"
+	    "    echo \"SFCA_ERR cannot back up $D/$N: ${e##*: }\"; exit 6\n"
+	    "  fi\n"
+	    "  mv -f -- \".$N.backup.sfca\" \"$N.backup\"\n"
+	    "done\n"
+	    "for N in $L; do mv -f -- \".$N.sfca-new\" \"$N\" || "
+	    "{ echo \"SFCA_ERR cannot rename into $D/$N\"; exit 7; }; done\n"
+	    "sync -- . 2>/dev/null\n"
+	    "echo SFCA_OK\n", qdest);
+}
+
+static const char identify_script[] =
+    "grep -E '^(APPLIANCE_UUID|MODEL_TYPE|HOSTNAME)=' /etc/sf/ims.conf\n";
+
+static const char restart_script[] =
+    "pmtool restartbyid sftunnel </dev/null 2>&1\n";
+
+/* Where the files go, or NULL with j failed or skipped. */
+static char *
+identify(struct dev_job *j, struct sshc *c)
+{
+	const char *out;
+	size_t outlen;
+	char *buf, model[32] = "", uuid[64] = "";
+	const struct bpeer *p;
+
+	if (run(j, c, identify_script, sizeof(identify_script) - 1,
+	    "cannot read /etc/sf/ims.conf", &out, &outlen) == -1)
+		return NULL;
+	buf = xmalloc(outlen + 1);
+	memcpy(buf, out, outlen);
+	buf[outlen] = '\0';
+	bundle_kv(buf, "APPLIANCE_UUID", uuid, sizeof(uuid));
+	bundle_kv(buf, "MODEL_TYPE", model, sizeof(model));
+	free(buf);
+	if (uuid[0] == '\0') {
+		failed(j, "no APPLIANCE_UUID in /etc/sf/ims.conf");
+		return NULL;
+	}
+	strlcpy(j->uuid, uuid, sizeof(j->uuid));
+	p = bundle_find(j->b, uuid);
+	if (strcasecmp(uuid, j->b->fmc_uuid) == 0 ||
+	    (p != NULL && strcmp(p->role, "fmc-ha") != 0 &&
+	    strcmp(model, "CONSOLE") == 0) ||
+	    (p == NULL && strcmp(model, "CONSOLE") == 0)) {
+		blk_add(&j->out, "%s is not an HA-peer. Certificates will not "
+		    "be copied", j->row->name);
+		j->state = DEV_SKIPPED;
+		strlcpy(j->reason, "FMC, not the HA peer", sizeof(j->reason));
+		return NULL;
+	}
+	if (p == NULL) {
+		failed(j, "%s (%s) is not registered to this FMC (%s)",
+		    j->row->name, uuid, j->b->fmc_uuid);
+		return NULL;
+	}
+	if (p->err[0] != '\0') {
+		failed(j, "%s", p->err);
+		return NULL;
+	}
+	j->peer = p;
+	if (strcmp(p->role, "fmc-ha") == 0)
+		return xasprintf("/%s/%s/from_peer", RP_PEERS, j->b->fmc_uuid);
+	return xasprintf("/%s/%s", RP_PEERS, j->b->fmc_uuid);
+}
+
+/* 1 when the test hook closed the session, else 0. */
+static int
+copy(struct dev_job *j, struct sshc *c, const char *dest)
+{
+	char *q = rootsh_quote(dest), *s;
+	size_t slen;
+	int k, rc;
+
+	blk_add(&j->out, "Copying certificates to peer");
+	for (k = 0; k < BF_COUNT; k++) {
+		if (j->drop_after == k) {
+			/* Test hook: the connection drops mid-copy. */
+			sshc_free(c);
+			failed(j, "connection to %s lost while copying (after "
+			    "%d of %d files staged); its files are unchanged",
+			    j->row->name, k, BF_COUNT);
+			blk_add(&j->out, "Failed to copy certificates to %s",
+			    j->row->name);
+			free(q);
+			return 1;
+		}
+		s = stage_script(q, k, j->peer->f[k]->data, j->peer->f[k]->len,
+		    &slen);
+		rc = run(j, c, s, slen, "copy failed", NULL, NULL);
+		freezero(s, slen + 1);
+		if (rc == -1)
+			goto fail;
+	}
+	s = commit_script(q);
+	rc = run(j, c, s, strlen(s), "copy failed", NULL, NULL);
+	free(s);
+	if (rc == -1)
+		goto fail;
+	free(q);
+	blk_add(&j->out, "Successfully copied certificates to %s", j->row->name);
+	blk_add(&j->out, "Restarting sftunnel for %s", j->row->name);
+	j->restarted = time(NULL);
+	if (run(j, c, restart_script, sizeof(restart_script) - 1,
+	    "pmtool restartbyid sftunnel failed", NULL, NULL) == -1) {
+		blk_add(&j->out, "Failed to restart sftunnel for %s",
+		    j->row->name);
+		return 0;
+	}
+	j->state = DEV_COPIED;
+	return 0;
+ fail:
+	free(q);
+	strlcat(j->reason, "; old files kept", sizeof(j->reason));
+	blk_add(&j->out, "Failed to copy certificates to %s", j->row->name);
+	return 0;
+}
+
+void
+devcopy_run(struct dev_job *j)
+{
+	struct sshc *c = NULL;
+	enum rootsh_landing landing;
+	char *dest = NULL;
+	int rc;
+
+	blk_add(&j->out, "Attempting connection to %s", j->row->name);
+	rc = sshc_connect(&c, j->row->name, j->row->addr, j->row->login,
+	    j->row->password, j->so);
+	if (rc != SSHC_OK) {
+		csv_row_wipe(j->row);
+		failed(j, "%s", sshc_error(c));
+		j->unreachable = rc == SSHC_ECONNECT;
+		if (rc == SSHC_ECONNECT)
+			blk_add(&j->out, "Could not connect to %s",
+			    j->row->name);
+		else
+			blk_add(&j->out, "Could not connect to %s: %s",
+			    j->row->name, sshc_error(c));
+		sshc_free(c);
+		return;
+	}
+	blk_add(&j->out, "Connected to %s", j->row->name);
+	rc = rootsh_open(c, j->row->password, j->step_ms, &landing);
+	csv_row_wipe(j->row);
+	if (rc != SSHC_OK) {
+		if (rc == SSHC_EAUTH)
+			failed(j, "sudo su on %s refused the password",
+			    j->row->name);
+		else
+			failed(j, "cannot reach a root shell on %s: %s",
+			    j->row->name, sshc_error(c));
+		blk_add(&j->out, "Could not get a root shell on %s",
+		    j->row->name);
+		goto close;
+	}
+	if ((dest = identify(j, c)) == NULL)
+		goto close;
+	if (copy(j, c, dest)) {
+		free(dest);
+		return;		/* the hook closed the session */
+	}
+ close:
+	if (j->state == DEV_FAILED && j->peer == NULL && j->uuid[0] != '\0')
+		blk_add(&j->out, "Certificates will not be copied to %s: %s",
+		    j->row->name, j->reason);
+	blk_add(&j->out, "Closing connection with %s", j->row->name);
+	free(dest);
+	sshc_free(c);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: ISC */
+/* devcopy.h -- one device: log in, find out what it is, put its three files in place */
+#ifndef SFCA_DEVCOPY_H
+#define SFCA_DEVCOPY_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "bundle.h"
+#include "csv.h"
+#include "sshc.h"
+
+/* A device's output block: SPEC 2.4 lines, "YYYY-MM-DD HH:MM:SS - text". */
+struct blk {
+	char	*s;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	blk_add(struct blk *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	blk_release(struct blk *);
+
+enum dev_state {
+	DEV_TODO,
+	DEV_SKIPPED,	/* an FMC that is not the HA peer: done, nothing to do */
+	DEV_COPIED,	/* files in place, sftunnel restarted: tunnel not seen yet */
+	DEV_DONE,	/* copied and the tunnel seen up */
+	DEV_FAILED
+};
+
+struct dev_job {
+	struct csv_row	*row;		/* its password is wiped by devcopy_run */
+	const struct bundle *b;
+	const struct sshc_opts *so;
+	int		 step_ms;	/* each dialogue step */
+	int		 drop_after;	/* test hook: -1, or files before a drop */
+	/* results */
+	enum dev_state	 state;
+	char		 uuid[37];
+	const struct bpeer *peer;
+	time_t		 restarted;
+	char		 reason[256];
+	int		 unreachable;	/* could not connect at all */
+	struct blk	 out;
+};
+
+/*
+ * Work one device to the end (DEV_SKIPPED, DEV_COPIED or DEV_FAILED),
+ * writing its block into job->out and the reason of a failure into
+ * job->reason.  Nothing is printed.  The row's password is wiped once
+ * the dialogue no longer needs it.
+ */
+void	devcopy_run(struct dev_job *);
+
+/* "done", "skipped", ... */
+const char *dev_state_name(enum dev_state);
+
+#endif

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: ISC
+/* fleet.c -- every device of devices.csv in parallel, with a bound, then the tally */
+#include <sys/types.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fleet.h"
+#include "log.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+struct pool {
+	struct csv		*c;
+	struct dev_job		*jobs;
+	ssize_t			 skip;
+	const struct fleet_opts	*o;
+	size_t			 next;
+	pthread_mutex_t		 mu;	/* next, dead addresses */
+	pthread_mutex_t		 out_mu;
+	char			(*dead)[CSV_ADDR_MAX];
+	size_t			 ndead;
+};
+
+static int
+is_dead(struct pool *p, const char *addr)
+{
+	size_t i;
+	int r = 0;
+
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < p->ndead; i++)
+		if (strcmp(p->dead[i], addr) == 0)
+			r = 1;
+	pthread_mutex_unlock(&p->mu);
+	return r;
+}
+
+static void
+mark_dead(struct pool *p, const char *addr)
+{
+	pthread_mutex_lock(&p->mu);
+	strlcpy(p->dead[p->ndead++], addr, CSV_ADDR_MAX);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void *
+worker(void *arg)
+{
+	struct pool *p = arg;
+	struct dev_job *j;
+	size_t i;
+	char *text;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		if (i >= p->c->n)
+			break;
+		if ((ssize_t)i == p->skip)
+			continue;
+		j = &p->jobs[i];
+		if (is_dead(p, j->row->addr)) {
+			blk_add(&j->out, "Attempting connection to %s",
+			    j->row->name);
+			blk_add(&j->out, "Could not connect to %s",
+			    j->row->name);
+			snprintf(j->reason, sizeof(j->reason), "could not "
+			    "connect to %s (%s): unreachable earlier in this "
+			    "run", j->row->name, j->row->addr);
+			j->state = DEV_FAILED;
+			csv_row_wipe(j->row);
+		} else {
+			devcopy_run(j);
+			if (j->unreachable)
+				mark_dead(p, j->row->addr);
+		}
+		text = xasprintf("\n%.*s\n=====\n", (int)j->out.len,
+		    j->out.s != NULL ? j->out.s : "");
+		pthread_mutex_lock(&p->out_mu);
+		p->o->emit(text, strlen(text), p->o->emit_arg);
+		pthread_mutex_unlock(&p->out_mu);
+		free(text);
+	}
+	return NULL;
+}
+
+int
+fleet_run(struct csv *c, const struct bundle *b, ssize_t skip_row,
+    const struct fleet_opts *o, struct dev_job **out)
+{
+	struct pool p;
+	pthread_t *th;
+	size_t i, nth;
+	int rc = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.c = c;
+	p.skip = skip_row;
+	p.o = o;
+	p.jobs = xcalloc(c->n, sizeof(*p.jobs));
+	p.dead = xcalloc(c->n, sizeof(*p.dead));
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_mutex_init(&p.out_mu, NULL);
+	for (i = 0; i < c->n; i++) {
+		p.jobs[i].row = &c->rows[i];
+		p.jobs[i].b = b;
+		p.jobs[i].so = &o->so;
+		p.jobs[i].step_ms = o->step_ms;
+		p.jobs[i].drop_after = o->drop_after;
+	}
+	nth = (size_t)(o->jobs < 1 ? 1 : o->jobs);
+	if (nth > c->n)
+		nth = c->n;
+	th = xcalloc(nth, sizeof(*th));
+	for (i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, worker, &p) != 0) {
+			log_warnx("cannot start a worker thread");
+			nth = i;
+			rc = -1;
+			break;
+		}
+	if (nth == 0)
+		worker(&p);
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	free(p.dead);
+	pthread_mutex_destroy(&p.mu);
+	pthread_mutex_destroy(&p.out_mu);
+	*out = p.jobs;
+	return rc;
+}
+
+void
+fleet_wait(struct dev_job *jobs, size_t n, int wait_sec, fleet_up_fn up,
+    void *arg)
+{
+	const char **uuids = xcalloc(n + 1, sizeof(*uuids));
+	time_t *since = xcalloc(n + 1, sizeof(*since));
+	size_t *idx = xcalloc(n + 1, sizeof(*idx)), k, i;
+	int *isup = xcalloc(n + 1, sizeof(*isup));
+	time_t deadline = time(NULL) + wait_sec;
+	char err[256] = "";
+
+	for (;;) {
+		k = 0;
+		for (i = 0; i < n; i++)
+			if (jobs[i].state == DEV_COPIED) {
+				uuids[k] = jobs[i].uuid;
+				since[k] = jobs[i].restarted;
+				idx[k++] = i;
+			}
+		if (k == 0)
+			break;
+		memset(isup, 0, k * sizeof(*isup));
+		err[0] = '\0';
+		if (up(arg, uuids, since, k, isup, err, sizeof(err)) == 0) {
+			for (i = 0; i < k; i++)
+				if (isup[i]) {
+					jobs[idx[i]].state = DEV_DONE;
+					strlcpy(jobs[idx[i]].reason,
+					    "tunnel up on the new certificates",
+					    sizeof(jobs[idx[i]].reason));
+				}
+		}
+		if (time(NULL) >= deadline) {
+			for (i = 0; i < k; i++) {
+				struct dev_job *j = &jobs[idx[i]];
+
+				if (j->state != DEV_COPIED)
+					continue;
+				j->state = DEV_FAILED;
+				snprintf(j->reason, sizeof(j->reason),
+				    "copied, but the tunnel was not seen up "
+				    "within %d s%s%s", wait_sec,
+				    err[0] != '\0' ? ": " : "", err);
+			}
+			break;
+		}
+		sleep(1);
+	}
+	free(uuids);
+	free(since);
+	free(idx);
+	free(isup);
+}
+
+char *
+fleet_summary(const struct dev_job *jobs, size_t n, int *all_done)
+{
+	char *s, *t;
+	size_t i, w = 6;
+
+	*all_done = 1;
+	for (i = 0; i < n; i++)
+		if (jobs[i].row != NULL && strlen(jobs[i].row->name) > w)
+			w = strlen(jobs[i].row->name);
+	s = xasprintf("\n%-*s  %-15s  %-7s  %s\n", (int)w, "DEVICE", "ADDRESS",
+	    "RESULT", "REASON");
+	for (i = 0; i < n; i++) {
+		const struct dev_job *j = &jobs[i];
+
+		if (j->state == DEV_TODO)
+			continue;
+		if (j->state != DEV_DONE && j->state != DEV_SKIPPED)
+			*all_done = 0;
+		t = xasprintf("%s%-*s  %-15s  %-7s  %s\n", s, (int)w,
+		    j->row->name, j->row->addr, dev_state_name(j->state),
+		    j->reason);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+void
+fleet_free(struct dev_job *jobs, size_t n)
+{
+	size_t i;
+
+	if (jobs == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		blk_release(&jobs[i].out);
+	free(jobs);
+}
