@@ -52,24 +52,19 @@ fileset_release(struct fileset *fs)
 const struct bfile *
 fileset_get(const struct fileset *fs, const char *path)
 {
-	size_t i;
+	char norm[1024];
+	size_t i, o = 0;
 
+	/* FAILED_PUSH writes "/var/sf/peers/<uuid>/certs_pushed//<file>". */
 	while (*path == '/')
 		path++;
-	for (i = 0; i < fs->n; i++) {
-		const char *p = fs->f[i].path;
-
-		/* FAILED_PUSH writes "certs_pushed//sftunnel-key.pem". */
-		for (; *p != '\0' && *path != '\0'; p++, path++) {
-			while (*path == '/' && path[1] == '/')
-				path++;
-			if (*p != *path)
-				break;
-		}
-		if (*p == '\0' && *path == '\0')
+	for (; *path != '\0' && o + 1 < sizeof(norm); path++)
+		if (*path != '/' || path[1] != '/')
+			norm[o++] = *path;
+	norm[o] = '\0';
+	for (i = 0; i < fs->n; i++)
+		if (strcmp(fs->f[i].path, norm) == 0)
 			return &fs->f[i];
-		path -= p - fs->f[i].path;
-	}
 	return NULL;
 }
 
@@ -258,6 +253,45 @@ fileset_from_tar(struct fileset *fs, const void *tar, size_t len)
 		off += 512 + (size + 511) / 512 * 512;
 	}
 	return 0;
+}
+
+int
+fileset_from_b64tar(struct fileset *fs, const char *b64, size_t len)
+{
+	unsigned char *bin = xmalloc(len / 4 * 3 + 3);
+	unsigned v = 0;
+	size_t i, o = 0;
+	int bits = 0, c, rc;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)b64[i];
+		if (c >= 'A' && c <= 'Z')
+			c -= 'A';
+		else if (c >= 'a' && c <= 'z')
+			c = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			c = c - '0' + 52;
+		else if (c == '+')
+			c = 62;
+		else if (c == '/')
+			c = 63;
+		else if (c == '=' || c == ' ' || c == '\n' || c == '\r' ||
+		    c == '\t')
+			continue;
+		else {
+			freezero(bin, len / 4 * 3 + 3);
+			log_warnx("fetched archive: not base64");
+			return -1;
+		}
+		v = (v << 6) | (unsigned)c;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			bin[o++] = (unsigned char)(v >> bits);
+		}
+	}
+	rc = fileset_from_tar(fs, bin, o);
+	freezero(bin, len / 4 * 3 + 3);
+	return rc;
 }
 
 int

@@ -32,6 +32,9 @@ int	fileset_load_tree(struct fileset *);
 /* From a ustar stream (data is copied).  0/-1 with a message. */
 int	fileset_from_tar(struct fileset *, const void *tar, size_t len);
 
+/* The same from the base64 text of the archive (whitespace ignored). */
+int	fileset_from_b64tar(struct fileset *, const char *b64, size_t len);
+
 /*
  * The bash script that, run as root on the FMC, prints the same files as
  * one line of base64 of a ustar archive.
