@@ -149,7 +149,8 @@ main(int argc, char *argv[])
 	};
 	struct fleet_opts fo;
 	const char *errstr, *rootdir = NULL, *hook;
-	int ch, dry = 0, wait = 60;
+	int ch, dry = 0, wait = 60, rc;
+	char *drop_name = NULL, *colon;
 
 	log_init(argv[0]);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -210,10 +211,16 @@ main(int argc, char *argv[])
 		usage(2);
 	if (root_set(rootdir) == -1)
 		exit(2);
-	if ((hook = getenv("SFCA_TEST_DROP_AFTER")) != NULL) {
-		fo.drop_after = (int)strtonum(hook, 0, 2, &errstr);
+	/* Test hook (see the man page): "NAME:n" drops NAME after n files. */
+	if ((hook = getenv("SFCA_TEST_DROP_AFTER")) != NULL &&
+	    (colon = strrchr(hook, ':')) != NULL) {
+		fo.drop_after = (int)strtonum(colon + 1, 0, 2, &errstr);
 		if (errstr != NULL)
 			fo.drop_after = -1;
+		fo.drop_name = drop_name = xstrdup(hook);
+		drop_name[colon - hook] = '\0';
 	}
-	return copy_certs(argv[0], &fo, wait, dry);
+	rc = copy_certs(argv[0], &fo, wait, dry);
+	free(drop_name);
+	return rc;
 }

@@ -112,7 +112,10 @@ fleet_run(struct csv *c, const struct bundle *b, ssize_t skip_row,
 		p.jobs[i].b = b;
 		p.jobs[i].so = &o->so;
 		p.jobs[i].step_ms = o->step_ms;
-		p.jobs[i].drop_after = o->drop_after;
+		p.jobs[i].drop_after = -1;
+		if (o->drop_name != NULL &&
+		    strcmp(o->drop_name, c->rows[i].name) == 0)
+			p.jobs[i].drop_after = o->drop_after;
 	}
 	nth = (size_t)(o->jobs < 1 ? 1 : o->jobs);
 	if (nth > c->n)

@@ -28,6 +28,7 @@ struct fleet_opts {
 	struct sshc_opts so;
 	int		 step_ms;
 	int		 drop_after;	/* test hook, -1 none */
+	const char	*drop_name;	/* ... for this device only */
 	fleet_emit_fn	 emit;
 	void		*emit_arg;
 };

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: ISC
+/* copy_sftunnel_certs_jumpserver -- from a jump host: fetch from the FMC, then copy to each device */
+#include <sys/prctl.h>
+#include <sys/types.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bundle.h"
+#include "csv.h"
+#include "devcopy.h"
+#include "fleet.h"
+#include "log.h"
+#include "rootsh.h"
+#include "sshc.h"
+#include "version.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+#define FETCH_MS	120000
+
+/* The FMC's session, kept open for the tunnel checks at the end. */
+struct fmc {
+	struct sshc	*c;
+	long		 skew;		/* FMC clock minus ours, seconds */
+	int		 ok;
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE *f = status == 0 ? stdout : stderr;
+
+	fprintf(f, "usage: copy_sftunnel_certs_jumpserver [-AhnV] [-j jobs] "
+	    "[-K dir] [-k known_hosts]\n"
+	    "                                      [-t timeout] [-w wait] "
+	    "devices.csv\n");
+	exit(status);
+}
+
+static void
+emit(const char *text, size_t len, void *arg)
+{
+	fwrite(text, 1, len, stdout);
+	fflush(stdout);
+}
+
+/*
+ * Seen up: sftunnel_status --brief says up (when it is installed on the
+ * FMC) and the peer's heartbeat file on the FMC was touched after the
+ * device's restart (FMC clock).
+ */
+static int
+remote_up(void *arg, const char *const *uuids, const time_t *since, size_t n,
+    int *up, char *err, size_t errlen)
+{
+	struct fmc *f = arg;
+	char *s, *t, line[128];
+	const char *out, *p;
+	size_t i, outlen;
+	int st;
+
+	if (!f->ok) {
+		snprintf(err, errlen, "no session to the FMC");
+		return -1;
+	}
+	s = xstrdup("st=$(command -v sftunnel_status)\nfor a in");
+	for (i = 0; i < n; i++) {
+		t = xasprintf("%s '%s:%lld'", s, uuids[i],
+		    (long long)(since[i] + f->skew - 1));
+		free(s);
+		s = t;
+	}
+	t = xasprintf("%s; do\n"
+	    "  u=${a%%:*} s=${a#*:}\n"
+	    "  if [ -n \"$st\" ]; then \"$st\" --brief \"$u\" 2>/dev/null | "
+	    "grep -q ' up$' || continue; fi\n"
+	    "  m=$(stat -c %%Y \"/var/sf/peers/$u/sftunnel-heartbeat\" "
+	    "2>/dev/null) || continue\n"
+	    "  [ \"$m\" -ge \"$s\" ] && echo \"UP $u\"\n"
+	    "done\nexit 0\n", s);
+	free(s);
+	if (rootsh_run(f->c, t, strlen(t), 30000, &out, &outlen, &st) !=
+	    SSHC_OK) {
+		snprintf(err, errlen, "%s", sshc_error(f->c));
+		f->ok = 0;
+		free(t);
+		return -1;
+	}
+	free(t);
+	for (p = out; p < out + outlen; ) {
+		const char *e = memchr(p, '\n', out + outlen - p);
+		size_t l = e == NULL ? (size_t)(out + outlen - p) :
+		    (size_t)(e - p);
+
+		snprintf(line, sizeof(line), "%.*s", (int)l, p);
+		if (strncmp(line, "UP ", 3) == 0)
+			for (i = 0; i < n; i++)
+				if (strcmp(line + 3, uuids[i]) == 0)
+					up[i] = 1;
+		p += l + 1;
+	}
+	return 0;
+}
+
+/* Log in to the FMC, fetch the files; the FMC's block goes in j->out. */
+static int
+fetch(struct dev_job *j, const struct sshc_opts *so, int step_ms,
+    struct fmc *f, struct fileset *fs)
+{
+	enum rootsh_landing landing;
+	const char *out, *nl;
+	size_t outlen;
+	long long fmcnow;
+	int rc, st;
+
+	blk_add(&j->out, "Attempting connection to %s", j->row->name);
+	rc = sshc_connect(&f->c, j->row->name, j->row->addr, j->row->login,
+	    j->row->password, so);
+	if (rc != SSHC_OK) {
+		csv_row_wipe(j->row);
+		snprintf(j->reason, sizeof(j->reason), "%s",
+		    sshc_error(f->c));
+		blk_add(&j->out, "Could not connect to %s%s%s", j->row->name,
+		    rc == SSHC_ECONNECT ? "" : ": ",
+		    rc == SSHC_ECONNECT ? "" : sshc_error(f->c));
+		return -1;
+	}
+	blk_add(&j->out, "Connected to %s", j->row->name);
+	rc = rootsh_open(f->c, j->row->password, step_ms, &landing);
+	csv_row_wipe(j->row);
+	if (rc != SSHC_OK) {
+		snprintf(j->reason, sizeof(j->reason), "%s",
+		    rc == SSHC_EAUTH ? "sudo su refused the password" :
+		    sshc_error(f->c));
+		blk_add(&j->out, "Could not get a root shell on %s",
+		    j->row->name);
+		return -1;
+	}
+	blk_add(&j->out, "Fetching certificates from %s", j->row->name);
+	if (rootsh_run(f->c, "date +%s\n", 9, step_ms, &out, &outlen, &st) ==
+	    SSHC_OK && st == 0 && sscanf(out, "%lld", &fmcnow) == 1)
+		f->skew = (long)(fmcnow - (long long)time(NULL));
+	rc = rootsh_run(f->c, fileset_fetch_script(),
+	    strlen(fileset_fetch_script()), FETCH_MS, &out, &outlen, &st);
+	if (rc != SSHC_OK || st != 0) {
+		snprintf(j->reason, sizeof(j->reason), "cannot fetch the "
+		    "certificates: %s", rc != SSHC_OK ? sshc_error(f->c) :
+		    "tar failed on the FMC");
+		blk_add(&j->out, "Could not fetch certificates from %s",
+		    j->row->name);
+		return -1;
+	}
+	/* The archive is the last line: skip anything tar warned. */
+	while (outlen > 0 && out[outlen - 1] == '\n')
+		outlen--;
+	for (nl = out + outlen; nl > out && nl[-1] != '\n'; nl--)
+		;
+	if (fileset_from_b64tar(fs, nl, outlen - (size_t)(nl - out)) == -1) {
+		snprintf(j->reason, sizeof(j->reason), "the fetched archive "
+		    "is corrupt");
+		return -1;
+	}
+	f->ok = 1;
+	return 0;
+}
+
+static int
+jump(const char *csvpath, struct fleet_opts *fo, int wait, int dry,
+    const char *keep)
+{
+	struct csv *c = NULL;
+	struct fileset fs;
+	struct bundle b;
+	struct dev_job *jobs = NULL, fj;
+	struct fmc f;
+	ssize_t fi = -1;
+	size_t i;
+	char *sum, *text;
+	int all_done, rc = 2;
+
+	memset(&fs, 0, sizeof(fs));
+	memset(&b, 0, sizeof(b));
+	memset(&f, 0, sizeof(f));
+	memset(&fj, 0, sizeof(fj));
+	if (csv_load(csvpath, &c) == -1)
+		return 2;
+	for (i = 0; i < c->n; i++) {
+		if (!c->rows[i].is_fmc)
+			continue;
+		if (fi != -1) {
+			log_warnx("%s:%zu: a second row marked fmc", c->path,
+			    c->rows[i].line);
+			goto out;
+		}
+		fi = (ssize_t)i;
+	}
+	if (fi == -1) {
+		log_warnx("%s: no row is marked fmc (fifth field)", c->path);
+		goto out;
+	}
+	if (dry) {
+		for (i = 0; i < c->n; i++)
+			printf("%s:%zu: %s %s as %s: %s\n", c->path,
+			    c->rows[i].line, c->rows[i].name, c->rows[i].addr,
+			    c->rows[i].login, (ssize_t)i == fi ?
+			    "the FMC (certificates are fetched from it)" :
+			    "device");
+		rc = 0;
+		goto out;
+	}
+	rc = 1;
+	if (sshc_init() == -1) {
+		log_warnx("cannot initialise libssh");
+		goto out;
+	}
+	fputs("\n=====\n", stdout);
+	fj.row = &c->rows[fi];
+	if (fetch(&fj, &fo->so, fo->step_ms, &f, &fs) == -1 ||
+	    bundle_build(&b, &fs) == -1) {
+		if (fj.reason[0] == '\0')
+			strlcpy(fj.reason, "the FMC's files are unusable",
+			    sizeof(fj.reason));
+		blk_add(&fj.out, "Closing connection with %s", fj.row->name);
+		text = xasprintf("\n%s\n=====\n", fj.out.s);
+		fputs(text, stdout);
+		free(text);
+		printf("\n%s: %s: %s; no device was touched\n", log_prog(),
+		    fj.row->name, fj.reason);
+		goto out;
+	}
+	blk_add(&fj.out, "Fetched certificates for %zu peers of %s%s%s",
+	    b.n, fj.row->name, b.failed_push[0] != '\0' ? " using " : "",
+	    b.failed_push);
+	if (keep != NULL && fileset_keep(&b.fs, keep) == -1)
+		goto out;
+	text = xasprintf("\n%s\n=====\n", fj.out.s);
+	fputs(text, stdout);
+	fflush(stdout);
+	free(text);
+	blk_release(&fj.out);
+	fleet_run(c, &b, fi, fo, &jobs);
+	jobs[fi].state = DEV_SKIPPED;
+	snprintf(jobs[fi].reason, sizeof(jobs[fi].reason), "the FMC: "
+	    "certificates fetched");
+	fleet_wait(jobs, c->n, wait, remote_up, &f);
+	blk_add(&fj.out, "Closing connection with %s", fj.row->name);
+	text = xasprintf("\n%s\n=====\n", fj.out.s);
+	fputs(text, stdout);
+	free(text);
+	sum = fleet_summary(jobs, c->n, &all_done);
+	fputs("\n", stdout);
+	fputs(sum, stdout);
+	free(sum);
+	rc = all_done ? 0 : 1;
+ out:
+	sshc_free(f.c);
+	blk_release(&fj.out);
+	if (jobs != NULL)
+		fleet_free(jobs, c->n);
+	bundle_release(&b);
+	fileset_release(&fs);
+	csv_free(c);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "accept-new",	no_argument,		NULL, 'A' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "jobs",	required_argument,	NULL, 'j' },
+		{ "keep",	required_argument,	NULL, 'K' },
+		{ "known-hosts", required_argument,	NULL, 'k' },
+		{ "dry-run",	no_argument,		NULL, 'n' },
+		{ "timeout",	required_argument,	NULL, 't' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ "wait",	required_argument,	NULL, 'w' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct fleet_opts fo;
+	const char *errstr, *keep = NULL, *hook;
+	int ch, dry = 0, wait = 60, rc;
+	char *drop_name = NULL, *colon;
+
+	log_init(argv[0]);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	memset(&fo, 0, sizeof(fo));
+	fo.jobs = 8;
+	fo.so.timeout = 20;
+	fo.step_ms = 20000;
+	fo.drop_after = -1;
+	fo.emit = emit;
+	while ((ch = getopt_long(argc, argv, "AhK:j:k:nt:Vw:", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'A':
+			fo.so.accept_new = 1;
+			break;
+		case 'h':
+			usage(0);
+		case 'K':
+			keep = optarg;
+			break;
+		case 'j':
+			fo.jobs = (int)strtonum(optarg, 1, 256, &errstr);
+			if (errstr != NULL) {
+				log_warnx("-j %s: %s", optarg, errstr);
+				usage(2);
+			}
+			break;
+		case 'k':
+			fo.so.known_hosts = optarg;
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case 't':
+			fo.so.timeout = (int)strtonum(optarg, 1, 600, &errstr);
+			if (errstr != NULL) {
+				log_warnx("-t %s: %s", optarg, errstr);
+				usage(2);
+			}
+			break;
+		case 'V':
+			printf("copy_sftunnel_certs_jumpserver (sfca) %s\n",
+			    SFCA_VERSION);
+			exit(0);
+		case 'w':
+			wait = (int)strtonum(optarg, 0, 3600, &errstr);
+			if (errstr != NULL) {
+				log_warnx("-w %s: %s", optarg, errstr);
+				usage(2);
+			}
+			break;
+		default:
+			usage(2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1)
+		usage(2);
+	/* Test hook (see the man page): "NAME:n" drops NAME after n files. */
+	if ((hook = getenv("SFCA_TEST_DROP_AFTER")) != NULL &&
+	    (colon = strrchr(hook, ':')) != NULL) {
+		fo.drop_after = (int)strtonum(colon + 1, 0, 2, &errstr);
+		if (errstr != NULL)
+			fo.drop_after = -1;
+		fo.drop_name = drop_name = xstrdup(hook);
+		drop_name[colon - hook] = '\0';
+	}
+	rc = jump(argv[0], &fo, wait, dry, keep);
+	free(drop_name);
+	return rc;
+}
