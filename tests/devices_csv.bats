@@ -1,0 +1,92 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# devices_csv.bats -- devices.csv(5) as copy_sftunnel_certs reads it (--dry-run)
+
+load helpers
+
+setup() {
+	D=$(sfca_scratch)
+	sfca_mktree "$D/lab" -n 2 -k ec >/dev/null
+	R=$D/lab/hosts/FMCpri/root
+	CSV=$D/devices.csv
+}
+
+# csv TEXT: write CSV (printf-interpreted) with mode 0600
+csv() {
+	(umask 077; printf "$1" >"$CSV")
+}
+
+@test "devices.csv: BOM, CRLF, comments, blanks, spaces and quotes are accepted" {
+	csv '\xef\xbb\xbf#device_name,ipaddr,login,password\r\n\r\n  # a comment\r\n FTD-1 , 127.9.1.1 , admin , "pa,ss""word" \r\n\r\nFTD-2,127.9.1.2,admin,plain\r\n"FMC x",127.9.0.1,admin,"a b",fmc\r\n'
+	run -0 copy_sftunnel_certs -n -r "$R" "$CSV"
+	assert_line --partial "$CSV:4: FTD-1 127.9.1.1 as admin"
+	assert_line --partial "$CSV:6: FTD-2 127.9.1.2 as admin"
+	assert_line --partial "$CSV:7: FMC x 127.9.0.1 as admin"
+	refute_output --partial 'pa,ss'
+	refute_output --partial 'plain'
+}
+
+@test "devices.csv: the jump host reads the fmc mark" {
+	csv 'FMCpri,127.9.0.1,admin,x,fmc\nFTD-1,127.9.1.1,admin,"y,z"\n'
+	run -0 copy_sftunnel_certs_jumpserver -n "$CSV"
+	assert_line "$CSV:1: FMCpri 127.9.0.1 as admin: the FMC (certificates are fetched from it)"
+	assert_line "$CSV:2: FTD-1 127.9.1.1 as admin: device"
+}
+
+@test "devices.csv: no row marked fmc is a usage error for the jump host" {
+	csv 'FMCpri,127.9.0.1,admin,x\n'
+	run -2 copy_sftunnel_certs_jumpserver "$CSV"
+	assert_output --partial "no row is marked fmc"
+}
+
+@test "devices.csv: two rows marked fmc name the second line" {
+	csv 'A,127.9.0.1,admin,x,fmc\nB,127.9.0.2,admin,x,FMC\n'
+	run -2 copy_sftunnel_certs_jumpserver "$CSV"
+	assert_output --partial "$CSV:2: a second row marked fmc"
+}
+
+@test "devices.csv: a malformed line is an error naming file and line, before any device" {
+	csv 'FTD-1,127.9.1.1,admin,x\n# fine\nFTD-2,127.9.1.2,admin\n'
+	run -2 copy_sftunnel_certs -r "$R" -t 1 "$CSV"
+	assert_output "copy_sftunnel_certs: $CSV:3: expected device_name,ipaddr,login,password"
+	refute_output --partial Attempting
+}
+
+@test "devices.csv: each kind of bad line is named" {
+	local bad
+	for bad in 'A,127.9.1.1,admin,"unterminated' 'A,not-an-ip,admin,x' \
+	    'A,127.9.1.1,admin,' 'A,127.9.1.1,admin,x,router' \
+	    'A,127.9.1.1,admin,x"y' 'A,127.9.1.1,admin,"x" y' \
+	    ',127.9.1.1,admin,x' 'A,127.9.1.1,admin,x,fmc,extra'; do
+		csv "# head\n$bad\n"
+		run -2 copy_sftunnel_certs -n -r "$R" "$CSV"
+		assert_output --partial "$CSV:2: "
+	done
+	csv 'A,127.9.1.1,admin,x\nA,127.9.1.2,admin,y\n'
+	run -2 copy_sftunnel_certs -n -r "$R" "$CSV"
+	assert_output --partial "$CSV:2: duplicate device name"
+	csv '# only comments\n\n'
+	run -2 copy_sftunnel_certs -n -r "$R" "$CSV"
+	assert_output --partial "$CSV: no devices"
+}
+
+@test "devices.csv: readable by others is warned about, once" {
+	csv 'FTD-1,127.9.1.1,admin,x\n'
+	chmod 644 "$CSV"
+	run -0 copy_sftunnel_certs -n -r "$R" "$CSV"
+	assert_line "copy_sftunnel_certs: $CSV: readable by group or others (chmod 600 it): it holds passwords"
+	chmod 600 "$CSV"
+	run -0 copy_sftunnel_certs -n -r "$R" "$CSV"
+	refute_output --partial readable
+}
+
+@test "devices.csv: usage and version" {
+	run -2 copy_sftunnel_certs
+	assert_output --partial "usage: copy_sftunnel_certs"
+	run -0 copy_sftunnel_certs -h
+	run -0 copy_sftunnel_certs -V
+	assert_output "copy_sftunnel_certs (sfca) 0.1"
+	run -0 copy_sftunnel_certs_jumpserver --version
+	assert_output "copy_sftunnel_certs_jumpserver (sfca) 0.1"
+	run -2 copy_sftunnel_certs -j 0 x.csv
+}
