@@ -1,0 +1,161 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# copy_sftunnel_certs.bats -- on the FMC, against a lab with real sshds
+
+load helpers
+
+setup_file() {
+	LAB=$(sfca_scratch)/lab
+	export LAB
+	lab -d "$LAB" up -H -n 3 -k ec -b 127.63 >/dev/null 3>&- || return 1
+	F=$LAB/hosts/FMCpri/root
+	FU=$(sfca_host FMCpri 4)
+	export F FU
+	# known_hosts for every host, and a CSV with every host
+	KH=$LAB/known_hosts
+	for h in $(awk '!/^#/ { print $1 }' "$LAB/hosts.txt"); do
+		tests_kh=$("$SFCA_TOP/tests/lab/ssh/sshd-host" known-hosts "$LAB" "$h") || return 1
+		printf '%s\n' "$tests_kh"
+	done >"$KH"
+	export KH
+	# FTD-1 and FTD-2 miss the renewal: they keep the old files.
+	lab -d "$LAB" cut FTD-1 && lab -d "$LAB" cut FTD-2 || return 1
+	generate_certs -r "$F" -y >/dev/null 2>&1 3>&-
+	# Their sshd comes back, their tunnel daemon stays stopped: nothing
+	# but this tool can bring them the new files.
+	"$SFCA_TOP/tests/lab/ssh/sshd-host" cont "$LAB" FTD-1 >/dev/null &&
+	    "$SFCA_TOP/tests/lab/ssh/sshd-host" cont "$LAB" FTD-2 >/dev/null ||
+	    return 1
+	mkdir -p "$LAB/old"
+	cp -a "$(peerdir FTD-1)" "$LAB/old/FTD-1"
+}
+
+teardown_file() {
+	[ -n "${LAB-}" ] && lab -d "$LAB" down --purge >/dev/null 3>&- || true
+}
+
+peerdir() { echo "$LAB/hosts/$1/root/ngfw/var/sf/peers/$FU"; }
+pw() { awk -v n="$1" '$1 == n { print $2 }' "$LAB/passwords"; }
+addr() { sfca_host "$1" 3; }
+
+# mkcsv HOST...: a 0600 CSV with those hosts
+mkcsv() {
+	local h
+	(umask 077; for h in "$@"; do
+		printf '%s,%s,admin,"%s"\n' "$h" "$(addr "$h")" "$(pw "$h")"
+	done >"$BATS_TEST_TMPDIR/d.csv")
+	CSV=$BATS_TEST_TMPDIR/d.csv
+}
+
+# FTD-1 still holds exactly its old files
+old_intact() {
+	local f
+	for f in cacert.pem sftunnel-cert.pem sftunnel-key.pem; do
+		cmp "$LAB/old/FTD-1/$f" "$(peerdir FTD-1)/$f" || return 1
+	done
+	! cmp -s "$F/etc/sf/ca_root/cacert.pem" "$(peerdir FTD-1)/cacert.pem"
+}
+
+@test "copy_sftunnel_certs: wrong password fails that device only" {
+	mkcsv FTD-1 FTD-3
+	sed -i '1s/,"[^"]*"$/,"wrong,pass"/' "$CSV"
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -w 20 "$CSV"
+	assert_output --regexp 'FTD-1 +127\.63\.1\.1 +failed +login to FTD-1 refused: wrong login or password'
+	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +done'
+	refute_output --partial 'wrong,pass'
+	old_intact
+}
+
+@test "copy_sftunnel_certs: a changed host key stops that device" {
+	mkcsv FTD-1 FTD-3
+	grep -v "^$(addr FTD-1) " "$KH" >"$BATS_TEST_TMPDIR/kh"
+	sed -n "s/^$(addr FTD-2) /$(addr FTD-1) /p" "$KH" >>"$BATS_TEST_TMPDIR/kh"
+	run -1 copy_sftunnel_certs -r "$F" -k "$BATS_TEST_TMPDIR/kh" -w 20 "$CSV"
+	assert_output --partial "Could not connect to FTD-1: host key for FTD-1 ($(addr FTD-1)) has changed"
+	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +done'
+	old_intact
+}
+
+@test "copy_sftunnel_certs: an unknown host needs --accept-new" {
+	mkcsv FTD-3
+	run -1 copy_sftunnel_certs -r "$F" -k "$BATS_TEST_TMPDIR/none" -w 20 "$CSV"
+	assert_output --partial "is not known (first contact needs --accept-new)"
+	run -0 copy_sftunnel_certs -r "$F" -k "$BATS_TEST_TMPDIR/none" -A -w 20 "$CSV"
+	assert_file_exist "$BATS_TEST_TMPDIR/none"
+	run -0 copy_sftunnel_certs -r "$F" -k "$BATS_TEST_TMPDIR/none" -w 20 "$CSV"
+}
+
+@test "copy_sftunnel_certs: a connection dropped mid-copy keeps the old files" {
+	mkcsv FTD-1 FTD-3
+	SFCA_TEST_DROP_AFTER=FTD-1:2 run -1 copy_sftunnel_certs -r "$F" -k "$KH" -w 20 "$CSV"
+	assert_output --partial "connection to FTD-1 lost while copying (after 2 of 3 files staged)"
+	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +done'
+	old_intact
+}
+
+@test "copy_sftunnel_certs: a full disk on the device keeps the old files" {
+	local pid d kb
+	mkcsv FTD-1 FTD-3
+	pid=$(cat "$LAB/hosts/FTD-1/ssh/sshd.pid")
+	d=$(peerdir FTD-1)
+	# A tmpfs over the peer folder, in the sshd's namespace only, just
+	# big enough for the files already there (one page each).
+	kb=$(( ($(ls -A "$d" | wc -l) + 1) * 4 ))
+	cp -a "$d" "$BATS_TEST_TMPDIR/pf"
+	nsenter -m -t "$pid" mount -t tmpfs -o size=${kb}k,mode=0755 sfca-full "$d"
+	nsenter -m -t "$pid" cp -a "$BATS_TEST_TMPDIR/pf/." "$d/"
+	nsenter -m -t "$pid" sh -c "dd if=/dev/zero of=$d/.fill bs=4k 2>/dev/null; true"
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -w 20 "$CSV"
+	nsenter -m -t "$pid" rm -f "$d/.fill"
+	for f in cacert.pem sftunnel-cert.pem sftunnel-key.pem; do
+		nsenter -m -t "$pid" cmp "$BATS_TEST_TMPDIR/pf/$f" "$d/$f"
+	done
+	nsenter -m -t "$pid" umount "$d"
+	assert_output --partial "No space left on device; old files kept"
+	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +done'
+	old_intact
+}
+
+@test "copy_sftunnel_certs: an unreachable device costs its timeout once" {
+	mkcsv FTD-1 FTD-3
+	printf 'FTD-1b,%s,admin,x\n' "$(addr FTD-1)" >>"$CSV"
+	"$SFCA_TOP/tests/lab/ssh/sshd-host" stop "$LAB" FTD-1
+	SECONDS=0
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -t 3 -w 20 "$CSV"
+	t=$SECONDS
+	"$SFCA_TOP/tests/lab/ssh/sshd-host" cont "$LAB" FTD-1
+	assert_output --partial "Could not connect to FTD-1"
+	assert_output --regexp 'FTD-1b +127\.63\.1\.1 +failed +could not connect'
+	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +done'
+	[ "$t" -lt 6 ]
+	old_intact
+}
+
+@test "copy_sftunnel_certs: brings the devices back, skips this FMC, copies to the HA peer" {
+	mkcsv FMCpri FMCsec FTD-1 FTD-2 FTD-3
+	lab -d "$LAB" heal FTD-1 && lab -d "$LAB" heal FTD-2
+	run -0 copy_sftunnel_certs -r "$F" -k "$KH" -w 60 "$CSV"
+	assert_output --partial "Attempting connection to FMCpri"
+	assert_output --partial "FMCpri is not an HA-peer. Certificates will not be copied"
+	assert_output --partial "Successfully copied certificates to FMCsec"
+	assert_output --partial "Restarting sftunnel for FTD-1"
+	assert_output --regexp 'FTD-1 +127\.63\.1\.1 +done'
+	assert_output --regexp 'FTD-2 +127\.63\.1\.2 +done'
+	refute_output --partial "$(pw FTD-1)"
+	# blocks are whole: every block starts with Attempting, ends with Closing
+	run -0 awk '/^=====$/ { if (open && last !~ /Closing connection/) bad = 1; open = 0; next }
+	    / - / { if (!open && $0 !~ /Attempting connection/) bad = 1; open = 1; last = $0 }
+	    END { exit bad }' <<<"$output"
+	cmp "$F/etc/sf/ca_root/cacert.pem" "$(peerdir FTD-1)/cacert.pem"
+	# The daemon may win the race and push first; else our backup is there.
+	if [ -e "$(peerdir FTD-1)/sftunnel-key.pem.backup" ]; then
+		cmp "$LAB/old/FTD-1/sftunnel-key.pem" \
+		    "$(peerdir FTD-1)/sftunnel-key.pem.backup"
+	fi
+	[ "$(stat -c %a "$(peerdir FTD-1)/sftunnel-key.pem")" = 600 ]
+	cmp "$F/etc/sf/ca_root/cacert.pem" \
+	    "$LAB/hosts/FMCsec/root/var/sf/peers/$FU/from_peer/cacert.pem"
+	run -0 sftunnel_status -r "$F"
+	[ "$(grep -c 'Peer certificate chains to current CA: Yes' <<<"$output")" -ge 4 ]
+	refute_output --partial 'chains to current CA: No'
+}
