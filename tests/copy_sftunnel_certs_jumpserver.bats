@@ -1,0 +1,92 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# copy_sftunnel_certs_jumpserver.bats -- from the lab's outside, the FMC over SSH
+
+load helpers
+
+setup_file() {
+	# A short path: the control socket's path must fit in sun_path.
+	sfca_scratch >/dev/null
+	LAB=$SFCA_TOP/build/t/j.$$
+	rm -rf "$LAB"
+	mkdir -m 755 "$LAB"
+	export LAB
+	lab -d "$LAB" up -H -n 3 -k ec -b 127.64 >/dev/null 3>&- || return 1
+	F=$LAB/hosts/FMCpri/root
+	FU=$(sfca_host FMCpri 4)
+	export F FU
+	# The FMC's PATH has our tools, as the hotfix installs them.
+	mkdir -p "$F/usr/local/sf/bin"
+	cp "$SFCA_BIN/sftunnel_status" "$F/usr/local/sf/bin/"
+	KH=$LAB/known_hosts
+	for h in $(awk '!/^#/ { print $1 }' "$LAB/hosts.txt"); do
+		"$SFCA_TOP/tests/lab/ssh/sshd-host" known-hosts "$LAB" "$h" ||
+		    return 1
+	done >"$KH"
+	export KH
+	lab -d "$LAB" cut FTD-1 && lab -d "$LAB" cut FTD-2 || return 1
+	generate_certs -r "$F" -y >/dev/null 2>&1 3>&-
+	lab -d "$LAB" heal FTD-1 && lab -d "$LAB" heal FTD-2 || return 1
+}
+
+teardown_file() {
+	[ -n "${LAB-}" ] && lab -d "$LAB" down --purge >/dev/null 3>&- || true
+}
+
+peerdir() { echo "$LAB/hosts/$1/root/ngfw/var/sf/peers/$FU"; }
+pw() { awk -v n="$1" '$1 == n { print $2 }' "$LAB/passwords"; }
+
+# mkcsv: FMCpri marked fmc, then the HA peer and the FTDs
+mkcsv() {
+	local h
+	CSV=$BATS_TEST_TMPDIR/devices.csv
+	(umask 077
+	printf '# device_name,ipaddr,login,password,role\n'
+	printf 'FMCpri,%s,admin,"%s",fmc\n' "$(sfca_host FMCpri 3)" "$(pw FMCpri)"
+	for h in FMCsec FTD-1 FTD-2 FTD-3; do
+		printf '%s,%s,admin,"%s"\n' "$h" "$(sfca_host "$h" 3)" "$(pw "$h")"
+	done) >"$CSV"
+}
+
+@test "copy_sftunnel_certs_jumpserver: brings the devices back from a jump host" {
+	mkcsv
+	mkdir "$BATS_TEST_TMPDIR/cwd"
+	cd "$BATS_TEST_TMPDIR/cwd"
+	run -0 copy_sftunnel_certs_jumpserver -k "$KH" -w 60 "$CSV"
+	assert_output --partial "Fetching certificates from FMCpri"
+	assert_output --partial "Fetched certificates for 4 peers of FMCpri using /var/tmp/certs/"
+	assert_output --partial "Successfully copied certificates to FMCsec"
+	assert_output --partial "Successfully copied certificates to FTD-1"
+	assert_output --regexp 'FTD-1 +127\.64\.1\.1 +done'
+	assert_output --regexp 'FTD-2 +127\.64\.1\.2 +done'
+	assert_output --regexp 'FMCsec +127\.64\.0\.2 +done'
+	refute_output --partial "$(pw FMCpri)"
+	cmp "$F/etc/sf/ca_root/cacert.pem" "$(peerdir FTD-1)/cacert.pem"
+	cmp "$F/etc/sf/ca_root/cacert.pem" \
+	    "$LAB/hosts/FMCsec/root/var/sf/peers/$FU/from_peer/cacert.pem"
+	# nothing was left on the jump host
+	run -0 ls -A "$BATS_TEST_TMPDIR/cwd"
+	assert_output ""
+	run -0 sftunnel_status -r "$F"
+	refute_output --partial 'chains to current CA: No'
+}
+
+@test "copy_sftunnel_certs_jumpserver: --keep keeps the fetched files, keys 0600" {
+	mkcsv
+	run -0 copy_sftunnel_certs_jumpserver -k "$KH" -K "$BATS_TEST_TMPDIR/keep" -w 60 "$CSV"
+	[ "$(stat -c %a "$BATS_TEST_TMPDIR/keep")" = 700 ]
+	cmp "$F/etc/sf/ca_root/cacert.pem" "$BATS_TEST_TMPDIR/keep/etc/sf/ca_root/cacert.pem"
+	k=$(find "$BATS_TEST_TMPDIR/keep" -name sftunnel-key.pem | head -n 1)
+	[ -n "$k" ]
+	[ "$(stat -c %a "$k")" = 600 ]
+}
+
+@test "copy_sftunnel_certs_jumpserver: an unreachable FMC touches no device" {
+	mkcsv
+	"$SFCA_TOP/tests/lab/ssh/sshd-host" stop "$LAB" FMCpri
+	run -1 copy_sftunnel_certs_jumpserver -k "$KH" -t 2 "$CSV"
+	"$SFCA_TOP/tests/lab/ssh/sshd-host" cont "$LAB" FMCpri
+	assert_output --partial "Could not connect to FMCpri"
+	assert_output --partial "no device was touched"
+	refute_output --partial "Attempting connection to FTD-1"
+}
