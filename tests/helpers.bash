@@ -44,7 +44,9 @@ sfca_scratch_base() {
 sfca_scratch() {
 	local base d
 	base=$(sfca_scratch_base)
-	d="$base/${BATS_TEST_FILENAME##*/}.${BATS_SUITE_TEST_NUMBER:-0}.$$"
+	# short: the daemon's control socket path must fit in sun_path
+	local f=${BATS_TEST_FILENAME##*/}
+	d="$base/${f:0:6}.${BATS_SUITE_TEST_NUMBER:-0}.$$"
 	rm -rf "$d"
 	mkdir -p "$d"
 	chmod 755 "$base" "$d"
