@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "chain.h"
 #include "banned.h"
@@ -10,24 +11,19 @@
 int
 chain_signed_by(X509 *cert, X509 *ca)
 {
-	X509_STORE_CTX *ctx = NULL;
-	X509_STORE *st = NULL;
+	EVP_PKEY *pk;
 	int rc = 0;
 
+	/*
+	 * The InternalCA signs every sftunnel certificate directly: one
+	 * issuer check and one signature check, without building a store
+	 * (which costs more than the check itself, 1000 times over).
+	 */
 	if (cert == NULL || ca == NULL)
 		return 0;
-	if ((st = X509_STORE_new()) == NULL ||
-	    X509_STORE_add_cert(st, ca) != 1 ||
-	    (ctx = X509_STORE_CTX_new()) == NULL ||
-	    X509_STORE_CTX_init(ctx, st, cert, NULL) != 1)
-		goto out;
-	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME |
-	    X509_V_FLAG_PARTIAL_CHAIN);
-	if (X509_verify_cert(ctx) == 1)
+	if (X509_check_issued(ca, cert) == X509_V_OK &&
+	    (pk = X509_get0_pubkey(ca)) != NULL && X509_verify(cert, pk) == 1)
 		rc = 1;
- out:
-	X509_STORE_CTX_free(ctx);
-	X509_STORE_free(st);
 	ERR_clear_error();
 	return rc;
 }
