@@ -124,9 +124,9 @@ find_targets(const struct opts *o, struct target **out, size_t *n)
 			if (strcmp(peers[i].role, "fmc") != 0)
 				continue;
 			t[cnt].path = root_path("%s/%s/%s", RP_PEERS,
-			    peers[i].uuid, PF_CACERT);
+			    peers[i].uuid, PEERF_CACERT);
 			t[cnt].apath = root_apath("%s/%s/%s", RP_PEERS,
-			    peers[i].uuid, PF_CACERT);
+			    peers[i].uuid, PEERF_CACERT);
 			t[cnt].fmc = xstrdup(peers[i].name);
 			t[cnt].fmc_uuid = xstrdup(peers[i].uuid);
 			cnt++;

@@ -315,12 +315,12 @@ gc_manifest_build(struct gc *gc)
 	gc_manifest_free(gc);
 	for (i = 0; i < gc->npeers; i++) {
 		u = gc->gp[i].p->uuid;
-		madd(gc, xasprintf("%s/%s/%s/%s", RP_PEERS, u, PF_PUSHED,
-		    PF_KEY));
-		madd(gc, xasprintf("%s/%s/%s/%s", RP_PEERS, u, PF_PUSHED,
-		    PF_CERT));
-		madd(gc, xasprintf("%s/%s/%s", RP_PEERS, u, PF_KEY));
-		madd(gc, xasprintf("%s/%s/%s", RP_PEERS, u, PF_CERT));
+		madd(gc, xasprintf("%s/%s/%s/%s", RP_PEERS, u, PEERF_PUSHED,
+		    PEERF_KEY));
+		madd(gc, xasprintf("%s/%s/%s/%s", RP_PEERS, u, PEERF_PUSHED,
+		    PEERF_CERT));
+		madd(gc, xasprintf("%s/%s/%s", RP_PEERS, u, PEERF_KEY));
+		madd(gc, xasprintf("%s/%s/%s", RP_PEERS, u, PEERF_CERT));
 	}
 	madd(gc, xstrdup(RP_OWN_KEY));
 	madd(gc, xstrdup(RP_OWN_CERT));

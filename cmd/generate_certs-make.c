@@ -102,7 +102,7 @@ keygen_one(struct gc *gc, size_t i)
 
 	if (gc->reuse && i > 0) {
 		dir = item_reldir(gc, i);
-		path = root_path("%s/%s", dir, PF_KEY);
+		path = root_path("%s/%s", dir, PEERF_KEY);
 		k = pki_load_key(path);
 		free(path);
 		free(dir);
@@ -217,8 +217,8 @@ issue_one(struct gc *gc, size_t i)
 		rel = xstrdup(RP_OWN_CERT);
 		rel2 = xstrdup(RP_OWN_KEY);
 	} else {
-		rel = xasprintf("%s/%s", dir, PF_CERT);
-		rel2 = xasprintf("%s/%s", dir, PF_KEY);
+		rel = xasprintf("%s/%s", dir, PEERF_CERT);
+		rel2 = xasprintf("%s/%s", dir, PEERF_KEY);
 	}
 	if (put_pem(gc, rel, cpem, clen, 0644) == -1 ||
 	    put_pem(gc, rel2, kpem, klen, 0600) == -1 ||
@@ -230,8 +230,8 @@ issue_one(struct gc *gc, size_t i)
 		/* certs_pushed/: what the peer gets, the push's source */
 		free(rel);
 		free(rel2);
-		rel = xasprintf("%s/%s/%s", dir, PF_PUSHED, PF_CERT);
-		rel2 = xasprintf("%s/%s/%s", dir, PF_PUSHED, PF_KEY);
+		rel = xasprintf("%s/%s/%s", dir, PEERF_PUSHED, PEERF_CERT);
+		rel2 = xasprintf("%s/%s/%s", dir, PEERF_PUSHED, PEERF_KEY);
 		if (put_pem(gc, rel, cpem, clen, 0644) == -1 ||
 		    put_pem(gc, rel2, kpem, klen, 0600) == -1 ||
 		    verify_staged(gc, rel, rel2, uuid) == -1) {
@@ -397,7 +397,7 @@ gc_stage(struct gc *gc)
 		return -1;
 	for (i = 0; i < gc->npeers; i++) {
 		p = gc_run_path(gc, "%s/%s/%s/%s", GC_NEW, RP_PEERS,
-		    gc->gp[i].p->uuid, PF_PUSHED);
+		    gc->gp[i].p->uuid, PEERF_PUSHED);
 		rc = sfile_mkdirs(p, 0700);
 		free(p);
 		if (rc == -1)

@@ -16,7 +16,7 @@
 #include "banned.h"
 
 const char *const gc_push_files[GC_NFILES] = {
-	PF_CACERT, PF_KEY, PF_CERT
+	PEERF_CACERT, PEERF_KEY, PEERF_CERT
 };
 
 int
@@ -79,7 +79,7 @@ push_one(struct pushjob *pj, struct gc_peer *g)
 
 	memset(res, 0, sizeof(res));
 	for (i = 1; i < GC_NFILES; i++) {
-		path = xasprintf("%s/%s/%s", g->p->dir, PF_PUSHED,
+		path = xasprintf("%s/%s/%s", g->p->dir, PEERF_PUSHED,
 		    gc_push_files[i]);
 		r = sfile_read(path, SFILE_CAP, &buf[i], &len[i]);
 		free(path);
@@ -205,10 +205,10 @@ dest_path(const struct gc *gc, const struct gc_peer *g, const char *file)
 static char *
 source_path(const struct gc_peer *g, const char *file)
 {
-	if (strcmp(file, PF_CACERT) == 0)
+	if (strcmp(file, PEERF_CACERT) == 0)
 		return root_apath("%s", RP_CA_CERT);
 	/* the double slash is the vendor's */
-	return root_apath("%s/%s/%s//%s", RP_PEERS, g->p->uuid, PF_PUSHED,
+	return root_apath("%s/%s/%s//%s", RP_PEERS, g->p->uuid, PEERF_PUSHED,
 	    file);
 }
 

@@ -162,7 +162,7 @@ ha_primary_done(struct gc *gc, const struct pki_info *own)
 		    "fmc-ha");
 		return -1;
 	}
-	path = xasprintf("%s/from_peer/%s", prim->p->dir, PF_CACERT);
+	path = xasprintf("%s/from_peer/%s", prim->p->dir, PEERF_CACERT);
 	if ((c = pki_load_cert(path)) == NULL)
 		goto out;
 	if (pki_cert_info(c, &pin) == -1)
@@ -193,7 +193,7 @@ ha_primary_done(struct gc *gc, const struct pki_info *own)
 static int
 in_manifest(const struct gc *gc, const char *uuid)
 {
-	char *rel = xasprintf("%s/%s/%s", RP_PEERS, uuid, PF_CERT);
+	char *rel = xasprintf("%s/%s/%s", RP_PEERS, uuid, PEERF_CERT);
 	size_t i;
 	int r = 0;
 
@@ -218,7 +218,7 @@ load_peers(struct gc *gc)
 		if (strcmp(p->role, "ftd") != 0 &&
 		    strcmp(p->role, "fmc-ha") != 0) {
 			log_warnx("%s/%s: role %s: an FMC's peer is ftd or "
-			    "fmc-ha", p->dir, PF_JSON, p->role);
+			    "fmc-ha", p->dir, PEERF_JSON, p->role);
 			return -1;
 		}
 		/* a completed run covers the peers it staged, no more */

@@ -79,7 +79,7 @@ load_quiet(const char *dir, const char *name)
 static void
 read_sw(struct row *r)
 {
-	char *path = xasprintf("%s/%s", r->p->dir, PF_SWVERSION), *buf = NULL;
+	char *path = xasprintf("%s/%s", r->p->dir, PEERF_SWVERSION), *buf = NULL;
 	size_t len;
 
 	strlcpy(r->sw, "unknown", sizeof(r->sw));
@@ -107,8 +107,8 @@ cert_facts(struct row *r, X509 *own_ca, int ftd)
 	struct tm tm;
 
 	if (ftd)
-		ca = load_quiet(r->p->dir, PF_CACERT);
-	cert = load_quiet(r->p->dir, PF_CERT);
+		ca = load_quiet(r->p->dir, PEERF_CACERT);
+	cert = load_quiet(r->p->dir, PEERF_CERT);
 	if (ca != NULL && (na = X509_get0_notAfter(ca)) != NULL &&
 	    ASN1_TIME_to_tm(na, &tm) == 1) {
 		r->ca_na = timegm(&tm);

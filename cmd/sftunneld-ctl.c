@@ -16,7 +16,6 @@
 #include "sfile.h"
 #include "xmalloc.h"
 #include "sftunneld.h"
-#undef PF_KEY
 #include "root.h"
 #include "banned.h"
 

@@ -215,7 +215,7 @@ tpeer_new(const struct peer *p)
 	t->p.dir = xstrdup(p->dir);
 	t->chain = -1;
 	t->backoff = 1;
-	t->hbpath = xasprintf("%s/%s", p->dir, PF_HEARTBEAT);
+	t->hbpath = xasprintf("%s/%s", p->dir, PEERF_HEARTBEAT);
 	if (strcmp(sd.kind, "ftd") == 0) {
 		t->outgoing = strcmp(p->role, "fmc") == 0;
 		t->pushdir = xstrdup(p->dir);
@@ -225,9 +225,9 @@ tpeer_new(const struct peer *p)
 	}
 	if (t->outgoing) {
 		sub = strcmp(sd.kind, "ftd") == 0 ? "" : "/from_peer";
-		t->id.path[0] = xasprintf("%s%s/%s", p->dir, sub, PF_CERT);
-		t->id.path[1] = xasprintf("%s%s/%s", p->dir, sub, PF_KEY);
-		t->id.path[2] = xasprintf("%s%s/%s", p->dir, sub, PF_CACERT);
+		t->id.path[0] = xasprintf("%s%s/%s", p->dir, sub, PEERF_CERT);
+		t->id.path[1] = xasprintf("%s%s/%s", p->dir, sub, PEERF_KEY);
+		t->id.path[2] = xasprintf("%s%s/%s", p->dir, sub, PEERF_CACERT);
 	}
 	return t;
 }

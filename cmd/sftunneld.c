@@ -29,7 +29,6 @@
 #include "version.h"
 #include "xmalloc.h"
 #include "sftunneld.h"
-#undef PF_KEY
 #include "root.h"
 #include "banned.h"
 

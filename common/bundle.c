@@ -19,7 +19,7 @@
 #include "banned.h"
 
 const char *const bundle_names[BF_COUNT] = {
-	PF_CACERT, PF_CERT, PF_KEY
+	PEERF_CACERT, PEERF_CERT, PEERF_KEY
 };
 const int bundle_modes[BF_COUNT] = { 0644, 0644, 0600 };
 
@@ -126,8 +126,8 @@ fileset_load_tree(struct fileset *fs)
 	int rc = -1;
 	size_t i;
 	static const char *const per_peer[] = {
-		PF_JSON, PF_PUSHED "/" PF_CERT, PF_PUSHED "/" PF_KEY,
-		PF_CERT, PF_KEY
+		PEERF_JSON, PEERF_PUSHED "/" PEERF_CERT, PEERF_PUSHED "/" PEERF_KEY,
+		PEERF_CERT, PEERF_KEY
 	};
 
 	if (load_opt(fs, RP_IMS_CONF) == -1 || load_opt(fs, RP_CA_CERT) == -1)
@@ -496,8 +496,8 @@ bundle_build(struct bundle *b, struct fileset *fs)
 		    == 0 && pl > 12 && strcmp(path + pl - 12, "/FAILED_PUSH") == 0)
 			fp = &b->fs.f[i];
 		if (strncmp(path, RP_PEERS "/", strlen(RP_PEERS) + 1) != 0 ||
-		    pl < strlen(PF_JSON) + 1 ||
-		    strcmp(path + pl - strlen(PF_JSON), PF_JSON) != 0)
+		    pl < strlen(PEERF_JSON) + 1 ||
+		    strcmp(path + pl - strlen(PEERF_JSON), PEERF_JSON) != 0)
 			continue;
 		if (b->n == cap) {
 			cap = cap == 0 ? 32 : cap * 2;
@@ -515,19 +515,19 @@ bundle_build(struct bundle *b, struct fileset *fs)
 		if (p->name[0] == '\0')
 			strlcpy(p->name, p->uuid, sizeof(p->name));
 		p->f[BF_CACERT] = ca;
-		rel = xasprintf("%s/%s/%s/%s", RP_PEERS, p->uuid, PF_PUSHED,
-		    PF_CERT);
+		rel = xasprintf("%s/%s/%s/%s", RP_PEERS, p->uuid, PEERF_PUSHED,
+		    PEERF_CERT);
 		if ((p->f[BF_CERT] = fileset_get(&b->fs, rel)) == NULL) {
 			free(rel);
-			rel = xasprintf("%s/%s/%s", RP_PEERS, p->uuid, PF_CERT);
+			rel = xasprintf("%s/%s/%s", RP_PEERS, p->uuid, PEERF_CERT);
 			p->f[BF_CERT] = fileset_get(&b->fs, rel);
 		}
 		free(rel);
-		rel = xasprintf("%s/%s/%s/%s", RP_PEERS, p->uuid, PF_PUSHED,
-		    PF_KEY);
+		rel = xasprintf("%s/%s/%s/%s", RP_PEERS, p->uuid, PEERF_PUSHED,
+		    PEERF_KEY);
 		if ((p->f[BF_KEY] = fileset_get(&b->fs, rel)) == NULL) {
 			free(rel);
-			rel = xasprintf("%s/%s/%s", RP_PEERS, p->uuid, PF_KEY);
+			rel = xasprintf("%s/%s/%s", RP_PEERS, p->uuid, PEERF_KEY);
 			p->f[BF_KEY] = fileset_get(&b->fs, rel);
 		}
 		free(rel);

@@ -13,8 +13,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "pki.h"
-/* root.h's PF_KEY (a peer file) shadows the socket family of that name. */
-#undef PF_KEY
+/* root.h's PEERF_KEY (a peer file) shadows the socket family of that name. */
 #include "root.h"
 #include "xmalloc.h"
 #include "banned.h"

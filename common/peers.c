@@ -241,7 +241,7 @@ peers_load(struct peer **out, size_t *n)
 	while ((de = readdir(d)) != NULL) {
 		if (!peer_uuid_valid(de->d_name))
 			continue;
-		json = xasprintf("%s/%s/%s", dir, de->d_name, PF_JSON);
+		json = xasprintf("%s/%s/%s", dir, de->d_name, PEERF_JSON);
 		if (!sfile_exists(json)) {
 			free(json);
 			continue;
@@ -254,7 +254,7 @@ peers_load(struct peer **out, size_t *n)
 		free(json);
 		if (strcasecmp(v[cnt].uuid, de->d_name) != 0) {
 			log_warnx("%s/%s/%s: uuid %s does not match its folder",
-			    dir, de->d_name, PF_JSON, v[cnt].uuid);
+			    dir, de->d_name, PEERF_JSON, v[cnt].uuid);
 			goto out;
 		}
 		v[cnt].dir = xasprintf("%s/%s", dir, de->d_name);

@@ -30,13 +30,13 @@
 #define RP_PIDFILE	"var/sf/run/sftunnel.pid"
 
 /* Files of one peer folder (var/sf/peers/<uuid>/). */
-#define PF_JSON		"sftunnel.json"
-#define PF_CERT		"sftunnel-cert.pem"
-#define PF_KEY		"sftunnel-key.pem"
-#define PF_CACERT	"cacert.pem"
-#define PF_HEARTBEAT	"sftunnel-heartbeat"
-#define PF_PUSHED	"certs_pushed"
-#define PF_SWVERSION	"sw_version"
+#define PEERF_JSON		"sftunnel.json"
+#define PEERF_CERT		"sftunnel-cert.pem"
+#define PEERF_KEY		"sftunnel-key.pem"
+#define PEERF_CACERT	"cacert.pem"
+#define PEERF_HEARTBEAT	"sftunnel-heartbeat"
+#define PEERF_PUSHED	"certs_pushed"
+#define PEERF_SWVERSION	"sw_version"
 
 #define SFTUNNEL_PORT	8305
 

@@ -273,7 +273,7 @@ peer_json(const char *dir, struct host *h, const char *role)
 	strlcpy(p.ip, h->addr, sizeof(p.ip));
 	strlcpy(p.role, role, sizeof(p.role));
 	p.port = SFTUNNEL_PORT;
-	path = xasprintf("%s/%s", dir, PF_JSON);
+	path = xasprintf("%s/%s", dir, PEERF_JSON);
 	if (peer_save(&p, path) == -1)
 		exit(1);
 	free(path);
@@ -293,16 +293,16 @@ register_peer(struct host *f, struct host *h, EVP_PKEY *key, time_t nb,
 
 	c = issue(f, key, h->uuid, nb, now + PKI_CA_DAYS * PKI_DAY);
 
-	rel = xasprintf("var/sf/peers/%s/%s", h->uuid, PF_PUSHED);
+	rel = xasprintf("var/sf/peers/%s/%s", h->uuid, PEERF_PUSHED);
 	mkd(f->root, rel, 0755);
 	free(rel);
 	dir = xasprintf("%s/var/sf/peers/%s", f->root, h->uuid);
 	peer_json(dir, h, strcmp(h->role, "ftd") == 0 ? "ftd" : "fmc-ha");
-	write_cert(dir, PF_CERT, c);
-	write_key(dir, PF_KEY, key);
-	write_cert(dir, PF_PUSHED "/" PF_CERT, c);
-	write_key(dir, PF_PUSHED "/" PF_KEY, key);
-	put(dir, PF_SWVERSION, "7.2.9\n", 0644);
+	write_cert(dir, PEERF_CERT, c);
+	write_key(dir, PEERF_KEY, key);
+	write_cert(dir, PEERF_PUSHED "/" PEERF_CERT, c);
+	write_key(dir, PEERF_PUSHED "/" PEERF_KEY, key);
+	put(dir, PEERF_SWVERSION, "7.2.9\n", 0644);
 	free(dir);
 
 	if (strcmp(h->role, "ftd") == 0)
@@ -312,12 +312,12 @@ register_peer(struct host *f, struct host *h, EVP_PKEY *key, time_t nb,
 	mkd(h->root, rel, 0755);
 	dir = xasprintf("%s/var/sf/peers/%s", h->root, f->uuid);
 	peer_json(dir, f, strcmp(h->role, "ftd") == 0 ? "fmc" : "fmc-ha");
-	put(dir, PF_SWVERSION, "7.2.9\n", 0644);
+	put(dir, PEERF_SWVERSION, "7.2.9\n", 0644);
 	free(dir);
 	dir = xasprintf("%s/%s", h->root, rel);
-	write_cert(dir, PF_CACERT, f->ca);
-	write_cert(dir, PF_CERT, c);
-	write_key(dir, PF_KEY, key);
+	write_cert(dir, PEERF_CACERT, f->ca);
+	write_cert(dir, PEERF_CERT, c);
+	write_key(dir, PEERF_KEY, key);
 	free(dir);
 	free(rel);
 	X509_free(c);
