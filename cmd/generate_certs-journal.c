@@ -31,9 +31,7 @@ gc_run_path(const struct gc *gc, const char *fmt, ...)
 	if (vasprintf(&rel, fmt, ap) < 0)
 		rel = NULL;
 	va_end(ap);
-	if (rel == NULL)
-		rel = xstrdup("");
-	p = xasprintf("%s/%s", gc->rundir, rel);
+	p = path_join(gc->rundir, "%s", rel != NULL ? rel : "");
 	free(rel);
 	return p;
 }

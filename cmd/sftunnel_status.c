@@ -10,7 +10,6 @@
 
 #include <openssl/x509.h>
 
-#include "chain.h"
 #include "conf.h"
 #include "ctl.h"
 #include "log.h"
@@ -114,7 +113,7 @@ cert_facts(struct row *r, X509 *own_ca, int ftd)
 		r->ca_na = timegm(&tm);
 		r->ca_ok = 1;
 	}
-	r->chains = chain_signed_by(cert, ca);
+	r->chains = pki_signed_by(cert, ca);
 	X509_free(cert);
 	if (ftd)
 		X509_free(ca);

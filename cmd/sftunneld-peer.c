@@ -11,7 +11,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "chain.h"
 #include "log.h"
 #include "peers.h"
 #include "pki.h"
@@ -201,7 +200,7 @@ tpeer_chain_update(struct tpeer *t)
 	}
 	if (t->chain_gen == id->gen && t->chain != -1)
 		return;
-	t->chain = chain_signed_by(t->pcert, id->ca);
+	t->chain = pki_signed_by(t->pcert, id->ca);
 	t->chain_gen = id->gen;
 }
 

@@ -100,6 +100,13 @@ int	pki_key_matches(X509 *cert, EVP_PKEY *key);
  */
 int	pki_chains_to(X509 *cert, X509 *ca, time_t at, int *verr, int *depth);
 
+/*
+ * 1 when cert is issued by ca and its signature checks out with ca's key,
+ * 0 when not; validity periods are not looked at (expiry is a separate
+ * fact).  Nothing is reported; neither object is consumed.
+ */
+int	pki_signed_by(X509 *cert, X509 *ca);
+
 /* A random version 4 UUID. */
 int	pki_uuid(char out[37]);
 

@@ -42,38 +42,54 @@ root_dir(void)
 	return rootdir;
 }
 
+/* prefix + "/" + the formatted relative path, without doubled slashes. */
+static char *
+vjoin(const char *prefix, const char *fmt, va_list ap)
+{
+	char *rel, *p;
+
+	if (vasprintf(&rel, fmt, ap) < 0)
+		rel = NULL;
+	if (rel == NULL)
+		rel = xstrdup("");
+	p = xasprintf("%s/%s", prefix, rel[0] == '/' ? rel + 1 : rel);
+	free(rel);
+	return p;
+}
+
 char *
 root_path(const char *fmt, ...)
 {
-	char *rel, *p;
 	va_list ap;
+	char *p;
 
 	va_start(ap, fmt);
-	if (vasprintf(&rel, fmt, ap) < 0)
-		rel = NULL;
+	p = vjoin(strcmp(rootdir, "/") == 0 ? "" : rootdir, fmt, ap);
 	va_end(ap);
-	if (rel == NULL)
-		rel = xstrdup("");
-	p = xasprintf("%s/%s", strcmp(rootdir, "/") == 0 ? "" : rootdir,
-	    rel[0] == '/' ? rel + 1 : rel);
-	free(rel);
+	return p;
+}
+
+char *
+path_join(const char *dir, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	p = vjoin(dir, fmt, ap);
+	va_end(ap);
 	return p;
 }
 
 char *
 root_apath(const char *fmt, ...)
 {
-	char *rel, *p;
 	va_list ap;
+	char *p;
 
 	va_start(ap, fmt);
-	if (vasprintf(&rel, fmt, ap) < 0)
-		rel = NULL;
+	p = vjoin("", fmt, ap);
 	va_end(ap);
-	if (rel == NULL)
-		rel = xstrdup("");
-	p = xasprintf("/%s", rel[0] == '/' ? rel + 1 : rel);
-	free(rel);
 	return p;
 }
 

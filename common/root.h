@@ -52,6 +52,10 @@ const char *root_dir(void);
 /* "<root>/<rel>" (rel printf-formatted), allocated; caller frees. */
 char	*root_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "<dir>/<rel>" (rel printf-formatted), allocated; caller frees. */
+char	*path_join(const char *dir, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
 /*
  * The same path as it reads on the appliance ("/var/sf/..."), for
  * messages and files such as FAILED_PUSH that name appliance paths.
