@@ -235,6 +235,7 @@ do_status(struct ctlc *cc)
 		if (t->outgoing)
 			(void)ident_refresh(&t->id, 0, 0);
 		tpeer_chain_update(t);
+		tpeer_issued_update(t);
 		sb_raw(&s, "PEER");
 		sb_add(&s, "uuid", t->p.uuid);
 		sb_add(&s, "name", t->p.name);
@@ -251,6 +252,7 @@ do_status(struct ctlc *cc)
 		sb_num(&s, "cipher_bits", t->up ? t->bits : 0);
 		sb_add(&s, "tls", t->up ? t->tls : "");
 		sb_add(&s, "chain", chain[t->chain + 1]);
+		sb_add(&s, "issued", chain[t->issued + 1]);
 		sb_raw(&s, "\n");
 	}
 	sb_raw(&s, "OK\n");

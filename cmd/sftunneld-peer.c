@@ -204,6 +204,69 @@ tpeer_chain_update(struct tpeer *t)
 	t->chain_gen = id->gen;
 }
 
+/* Refresh c from path when the file changed; 0 when c->x is usable. */
+static int
+certcache_get(struct certcache *c, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1) {
+		certcache_release(c);
+		return -1;
+	}
+	if (c->x != NULL && c->st.dev == st.st_dev && c->st.ino == st.st_ino &&
+	    c->st.size == st.st_size &&
+	    c->st.mtime.tv_sec == st.st_mtim.tv_sec &&
+	    c->st.mtime.tv_nsec == st.st_mtim.tv_nsec)
+		return 0;
+	certcache_release(c);
+	log_quiet(1);
+	c->x = pki_load_cert(path);
+	log_quiet(0);
+	if (c->x == NULL)
+		return -1;
+	c->st.dev = st.st_dev;
+	c->st.ino = st.st_ino;
+	c->st.size = st.st_size;
+	c->st.mtime = st.st_mtim;
+	return 0;
+}
+
+void
+certcache_release(struct certcache *c)
+{
+	X509_free(c->x);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * issued: the certificate in the peer folder against the CA on disk, the
+ * same fact sftunnel_status(8) reports when no daemon runs.  An FMC's CA
+ * is shared by every peer, so it is cached once.
+ */
+void
+tpeer_issued_update(struct tpeer *t)
+{
+	static struct certcache own_ca;
+	struct certcache *ca = &t->peer_ca;
+	char *cpath, *apath;
+
+	cpath = xasprintf("%s/%s", t->p.dir, PEERF_CERT);
+	if (strcmp(sd.kind, "ftd") == 0)
+		apath = xasprintf("%s/%s", t->p.dir, PEERF_CACERT);
+	else {
+		apath = root_path(RP_CA_CERT);
+		ca = &own_ca;
+	}
+	if (certcache_get(ca, apath) == -1 ||
+	    certcache_get(&t->issued_cert, cpath) == -1)
+		t->issued = -1;
+	else
+		t->issued = pki_signed_by(t->issued_cert.x, ca->x);
+	free(cpath);
+	free(apath);
+}
+
 static struct tpeer *
 tpeer_new(const struct peer *p)
 {
@@ -238,6 +301,8 @@ tpeer_free(struct tpeer *t)
 		return;
 	ident_release(&t->id);
 	X509_free(t->pcert);
+	certcache_release(&t->issued_cert);
+	certcache_release(&t->peer_ca);
 	free(t->p.dir);
 	free(t->hbpath);
 	free(t->pushdir);
@@ -287,6 +352,9 @@ peers_init(void)
 		if (ident_refresh(&sd.srv, 1, 1) == -1)
 			return -1;
 	}
+	/* Warm the per-peer certificate facts STATUS reports. */
+	for (size_t i = 0; i < sd.npeers; i++)
+		tpeer_issued_update(sd.peers[i]);
 	return 0;
 }
 

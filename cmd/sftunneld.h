@@ -46,6 +46,20 @@ enum cstate { C_CONNECTING, C_HANDSHAKE, C_UP };
 
 struct conn;
 
+/* What a file was when last read: a change of any field means re-read. */
+struct fstamp {
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtime;
+};
+
+/* A certificate file parsed once per change of the file. */
+struct certcache {
+	struct fstamp	 st;
+	X509		*x;
+};
+
 struct tpeer {
 	struct peer	 p;
 	int		 outgoing;	/* we connect to it */
@@ -64,6 +78,15 @@ struct tpeer {
 	X509		*pcert;		/* the certificate it presented */
 	int		 chain;		/* 1 yes, 0 no, -1 unknown */
 	unsigned	 chain_gen;
+	/*
+	 * issued: the certificate in the peer folder chains to the CA on
+	 * disk (an FMC's own, an FTD's cacert.pem for that FMC); 1 yes,
+	 * 0 no, -1 unreadable.  Kept so that STATUS at 1000 peers parses
+	 * only what changed.
+	 */
+	struct certcache issued_cert;
+	struct certcache peer_ca;	/* an FTD's cacert.pem of that FMC */
+	int		 issued;
 };
 
 struct pushwait;
@@ -127,6 +150,8 @@ struct tpeer *tpeer_find(const char *uuid);
 int	 ident_refresh(struct ident *, int server, int force);
 void	 ident_release(struct ident *);
 void	 tpeer_chain_update(struct tpeer *);
+void	 tpeer_issued_update(struct tpeer *);
+void	 certcache_release(struct certcache *);
 void	 tpeers_free(void);
 const char *verr_string(int);
 

@@ -312,6 +312,8 @@ set_peer(struct ctl_peer *p, const char *k, char *v)
 		strlcpy(p->tls, v, sizeof(p->tls));
 	else if (strcmp(k, "chain") == 0)
 		strlcpy(p->chain, v, sizeof(p->chain));
+	else if (strcmp(k, "issued") == 0)
+		strlcpy(p->issued, v, sizeof(p->issued));
 }
 
 /* Walk the k=v words after the first word of line; unknown keys are skipped. */

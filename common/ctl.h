@@ -53,6 +53,11 @@ struct ctl_peer {
 	int	 cipher_bits;
 	char	 tls[16];	/* "TLSv1.3" */
 	char	 chain[8];	/* yes, no, unknown */
+	/*
+	 * The certificate in the peer folder chains to the CA on disk: yes,
+	 * no, unknown (unreadable); "" from a daemon that does not say.
+	 */
+	char	 issued[8];
 };
 
 /*

@@ -63,6 +63,31 @@ teardown_file() {
 	assert_output "FTD-1 $(lab uuid FTD-1) $(lab addr FTD-1) ftd up"
 }
 
+@test "sftunnel_status: a peer certificate from another CA says No, whether or not the daemon runs" {
+	fmc=$(lab root FMCpri)
+	dir=$fmc/var/sf/peers/$(lab uuid FTD-2)
+	other=$(ls "$SCRATCH"/idle/hosts/FMCpri/root/var/sf/peers/*/sftunnel-cert.pem | head -n 1)
+	cp -p "$dir/sftunnel-cert.pem" "$BATS_TEST_TMPDIR/keep.pem"
+	# replaced in place (same inode): the daemon must notice the change
+	cat "$other" >"$dir/sftunnel-cert.pem"
+	run -0 sftunnel_status -r "$fmc" "$(lab uuid FTD-2)"
+	assert_line "Peer certificate chains to current CA: No"
+	run -0 sftunnel_status -r "$fmc" --json "$(lab uuid FTD-1)"
+	assert_output --partial '"cert_chains":true'
+	# put back by rename, as the tools write
+	cp -p "$BATS_TEST_TMPDIR/keep.pem" "$dir/.new.pem"
+	mv "$dir/.new.pem" "$dir/sftunnel-cert.pem"
+	run -0 sftunnel_status -r "$fmc" "$(lab uuid FTD-2)"
+	assert_line "Peer certificate chains to current CA: Yes"
+	# and the same answer from the files alone, with no daemon
+	cp -a "$fmc" "$BATS_TEST_TMPDIR/fmc"
+	cat "$other" >"$BATS_TEST_TMPDIR/fmc/var/sf/peers/$(lab uuid FTD-2)/sftunnel-cert.pem"
+	run -1 sftunnel_status -r "$BATS_TEST_TMPDIR/fmc" "$(lab uuid FTD-2)"
+	assert_line "Peer certificate chains to current CA: No"
+	run -1 sftunnel_status -r "$BATS_TEST_TMPDIR/fmc" "$(lab uuid FTD-1)"
+	assert_line "Peer certificate chains to current CA: Yes"
+}
+
 @test "sftunnel_status: --json is valid JSON with the daemon and every peer" {
 	run -0 sftunnel_status -r "$(lab root FMCpri)" --json
 	echo "$output" >"$BATS_TEST_TMPDIR/s.json"
