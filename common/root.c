@@ -43,7 +43,7 @@ root_dir(void)
 }
 
 /* prefix + "/" + the formatted relative path, without doubled slashes. */
-static char *
+static char * __attribute__((format(printf, 2, 0)))
 vjoin(const char *prefix, const char *fmt, va_list ap)
 {
 	char *rel, *p;
