@@ -115,10 +115,10 @@ rootsh_quote(const char *s)
 	return q;
 }
 
-/* base64 in 76-column lines, NUL-terminated; the caller wipes it. */
-static char *
-b64_lines(const unsigned char *in, size_t len, size_t *outlen)
+char *
+rootsh_b64(const void *data, size_t len, size_t *outlen)
 {
+	const unsigned char *in = data;
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t cap = (len + 2) / 3 * 4 + (len / 57 + 2) + 1, o = 0, i, col = 0;
@@ -165,7 +165,7 @@ rootsh_run(struct sshc *c, const char *script, size_t len, int timeout_ms,
 	memcpy(wrapped + 2, script, len);
 	memcpy(wrapped + 2 + len, "\n} </dev/null\n", 14);
 	wlen = len + 16;
-	b64 = b64_lines((const unsigned char *)wrapped, wlen, &blen);
+	b64 = rootsh_b64(wrapped, wlen, &blen);
 	freezero(wrapped, len + 32);
 	snprintf(head, sizeof(head), "echo %.10s\"%s\"_B; base64 -d <<'%s_S' | "
 	    "/bin/bash 2>&1; echo %.10s\"%s\"_E $? %.10s\"%s\"_Z\n", n, n + 10,

@@ -35,6 +35,14 @@ int	rootsh_open(struct sshc *c, const char *password, int timeout_ms,
 int	rootsh_run(struct sshc *c, const char *script, size_t len,
 	    int timeout_ms, const char **out, size_t *outlen, int *status);
 
+/*
+ * base64 of len bytes of data in 76-column lines, each ending in a
+ * newline (a terminal's line buffer takes them whole, for base64 -d to
+ * read), NUL-terminated; *outlen is its length.  The caller frees it,
+ * with freezero(p, *outlen + 1) when data was secret.
+ */
+char	*rootsh_b64(const void *data, size_t len, size_t *outlen);
+
 /* Shell-quote s into a new string ('...' with ' as '\''). */
 char	*rootsh_quote(const char *s);
 

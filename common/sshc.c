@@ -86,8 +86,9 @@ check_host_key(struct sshc *c, const struct sshc_opts *o)
 	case SSH_KNOWN_HOSTS_UNKNOWN:
 		if (!o->accept_new)
 			return fail(c, SSHC_EHOSTKEY, "host key for %s (%s) is "
-			    "not known (first contact needs --accept-new)",
-			    c->name, c->addr);
+			    "not known (first contact needs %s)", c->name,
+			    c->addr, o->accept_opt != NULL ? o->accept_opt :
+			    "--accept-new");
 		pthread_mutex_lock(&kh_mu);
 		rc = ssh_session_update_known_hosts(c->s);
 		pthread_mutex_unlock(&kh_mu);

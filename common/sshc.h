@@ -29,6 +29,8 @@ struct sshc_opts {
 	int		 accept_new;	/* record keys of unknown hosts */
 	int		 timeout;	/* connect timeout, seconds */
 	int		 port;		/* 0: 22 */
+	const char	*accept_opt;	/* named in the unknown-key error;
+					   NULL: "--accept-new" */
 };
 
 /* Call once before threads start; 0/-1. */
