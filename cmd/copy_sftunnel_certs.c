@@ -87,7 +87,7 @@ plan(const struct csv *c, const struct bundle *b)
 }
 
 static int
-copy_certs(const char *csvpath, struct fleet_opts *fo, int wait, int dry)
+copy_certs(const char *csvpath, struct fleet_opts *fo, int dry)
 {
 	struct csv *c = NULL;
 	struct fileset fs;
@@ -117,7 +117,7 @@ copy_certs(const char *csvpath, struct fleet_opts *fo, int wait, int dry)
 	fputs("\n=====\n", stdout);
 	fflush(stdout);
 	fleet_run(c, &b, -1, fo, &jobs);
-	fleet_wait(jobs, c->n, wait, local_up, NULL);
+	fleet_wait(jobs, c->n, fo->wait_sec, local_up, NULL);
 	sum = fleet_summary(jobs, c->n, &all_done);
 	fputs("\n", stdout);
 	fputs(sum, stdout);
@@ -148,61 +148,29 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct fleet_opts fo;
-	const char *errstr, *rootdir = NULL, *hook;
-	int ch, dry = 0, wait = 60, rc;
-	char *drop_name = NULL, *colon;
+	const char *rootdir = NULL;
+	int ch, dry = 0, rc;
 
 	log_init(argv[0]);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	memset(&fo, 0, sizeof(fo));
-	fo.jobs = 8;
-	fo.so.timeout = 20;
-	fo.step_ms = 20000;
-	fo.drop_after = -1;
-	fo.emit = emit;
+	fleet_opts_init(&fo, emit, NULL);
 	while ((ch = getopt_long(argc, argv, "Ahj:k:nr:t:Vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 'A':
-			fo.so.accept_new = 1;
-			break;
 		case 'h':
 			usage(0);
-		case 'j':
-			fo.jobs = (int)strtonum(optarg, 1, 256, &errstr);
-			if (errstr != NULL) {
-				log_warnx("-j %s: %s", optarg, errstr);
-				usage(2);
-			}
-			break;
-		case 'k':
-			fo.so.known_hosts = optarg;
-			break;
 		case 'n':
 			dry = 1;
 			break;
 		case 'r':
 			rootdir = optarg;
 			break;
-		case 't':
-			fo.so.timeout = (int)strtonum(optarg, 1, 600, &errstr);
-			if (errstr != NULL) {
-				log_warnx("-t %s: %s", optarg, errstr);
-				usage(2);
-			}
-			break;
 		case 'V':
 			printf("copy_sftunnel_certs (sfca) %s\n", SFCA_VERSION);
 			exit(0);
-		case 'w':
-			wait = (int)strtonum(optarg, 0, 3600, &errstr);
-			if (errstr != NULL) {
-				log_warnx("-w %s: %s", optarg, errstr);
-				usage(2);
-			}
-			break;
 		default:
-			usage(2);
+			if (fleet_opt(&fo, ch, optarg) != 1)
+				usage(2);
 		}
 	}
 	argc -= optind;
@@ -211,16 +179,7 @@ main(int argc, char *argv[])
 		usage(2);
 	if (root_set(rootdir) == -1)
 		exit(2);
-	/* Test hook (see the man page): "NAME:n" drops NAME after n files. */
-	if ((hook = getenv("SFCA_TEST_DROP_AFTER")) != NULL &&
-	    (colon = strrchr(hook, ':')) != NULL) {
-		fo.drop_after = (int)strtonum(colon + 1, 0, 2, &errstr);
-		if (errstr != NULL)
-			fo.drop_after = -1;
-		fo.drop_name = drop_name = xstrdup(hook);
-		drop_name[colon - hook] = '\0';
-	}
-	rc = copy_certs(argv[0], &fo, wait, dry);
-	free(drop_name);
+	rc = copy_certs(argv[0], &fo, dry);
+	fleet_opts_release(&fo);
 	return rc;
 }

@@ -169,7 +169,7 @@ fetch(struct dev_job *j, const struct sshc_opts *so, int step_ms,
 }
 
 static int
-jump(const char *csvpath, struct fleet_opts *fo, int wait, int dry,
+jump(const char *csvpath, struct fleet_opts *fo, int dry,
     const char *keep)
 {
 	struct csv *c = NULL;
@@ -246,7 +246,7 @@ jump(const char *csvpath, struct fleet_opts *fo, int wait, int dry,
 	jobs[fi].state = DEV_SKIPPED;
 	snprintf(jobs[fi].reason, sizeof(jobs[fi].reason), "the FMC: "
 	    "certificates fetched");
-	fleet_wait(jobs, c->n, wait, remote_up, &f);
+	fleet_wait(jobs, c->n, fo->wait_sec, remote_up, &f);
 	blk_add(&fj.out, "Closing connection with %s", fj.row->name);
 	text = xasprintf("\n%s\n=====\n", fj.out.s);
 	fputs(text, stdout);
@@ -283,78 +283,37 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct fleet_opts fo;
-	const char *errstr, *keep = NULL, *hook;
-	int ch, dry = 0, wait = 60, rc;
-	char *drop_name = NULL, *colon;
+	const char *keep = NULL;
+	int ch, dry = 0, rc;
 
 	log_init(argv[0]);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	memset(&fo, 0, sizeof(fo));
-	fo.jobs = 8;
-	fo.so.timeout = 20;
-	fo.step_ms = 20000;
-	fo.drop_after = -1;
-	fo.emit = emit;
+	fleet_opts_init(&fo, emit, NULL);
 	while ((ch = getopt_long(argc, argv, "AhK:j:k:nt:Vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 'A':
-			fo.so.accept_new = 1;
-			break;
 		case 'h':
 			usage(0);
 		case 'K':
 			keep = optarg;
 			break;
-		case 'j':
-			fo.jobs = (int)strtonum(optarg, 1, 256, &errstr);
-			if (errstr != NULL) {
-				log_warnx("-j %s: %s", optarg, errstr);
-				usage(2);
-			}
-			break;
-		case 'k':
-			fo.so.known_hosts = optarg;
-			break;
 		case 'n':
 			dry = 1;
-			break;
-		case 't':
-			fo.so.timeout = (int)strtonum(optarg, 1, 600, &errstr);
-			if (errstr != NULL) {
-				log_warnx("-t %s: %s", optarg, errstr);
-				usage(2);
-			}
 			break;
 		case 'V':
 			printf("copy_sftunnel_certs_jumpserver (sfca) %s\n",
 			    SFCA_VERSION);
 			exit(0);
-		case 'w':
-			wait = (int)strtonum(optarg, 0, 3600, &errstr);
-			if (errstr != NULL) {
-				log_warnx("-w %s: %s", optarg, errstr);
-				usage(2);
-			}
-			break;
 		default:
-			usage(2);
+			if (fleet_opt(&fo, ch, optarg) != 1)
+				usage(2);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 1)
 		usage(2);
-	/* Test hook (see the man page): "NAME:n" drops NAME after n files. */
-	if ((hook = getenv("SFCA_TEST_DROP_AFTER")) != NULL &&
-	    (colon = strrchr(hook, ':')) != NULL) {
-		fo.drop_after = (int)strtonum(colon + 1, 0, 2, &errstr);
-		if (errstr != NULL)
-			fo.drop_after = -1;
-		fo.drop_name = drop_name = xstrdup(hook);
-		drop_name[colon - hook] = '\0';
-	}
-	rc = jump(argv[0], &fo, wait, dry, keep);
-	free(drop_name);
+	rc = jump(argv[0], &fo, dry, keep);
+	fleet_opts_release(&fo);
 	return rc;
 }

@@ -233,3 +233,72 @@ fleet_free(struct dev_job *jobs, size_t n)
 		blk_release(&jobs[i].out);
 	free(jobs);
 }
+
+void
+fleet_opts_init(struct fleet_opts *o, fleet_emit_fn emit, void *arg)
+{
+	const char *hook, *errstr;
+	char *colon;
+
+	memset(o, 0, sizeof(*o));
+	o->jobs = 8;
+	o->so.timeout = 20;
+	o->step_ms = 20000;
+	o->drop_after = -1;
+	o->emit = emit;
+	o->emit_arg = arg;
+	o->wait_sec = 60;
+	if ((hook = getenv("SFCA_TEST_DROP_AFTER")) != NULL &&
+	    (colon = strrchr(hook, ':')) != NULL) {
+		o->drop_after = (int)strtonum(colon + 1, 0, 2, &errstr);
+		if (errstr != NULL)
+			o->drop_after = -1;
+		o->drop_name = o->hook = xstrdup(hook);
+		o->hook[colon - hook] = '\0';
+	}
+}
+
+/* strtonum into *v; -1 reported naming the option. */
+static int
+number(int *v, int ch, const char *arg, long long lo, long long hi)
+{
+	const char *errstr;
+	int n;
+
+	n = (int)strtonum(arg, lo, hi, &errstr);
+	if (errstr != NULL) {
+		log_warnx("-%c %s: %s", ch, arg, errstr);
+		return -1;
+	}
+	*v = n;
+	return 1;
+}
+
+int
+fleet_opt(struct fleet_opts *o, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'A':
+		o->so.accept_new = 1;
+		return 1;
+	case 'j':
+		return number(&o->jobs, ch, arg, 1, 256);
+	case 'k':
+		o->so.known_hosts = arg;
+		return 1;
+	case 't':
+		return number(&o->so.timeout, ch, arg, 1, 600);
+	case 'w':
+		return number(&o->wait_sec, ch, arg, 0, 3600);
+	default:
+		return 0;
+	}
+}
+
+void
+fleet_opts_release(struct fleet_opts *o)
+{
+	free(o->hook);
+	o->hook = NULL;
+	o->drop_name = NULL;
+}

@@ -31,7 +31,29 @@ struct fleet_opts {
 	const char	*drop_name;	/* ... for this device only */
 	fleet_emit_fn	 emit;
 	void		*emit_arg;
+	int		 wait_sec;	/* for the tunnels (fleet_wait) */
+	char		*hook;		/* owned: what drop_name points into */
 };
+
+/*
+ * The copy tools' defaults: 8 jobs, 20 s to connect, 20 s a dialogue
+ * step, 60 s to wait for the tunnels, no drop; then the test hook of
+ * their man pages, SFCA_TEST_DROP_AFTER="NAME:n" (drop NAME after n
+ * files).  emit and arg are stored as given.  Release with
+ * fleet_opts_release.
+ */
+void	fleet_opts_init(struct fleet_opts *, fleet_emit_fn emit, void *arg);
+
+/*
+ * One of the options both copy tools take, by its short name: -A
+ * (accept new host keys), -j jobs, -k known_hosts, -t timeout, -w wait.
+ * 1 when ch is one of them and taken, 0 when ch is none of them, -1 when
+ * arg is out of range (reported); arg is kept, not copied.
+ */
+int	fleet_opt(struct fleet_opts *, int ch, const char *arg);
+
+/* Free what fleet_opts_init allocated; the rest is the caller's. */
+void	fleet_opts_release(struct fleet_opts *);
 
 /*
  * Work the rows of c that are not skip_row (an index, or -1) through
