@@ -152,12 +152,8 @@ verify_staged(struct gc *gc, const char *relcert, const char *relkey,
 
 	pc = gc_run_path(gc, "%s/%s", GC_NEW, relcert);
 	pk = gc_run_path(gc, "%s/%s", GC_NEW, relkey);
-	if ((c = pki_load_cert(pc)) == NULL || (k = pki_load_key(pk)) == NULL)
+	if (pki_load_pair(pc, pk, &c, &k) == -1)
 		goto out;
-	if (!pki_key_matches(c, k)) {
-		log_warnx("%s: does not match %s", pk, pc);
-		goto out;
-	}
 	if (pki_chains_to(c, gc->ca, gc->start, &verr, NULL) == -1) {
 		log_warnx("%s: does not chain to the new CA: %s", pc,
 		    X509_verify_cert_error_string(verr));
@@ -357,13 +353,12 @@ stage_ca(struct gc *gc)
 		char *pc = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_CERT);
 		char *pk = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_KEY);
 
-		c = pki_load_cert(pc);
-		k = c != NULL ? pki_load_key(pk) : NULL;
-		if (c != NULL && k != NULL && pki_key_matches(c, k) &&
-		    X509_cmp(c, gc->ca) == 0)
-			rc = 0;
-		else if (c != NULL && k != NULL)
-			log_warnx("%s: does not match %s", pk, pc);
+		if (pki_load_pair(pc, pk, &c, &k) == 0) {
+			if (X509_cmp(c, gc->ca) == 0)
+				rc = 0;
+			else
+				log_warnx("%s: does not match %s", pk, pc);
+		}
 		X509_free(c);
 		EVP_PKEY_free(k);
 		free(pc);

@@ -118,18 +118,11 @@ static int
 check_ca_pair(void)
 {
 	char *pc = root_path(RP_CA_CERT), *pk = root_path(RP_CA_KEY);
-	EVP_PKEY *k = NULL;
+	EVP_PKEY *k;
 	X509 *c;
-	int rc = -1;
+	int rc;
 
-	if ((c = pki_load_cert(pc)) == NULL || (k = pki_load_key(pk)) == NULL)
-		goto out;
-	if (!pki_key_matches(c, k)) {
-		log_warnx("%s: does not match %s", pk, pc);
-		goto out;
-	}
-	rc = 0;
- out:
+	rc = pki_load_pair(pc, pk, &c, &k);
 	X509_free(c);
 	EVP_PKEY_free(k);
 	free(pc);

@@ -474,6 +474,31 @@ pki_key_matches(X509 *cert, EVP_PKEY *key)
 }
 
 int
+pki_load_pair(const char *certpath, const char *keypath, X509 **cert,
+    EVP_PKEY **key)
+{
+	EVP_PKEY *k = NULL;
+	X509 *c;
+
+	*cert = NULL;
+	*key = NULL;
+	if ((c = pki_load_cert(certpath)) == NULL ||
+	    (k = pki_load_key(keypath)) == NULL)
+		goto fail;
+	if (!pki_key_matches(c, k)) {
+		log_warnx("%s: does not match %s", keypath, certpath);
+		goto fail;
+	}
+	*cert = c;
+	*key = k;
+	return 0;
+ fail:
+	X509_free(c);
+	EVP_PKEY_free(k);
+	return -1;
+}
+
+int
 pki_chains_to(X509 *cert, X509 *ca, time_t at, int *verr, int *depth)
 {
 	X509_STORE_CTX *ctx = NULL;

@@ -93,6 +93,15 @@ long	pki_days_until(time_t t, time_t now);
 int	pki_key_matches(X509 *cert, EVP_PKEY *key);
 
 /*
+ * Load the certificate at certpath and the key at keypath and check that
+ * they are a pair ("KEY: does not match CERT" when not); 0/-1, every
+ * failure reported.  On success the caller owns *cert and *key; on
+ * failure both are NULL.
+ */
+int	pki_load_pair(const char *certpath, const char *keypath, X509 **cert,
+	    EVP_PKEY **key);
+
+/*
  * Verify that cert chains to ca (a trust anchor) at time at.  0 when it
  * does; -1 otherwise with *verr set to OpenSSL's X509_V_ERR_* code and
  * *depth to the failing depth (either may be NULL).  Nothing is reported:
