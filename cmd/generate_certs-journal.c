@@ -397,7 +397,7 @@ gc_backup(struct gc *gc)
 		dst = gc_run_path(gc, "%s/%s", GC_BACKUP, gc->manifest[i]);
 		if (sfile_exists(src)) {
 			if (mkparent(dst, 0700) == -1 ||
-			    sfile_copy(src, dst) == -1)
+			    sfile_copy_nosync(src, dst) == -1)
 				rc = -1;
 			else
 				n++;
@@ -405,6 +405,9 @@ gc_backup(struct gc *gc)
 		free(src);
 		free(dst);
 	}
+	/* one flush for the whole backup, before BACKED_UP says it is whole */
+	if (rc == 0)
+		rc = sfile_syncfs(gc->rundir);
 	if (rc == 0)
 		rc = gc_mark(gc, GC_BACKED_UP);
 	if (rc == 0)

@@ -128,8 +128,9 @@ put_pem(struct gc *gc, const char *rel, const char *pem, size_t len,
 	char *path;
 	int rc;
 
+	/* durable as a whole before STAGED: see gc_stage */
 	path = gc_run_path(gc, "%s/%s", GC_NEW, rel);
-	rc = sfile_write(path, pem, len, mode);
+	rc = sfile_write_nosync(path, pem, len, mode);
 	free(path);
 	return rc;
 }
@@ -402,6 +403,9 @@ gc_stage(struct gc *gc)
 		return -1;
 	gc_test_hook("staging");
 	if (stage_ca(gc) == -1)
+		return -1;
+	/* one flush for every staged file, before the STAGED marker */
+	if (sfile_syncfs(gc->rundir) == -1)
 		return -1;
 	log_info("staged and verified the new CA, this FMC's identity and "
 	    "%zu peer identities", gc->npeers);

@@ -117,8 +117,9 @@ write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int
-sfile_write(const char *path, const void *buf, size_t len, mode_t mode)
+static int
+write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
+    int sync)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
 	const char *base;
@@ -155,7 +156,7 @@ sfile_write(const char *path, const void *buf, size_t len, mode_t mode)
 		log_warn("%s: write", path);
 		goto out;
 	}
-	if (fsync(fd) == -1) {
+	if (sync && fsync(fd) == -1) {
 		log_warn("%s: fsync", path);
 		goto out;
 	}
@@ -170,7 +171,7 @@ sfile_write(const char *path, const void *buf, size_t len, mode_t mode)
 		goto out;
 	}
 	tmp[0] = '\0';
-	if (sfile_fsync_dir(dir) == -1)
+	if (sync && sfile_fsync_dir(dir) == -1)
 		goto out;
 	rc = 0;
  out:
@@ -178,6 +179,36 @@ sfile_write(const char *path, const void *buf, size_t len, mode_t mode)
 		close(fd);
 	if (tmp[0] != '\0')
 		unlink(tmp);
+	return rc;
+}
+
+int
+sfile_write(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	return write_atomic(path, buf, len, mode, 1);
+}
+
+int
+sfile_write_nosync(const char *path, const void *buf, size_t len,
+    mode_t mode)
+{
+	return write_atomic(path, buf, len, mode, 0);
+}
+
+int
+sfile_syncfs(const char *path)
+{
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("%s", path);
+		return -1;
+	}
+	if (syncfs(fd) == -1) {
+		log_warn("%s: syncfs", path);
+		rc = -1;
+	}
+	close(fd);
 	return rc;
 }
 
@@ -193,8 +224,8 @@ sfile_create_excl(const char *path, mode_t mode)
 	return fd;
 }
 
-int
-sfile_copy(const char *src, const char *dst)
+static int
+copy_atomic(const char *src, const char *dst, int sync)
 {
 	struct stat st;
 	char *buf;
@@ -207,9 +238,21 @@ sfile_copy(const char *src, const char *dst)
 	}
 	if (sfile_read(src, SFILE_CAP, &buf, &len) == -1)
 		return -1;
-	rc = sfile_write(dst, buf, len, st.st_mode & 07777);
+	rc = write_atomic(dst, buf, len, st.st_mode & 07777, sync);
 	freezero(buf, len + 1);
 	return rc;
+}
+
+int
+sfile_copy(const char *src, const char *dst)
+{
+	return copy_atomic(src, dst, 1);
+}
+
+int
+sfile_copy_nosync(const char *src, const char *dst)
+{
+	return copy_atomic(src, dst, 0);
 }
 
 int

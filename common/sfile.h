@@ -24,6 +24,19 @@ int	sfile_read(const char *path, size_t cap, char **out, size_t *len);
  */
 int	sfile_write(const char *path, const void *buf, size_t len, mode_t mode);
 
+/*
+ * The same without the fsync of the file and its folder, for files made
+ * in bulk into a folder of our own (staging, backups) that a marker file
+ * later declares complete: call sfile_syncfs() once before writing the
+ * marker.  Never for a live file, which must be durable when renamed.
+ */
+int	sfile_write_nosync(const char *path, const void *buf, size_t len,
+	    mode_t mode);
+int	sfile_copy_nosync(const char *src, const char *dst);
+
+/* syncfs(2) of the file system that holds path: everything written so far. */
+int	sfile_syncfs(const char *path);
+
 /* Create path exclusively (O_EXCL|O_NOFOLLOW), mode mode; returns an fd. */
 int	sfile_create_excl(const char *path, mode_t mode);
 
