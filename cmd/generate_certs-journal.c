@@ -446,32 +446,58 @@ rollback(struct gc *gc, size_t upto)
  * so a re-run after a kill copies again and ends in the same state.  On
  * a failure (a full disk) the replaced files are put back.
  */
+/* Replace manifest path i with its staged copy. */
+static int
+commit_one(struct gc *gc, size_t i)
+{
+	char *src, *dst;
+	int rc = 0;
+
+	src = gc_run_path(gc, "%s/%s", GC_NEW, gc->manifest[i]);
+	dst = root_path("%s", gc->manifest[i]);
+	if (mkparent(dst, 0755) == -1 || sfile_copy(src, dst) == -1)
+		rc = -1;
+	free(src);
+	free(dst);
+	if (i == gc->nmanifest / 2)
+		gc_test_hook("mid-commit");
+	return rc;
+}
+
+/* Peer files may be replaced in any order: bounded by fsync, not CPU. */
+#define GC_COMMIT_THREADS	8
+
 int
 gc_commit(struct gc *gc)
 {
-	char *src, *dst, *p;
-	size_t i;
+	size_t i, npeer = 0;
+	char *p;
 	int rc = 0;
 
 	if (gc_has(gc, GC_COMMITTED))
 		return 0;
-	for (i = 0; i < gc->nmanifest; i++) {
-		src = gc_run_path(gc, "%s/%s", GC_NEW, gc->manifest[i]);
-		dst = root_path("%s", gc->manifest[i]);
-		if (mkparent(dst, 0755) == -1 || sfile_copy(src, dst) == -1)
+	/*
+	 * The manifest lists the peers' files first; they go in parallel.
+	 * The FMC's own files and the CA's follow one by one, in order, the
+	 * CA certificate last.
+	 */
+	while (npeer < gc->nmanifest &&
+	    strncmp(gc->manifest[npeer], RP_PEERS "/",
+	    sizeof(RP_PEERS)) == 0)
+		npeer++;
+	i = npeer;
+	if (gc_par_run(gc, npeer, GC_COMMIT_THREADS, commit_one) == -1)
+		rc = -1;
+	for (; rc == 0 && i < gc->nmanifest; i++)
+		if (commit_one(gc, i) == -1) {
 			rc = -1;
-		free(src);
-		free(dst);
-		if (rc == -1)
-			break;
-		if (i == gc->nmanifest / 2)
-			gc_test_hook("mid-commit");
-	}
+			i++;
+		}
 	if (rc == -1) {
 		log_warnx("commit failed after %zu of %zu files: restoring "
 		    "them from %s/%s", i, gc->nmanifest, gc->rundir,
 		    GC_BACKUP);
-		if (rollback(gc, i + 1) == 0 &&
+		if (rollback(gc, i) == 0 &&
 		    gc_mark(gc, GC_ROLLED_BACK) == 0) {
 			p = gc_run_path(gc, "%s", GC_NEW);
 			(void)rmtree(p);

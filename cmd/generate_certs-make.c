@@ -52,8 +52,9 @@ par_worker(void *arg)
 	return NULL;
 }
 
-static int
-par_run(struct gc *gc, size_t n, int (*fn)(struct gc *, size_t))
+int
+gc_par_run(struct gc *gc, size_t n, int nthreads,
+    int (*fn)(struct gc *, size_t))
 {
 	struct par pa;
 	pthread_t *th;
@@ -64,7 +65,7 @@ par_run(struct gc *gc, size_t n, int (*fn)(struct gc *, size_t))
 	pa.fn = fn;
 	pa.n = n;
 	pthread_mutex_init(&pa.mu, NULL);
-	nth = gc->threads;
+	nth = nthreads;
 	if ((size_t)nth > n)
 		nth = (int)n;
 	if (nth < 1)
@@ -275,7 +276,7 @@ gc_make(struct gc *gc)
 	    "keys)" : "");
 	if ((gc->cakey = pki_keygen(PKI_RSA2048)) == NULL)
 		return -1;
-	if (par_run(gc, gc->npeers + 1, keygen_one) == -1)
+	if (gc_par_run(gc, gc->npeers + 1, gc->threads, keygen_one) == -1)
 		return -1;
 	gc->next_serial = old_serial();
 	gc->ca = pki_make_ca(gc->cakey, gc->uuid, gc->next_serial, gc->start,
@@ -399,7 +400,7 @@ gc_stage(struct gc *gc)
 		if (rc == -1)
 			return -1;
 	}
-	if (par_run(gc, gc->npeers + 1, issue_one) == -1)
+	if (gc_par_run(gc, gc->npeers + 1, gc->threads, issue_one) == -1)
 		return -1;
 	gc_test_hook("staging");
 	if (stage_ca(gc) == -1)

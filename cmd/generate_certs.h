@@ -85,6 +85,12 @@ struct gc {
 void	gc_test_hook(const char *step);
 
 /* generate_certs-make.c: build and verify the new material in new/. */
+/*
+ * Run fn(gc, i) for i in 0..n-1 over nthreads threads; stops handing out
+ * work after the first failure.  -1 when any call failed.
+ */
+int	gc_par_run(struct gc *, size_t n, int nthreads,
+	    int (*fn)(struct gc *, size_t));
 int	gc_make(struct gc *);
 int	gc_stage(struct gc *);
 void	gc_material_free(struct gc *);
