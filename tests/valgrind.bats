@@ -1,0 +1,57 @@
+#!/usr/bin/env bats
+# valgrind: the shipped commands run clean under memcheck (no leak, no error)
+
+load helpers
+
+setup_file() {
+	export LAB
+	LAB=$(sfca_scratch)
+	sfca_mktree "$LAB" -n 3 -H -k ec -b 127.71
+}
+
+teardown_file() {
+	rm -rf "$LAB"
+}
+
+# vg CMD...: memcheck with every leak kind that matters an error (exit 99)
+vg() {
+	valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect --track-fds=no "$@"
+}
+
+@test "valgrind: check_ca_expiry, every mode, and a bad certificate" {
+	run -0 vg check_ca_expiry -r "$LAB/hosts/FMCpri/root"
+	run -1 vg check_ca_expiry -H -w 5000 -r "$LAB/hosts/FMCpri/root"
+	assert_output --partial "is expiring in"
+	run -0 vg check_ca_expiry -j -r "$LAB/hosts/FTD-1/root"
+	run -1 vg check_ca_expiry -f "$LAB/hosts/FMCpri/root/etc/sf/ca_root/private/cakey.pem"
+	run -2 vg check_ca_expiry --bogus
+}
+
+@test "valgrind: sftunnel_status with no daemon, full, brief and JSON" {
+	run -1 vg sftunnel_status -r "$LAB/hosts/FMCpri/root"
+	assert_output --partial "Peer certificate chains to current CA: Yes"
+	run -1 vg sftunnel_status -b -r "$LAB/hosts/FTD-2/root"
+	run -1 vg sftunnel_status -j -r "$LAB/hosts/FMCsec/root"
+	run -2 vg sftunnel_status -r "$LAB/hosts/FMCpri/root" 00000000-0000-4000-8000-000000000000
+}
+
+@test "valgrind: generate_certs renews on the same keys, dry run and refusal" {
+	root=$LAB/hosts/FMCpri/root
+	run -0 vg generate_certs -n -r "$root"
+	run -0 vg generate_certs -y -k -r "$root"
+	assert_output --partial "Some files were failed to be pushed"
+	run -1 vg generate_certs -y -r "$LAB/hosts/FTD-1/root"
+}
+
+@test "valgrind: the copy tools parse a devices.csv and plan without connecting" {
+	csv=$BATS_TEST_TMPDIR/devices.csv
+	printf '%s\n' '#device_name,ipaddr,login,password' \
+	    'FTD-1,127.71.1.1,admin,"pa,ss""word"' >"$csv"
+	chmod 600 "$csv"
+	run -0 vg copy_sftunnel_certs -n -r "$LAB/hosts/FMCpri/root" "$csv"
+	assert_output --partial "FTD-1"
+	printf 'FTD-2,127.71.1.2,admin\n' >>"$csv"
+	run -2 vg copy_sftunnel_certs -n -r "$LAB/hosts/FMCpri/root" "$csv"
+	assert_output --partial "$csv:3"
+}
