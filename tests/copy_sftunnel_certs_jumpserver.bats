@@ -5,11 +5,7 @@
 load helpers
 
 setup_file() {
-	# A short path: the control socket's path must fit in sun_path.
-	sfca_scratch >/dev/null
-	LAB=$SFCA_TOP/build/t/j.$$
-	rm -rf "$LAB"
-	mkdir -m 755 "$LAB"
+	LAB=$(sfca_scratch)
 	export LAB
 	lab -d "$LAB" up -H -n 3 -k ec -b 127.64 >/dev/null 3>&- || return 1
 	F=$LAB/hosts/FMCpri/root

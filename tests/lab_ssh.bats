@@ -10,11 +10,8 @@ FTD_UUID=aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee
 
 # A two-host lab, trees made with mkdir so this file needs nothing else.
 setup_file() {
-	local top lab r
-	top=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-	mkdir -p "$top/build"
-	lab=$(mktemp -d "$top/build/lab_ssh.XXXXXX")
-	chmod 755 "$lab"
+	local lab r
+	lab=$(sfca_scratch)
 	export LAB=$lab
 	cat >"$LAB/hosts.txt" <<-HOSTS
 	# name role addr uuid
