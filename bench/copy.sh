@@ -76,12 +76,17 @@ files_of() {
 
 # One device, the way an operator's loop does it: scp, then ssh.
 loop_one() {
-	local lab=$1 a=$2 fmc=$3
+	local lab=$1 a=$2 fmc=$3 o
 	# shellcheck disable=SC2046
 	scp -q "${SSHOPT[@]}" $(files_of "$lab" "$a") "admin@$a:/home/admin/" \
 	    </dev/null || { echo "$a: scp failed"; return 1; }
-	root_script "$fmc" "$lab/copy/pw" | ssh -T "${SSHOPT[@]}" "admin@$a" expert \
-	    2>/dev/null | grep -q BASELINE-DONE || { echo "$a: ssh failed"; return 1; }
+	o=$(root_script "$fmc" "$lab/copy/pw" |
+	    ssh -T "${SSHOPT[@]}" "admin@$a" expert 2>/dev/null)
+	case $o in
+	*-FAILED*) echo "$a: copy or restart failed"; return 1 ;;
+	*BASELINE-DONE*) ;;
+	*) echo "$a: ssh failed"; return 1 ;;
+	esac
 }
 
 # cpu_busy: jiffies the whole machine spent busy so far
@@ -159,7 +164,7 @@ bench_copy() {
 			rm -f "$lab/copy/root.sh"
 		}
 		run_timed pssh "$n" pssh_all
-		note "copy-$n pssh: $(grep -c 'SUCCESS' "$lab/copy/pssh.out") of $n succeeded"
+		note "copy-$n pssh: $(grep -c 'SUCCESS' "$lab/copy/pssh.out") of $n succeeded, $(grep -c '^BASELINE-DONE' "$lab/copy/pssh.out") finished the root script, $(grep -c '^[A-Z]*-FAILED$' "$lab/copy/pssh.out") copy or restart failures"
 		loop_all() {
 			local a bad=0
 			while read -r a; do
