@@ -332,8 +332,14 @@ devcopy_run(struct dev_job *j)
 	int rc;
 
 	blk_add(&j->out, "Attempting connection to %s", j->row->name);
-	rc = sshc_connect(&c, j->row->name, j->row->addr, j->row->login,
-	    j->row->password, j->so);
+	rc = sshc_open(&c, j->row->name, j->row->addr, j->row->login, j->so);
+	if (rc == SSHC_OK) {
+		if (j->gate != NULL) {
+			j->gate(j->gate_arg);
+			j->gated = 1;
+		}
+		rc = sshc_login(c, j->row->password);
+	}
 	if (rc != SSHC_OK) {
 		csv_row_wipe(j->row);
 		failed(j, "%s", sshc_error(c));

@@ -35,6 +35,14 @@ struct dev_job {
 	const struct sshc_opts *so;
 	int		 step_ms;	/* each dialogue step */
 	int		 drop_after;	/* test hook: -1, or files before a drop */
+	/*
+	 * gate(gate_arg) is called once the device answered (host key
+	 * checked), before logging in; gated is then set, and whoever
+	 * runs the job releases the gate.  NULL: no gate.
+	 */
+	void		(*gate)(void *);
+	void		*gate_arg;
+	int		 gated;
 	/* results */
 	enum dev_state	 state;
 	char		 uuid[37];

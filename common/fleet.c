@@ -24,7 +24,32 @@ struct pool {
 	pthread_mutex_t		 out_mu;
 	char			(*dead)[CSV_ADDR_MAX];
 	size_t			 ndead;
+	/* at most o->jobs devices logged in and worked on at once */
+	pthread_mutex_t		 slot_mu;
+	pthread_cond_t		 slot_cv;
+	int			 slots;
 };
+
+static void
+slot_take(void *arg)
+{
+	struct pool *p = arg;
+
+	pthread_mutex_lock(&p->slot_mu);
+	while (p->slots == 0)
+		pthread_cond_wait(&p->slot_cv, &p->slot_mu);
+	p->slots--;
+	pthread_mutex_unlock(&p->slot_mu);
+}
+
+static void
+slot_give(struct pool *p)
+{
+	pthread_mutex_lock(&p->slot_mu);
+	p->slots++;
+	pthread_cond_signal(&p->slot_cv);
+	pthread_mutex_unlock(&p->slot_mu);
+}
 
 static int
 is_dead(struct pool *p, const char *addr)
@@ -76,7 +101,11 @@ worker(void *arg)
 			j->state = DEV_FAILED;
 			csv_row_wipe(j->row);
 		} else {
+			j->gate = slot_take;
+			j->gate_arg = p;
 			devcopy_run(j);
+			if (j->gated)
+				slot_give(p);
 			if (j->unreachable)
 				mark_dead(p, j->row->addr);
 		}
@@ -107,6 +136,9 @@ fleet_run(struct csv *c, const struct bundle *b, ssize_t skip_row,
 	p.dead = xcalloc(c->n, sizeof(*p.dead));
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_mutex_init(&p.out_mu, NULL);
+	pthread_mutex_init(&p.slot_mu, NULL);
+	pthread_cond_init(&p.slot_cv, NULL);
+	p.slots = o->jobs < 1 ? 1 : o->jobs;
 	for (i = 0; i < c->n; i++) {
 		p.jobs[i].row = &c->rows[i];
 		p.jobs[i].b = b;
@@ -117,7 +149,12 @@ fleet_run(struct csv *c, const struct bundle *b, ssize_t skip_row,
 		    strcmp(o->drop_name, c->rows[i].name) == 0)
 			p.jobs[i].drop_after = o->drop_after;
 	}
-	nth = (size_t)(o->jobs < 1 ? 1 : o->jobs);
+	/*
+	 * More threads than slots: a device that never answers waits out
+	 * its timeout in sshc_open, before taking a slot, so the others go
+	 * on at full width.
+	 */
+	nth = (size_t)FLEET_CONNECTING(p.slots);
 	if (nth > c->n)
 		nth = c->n;
 	th = xcalloc(nth, sizeof(*th));
@@ -136,6 +173,8 @@ fleet_run(struct csv *c, const struct bundle *b, ssize_t skip_row,
 	free(p.dead);
 	pthread_mutex_destroy(&p.mu);
 	pthread_mutex_destroy(&p.out_mu);
+	pthread_mutex_destroy(&p.slot_mu);
+	pthread_cond_destroy(&p.slot_cv);
 	*out = p.jobs;
 	return rc;
 }

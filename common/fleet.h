@@ -55,9 +55,13 @@ int	fleet_opt(struct fleet_opts *, int ch, const char *arg);
 /* Free what fleet_opts_init allocated; the rest is the caller's. */
 void	fleet_opts_release(struct fleet_opts *);
 
+/* Connections under way at once for jobs slots: 4 per slot, 16 at least. */
+#define FLEET_CONNECTING(jobs)	((jobs) * 4 > 16 ? (jobs) * 4 : 16)
+
 /*
  * Work the rows of c that are not skip_row (an index, or -1) through
- * devcopy_run on opts->jobs threads.  Each device's block is emitted
+ * devcopy_run: at most opts->jobs logged in at once, up to
+ * FLEET_CONNECTING(jobs) connecting.  Each device's block is emitted
  * whole when it finishes (completion order).  A device whose address
  * already failed to connect in this run fails at once, so an
  * unreachable address costs its timeout once.  *out is an array of

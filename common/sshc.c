@@ -146,8 +146,8 @@ authenticate(struct sshc *c, const char *password)
 }
 
 int
-sshc_connect(struct sshc **out, const char *name, const char *addr,
-    const char *login, const char *password, const struct sshc_opts *o)
+sshc_open(struct sshc **out, const char *name, const char *addr,
+    const char *login, const struct sshc_opts *o)
 {
 	struct sshc *c;
 	long timeout = o->timeout > 0 ? o->timeout : 20;
@@ -185,7 +185,24 @@ sshc_connect(struct sshc **out, const char *name, const char *addr,
 		    name, addr, ssh_get_error(c->s));
 	if ((rc = check_host_key(c, o)) != SSHC_OK)
 		return rc;
+	return SSHC_OK;
+}
+
+int
+sshc_login(struct sshc *c, const char *password)
+{
 	return authenticate(c, password);
+}
+
+int
+sshc_connect(struct sshc **out, const char *name, const char *addr,
+    const char *login, const char *password, const struct sshc_opts *o)
+{
+	int rc;
+
+	if ((rc = sshc_open(out, name, addr, login, o)) != SSHC_OK)
+		return rc;
+	return sshc_login(*out, password);
 }
 
 int

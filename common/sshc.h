@@ -46,6 +46,15 @@ int	sshc_connect(struct sshc **out, const char *name, const char *addr,
 	    const char *login, const char *password,
 	    const struct sshc_opts *);
 
+/*
+ * sshc_connect in two steps: sshc_open (TCP, banner, key exchange, host
+ * key check; the slow part with a dead device) and sshc_login, so that a
+ * caller can bound the two differently.
+ */
+int	sshc_open(struct sshc **out, const char *name, const char *addr,
+	    const char *login, const struct sshc_opts *);
+int	sshc_login(struct sshc *, const char *password);
+
 /* Why the last call failed: "host key for NAME (IP) has changed", ... */
 const char *sshc_error(const struct sshc *);
 

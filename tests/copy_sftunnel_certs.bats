@@ -131,6 +131,20 @@ old_intact() {
 	old_intact
 }
 
+@test "copy_sftunnel_certs: a device that does not answer holds no -j slot" {
+	mkcsv FTD-1 FTD-3
+	"$SFCA_TOP/tests/lab/ssh/sshd-host" stop "$LAB" FTD-1
+	# one slot: FTD-3 is worked on while FTD-1 waits for its banner
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -j 1 -t 8 -w 20 "$CSV"
+	"$SFCA_TOP/tests/lab/ssh/sshd-host" cont "$LAB" FTD-1
+	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +done'
+	# blocks come in completion order: FTD-3's before FTD-1's
+	done3=$(grep -n 'Closing connection with FTD-3' <<<"$output" | cut -d: -f1)
+	dead1=$(grep -n 'Could not connect to FTD-1' <<<"$output" | cut -d: -f1)
+	[ -n "$done3" ] && [ -n "$dead1" ] && [ "$done3" -lt "$dead1" ]
+	old_intact
+}
+
 @test "copy_sftunnel_certs: brings the devices back, skips this FMC, copies to the HA peer" {
 	mkcsv FMCpri FMCsec FTD-1 FTD-2 FTD-3
 	lab -d "$LAB" heal FTD-1 && lab -d "$LAB" heal FTD-2
