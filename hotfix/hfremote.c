@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: ISC
 /* hfremote -- the hotfix's SSH leg: copy a file to an FMC and run a command as root */
+#include <sys/prctl.h>
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +134,8 @@ main(int argc, char *argv[])
 	int ch, rc = 1, r, st;
 
 	log_init(argv[0]);
+	/* it holds the secondary's password: no core file */
+	(void)prctl(PR_SET_DUMPABLE, 0);
 	memset(&so, 0, sizeof(so));
 	so.timeout = 20;
 	so.accept_opt = "--accept-new-host-key";
