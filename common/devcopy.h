@@ -22,7 +22,7 @@ void	blk_add(struct blk *, const char *fmt, ...)
 void	blk_release(struct blk *);
 
 enum dev_state {
-	DEV_TODO,
+	DEV_PENDING,
 	DEV_SKIPPED,	/* an FMC that is not the HA peer: done, nothing to do */
 	DEV_COPIED,	/* files in place, sftunnel restarted: tunnel not seen yet */
 	DEV_DONE,	/* copied and the tunnel seen up */

@@ -248,7 +248,7 @@ fleet_summary(const struct dev_job *jobs, size_t n, int *all_done)
 	for (i = 0; i < n; i++) {
 		const struct dev_job *j = &jobs[i];
 
-		if (j->state == DEV_TODO)
+		if (j->state == DEV_PENDING)
 			continue;
 		if (j->state != DEV_DONE && j->state != DEV_SKIPPED)
 			*all_done = 0;

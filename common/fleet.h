@@ -65,7 +65,7 @@ void	fleet_opts_release(struct fleet_opts *);
  * whole when it finishes (completion order).  A device whose address
  * already failed to connect in this run fails at once, so an
  * unreachable address costs its timeout once.  *out is an array of
- * c->n jobs (the skipped row's state is DEV_TODO) for fleet_free.
+ * c->n jobs (the skipped row's state is DEV_PENDING) for fleet_free.
  */
 int	fleet_run(struct csv *c, const struct bundle *b, ssize_t skip_row,
 	    const struct fleet_opts *, struct dev_job **out);
