@@ -31,12 +31,14 @@ sfca_chroot_safe() {
 }
 
 # Where scratch labs go: build/t when the checkout's path is chroot-safe,
-# else a folder of our own under /run (a clone under /tmp, say).
+# else a folder of our own under /var/lib (a clone under /tmp, say).  Not
+# /run, /etc or /var/log: the lab's sshd mounts its own over those.
+SFCA_SCRATCH_FALLBACK=/var/lib/sfca-test
 sfca_scratch_base() {
 	if sfca_chroot_safe "$SFCA_TOP"; then
 		echo "$SFCA_TOP/build/t"
 	else
-		echo "/run/sfca-test"
+		echo "$SFCA_SCRATCH_FALLBACK"
 	fi
 }
 
@@ -50,7 +52,7 @@ sfca_scratch() {
 	rm -rf "$d"
 	mkdir -p "$d"
 	chmod 755 "$base" "$d"
-	[ "$base" = /run/sfca-test ] || chmod 755 "$SFCA_TOP/build"
+	[ "$base" = "$SFCA_SCRATCH_FALLBACK" ] || chmod 755 "$SFCA_TOP/build"
 	echo "$d"
 }
 
