@@ -11,6 +11,10 @@ setup() {
 	CSV=$D/devices.csv
 }
 
+teardown() {
+	rm -rf "$D"
+}
+
 # csv TEXT: write CSV (printf-interpreted) with mode 0600
 csv() {
 	(umask 077; printf "$1" >"$CSV")
