@@ -32,7 +32,7 @@ setup_file() {
 
 teardown_file() {
 	[ -n "${LAB-}" ] && lab -d "$LAB" down --purge >/dev/null 3>&- || true
-	[ -n "${LAB-}" ] && rm -rf "$(dirname "$LAB")"
+	[ -n "${LAB-}" ] && rm -rf "$(dirname "$LAB")" || true
 }
 
 peerdir() { echo "$LAB/hosts/$1/root/ngfw/var/sf/peers/$FU"; }
