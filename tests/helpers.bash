@@ -56,6 +56,19 @@ sfca_scratch() {
 	echo "$d"
 }
 
+# until_ok SECS CMD...: poll CMD every 0.1 s; fail after SECS seconds
+until_ok() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "timed out: $*" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # Make a lab of trees: sfca_mktree DIR [mktree options]
 sfca_mktree() {
 	local dir=$1

@@ -4,19 +4,6 @@
 
 load helpers
 
-# until_ok SECS CMD...: poll CMD every 0.1 s; fail after SECS seconds
-until_ok() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		if [ "$SECONDS" -ge "$end" ]; then
-			echo "timed out: $*" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
 ca_expired() {
 	local na
 	na=$(openssl x509 -noout -enddate -in "$(lab root FMCpri)/etc/sf/ca_root/cacert.pem" | cut -d= -f2)

@@ -4,19 +4,6 @@
 
 load helpers
 
-# until_ok SECS CMD...: poll CMD every 0.1 s; fail after SECS seconds
-until_ok() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		if [ "$SECONDS" -ge "$end" ]; then
-			echo "timed out: $*" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-}
-
 # grep_after FILE LINES PATTERN: PATTERN in FILE past its first LINES lines
 grep_after() {
 	tail -n +"$(($2 + 1))" "$1" | grep -qF -- "$3"
