@@ -215,10 +215,12 @@ do_status(struct ctlc *cc)
 	static const char *chain[] = { "unknown", "no", "yes" };
 	struct sbuf s = { NULL, 0, 0 };
 	struct tpeer *t;
+	X509 *ca;
 	size_t i;
 
 	if (strcmp(sd.kind, "fmc") == 0)
 		(void)ident_refresh(&sd.srv, 1, 0);
+	ca = issued_ca();	/* once for every peer of an FMC */
 	sb_raw(&s, "DAEMON");
 	sb_num(&s, "pid", (long long)getpid());
 	sb_num(&s, "started", (long long)sd.started);
@@ -235,7 +237,7 @@ do_status(struct ctlc *cc)
 		if (t->outgoing)
 			(void)ident_refresh(&t->id, 0, 0);
 		tpeer_chain_update(t);
-		tpeer_issued_update(t);
+		tpeer_issued_update(t, ca);
 		sb_raw(&s, "PEER");
 		sb_add(&s, "uuid", t->p.uuid);
 		sb_add(&s, "name", t->p.name);

@@ -240,31 +240,49 @@ certcache_release(struct certcache *c)
 }
 
 /*
- * issued: the certificate in the peer folder against the CA on disk, the
- * same fact sftunnel_status(8) reports when no daemon runs.  An FMC's CA
- * is shared by every peer, so it is cached once.
+ * The CA the issued certificates are checked against: an FMC's own, read
+ * again only when its file changes; NULL on an FTD (one per peer) or
+ * when unreadable.  Called once per STATUS, not once per peer.
  */
-void
-tpeer_issued_update(struct tpeer *t)
+X509 *
+issued_ca(void)
 {
 	static struct certcache own_ca;
-	struct certcache *ca = &t->peer_ca;
-	char *cpath, *apath;
+	char *path;
+	X509 *x = NULL;
 
-	cpath = xasprintf("%s/%s", t->p.dir, PEERF_CERT);
 	if (strcmp(sd.kind, "ftd") == 0)
-		apath = xasprintf("%s/%s", t->p.dir, PEERF_CACERT);
-	else {
-		apath = root_path(RP_CA_CERT);
-		ca = &own_ca;
+		return NULL;
+	path = root_path(RP_CA_CERT);
+	if (certcache_get(&own_ca, path) == 0)
+		x = own_ca.x;
+	free(path);
+	return x;
+}
+
+/*
+ * issued: the certificate in the peer folder against the CA on disk, the
+ * same fact sftunnel_status(8) reports when no daemon runs.  fmc_ca is
+ * issued_ca()'s answer; an FTD checks against that FMC's cacert.pem.
+ */
+void
+tpeer_issued_update(struct tpeer *t, X509 *fmc_ca)
+{
+	X509 *ca = fmc_ca;
+	char *path;
+
+	if (strcmp(sd.kind, "ftd") == 0) {
+		path = xasprintf("%s/%s", t->p.dir, PEERF_CACERT);
+		ca = certcache_get(&t->peer_ca, path) == 0 ? t->peer_ca.x :
+		    NULL;
+		free(path);
 	}
-	if (certcache_get(ca, apath) == -1 ||
-	    certcache_get(&t->issued_cert, cpath) == -1)
+	path = xasprintf("%s/%s", t->p.dir, PEERF_CERT);
+	if (ca == NULL || certcache_get(&t->issued_cert, path) == -1)
 		t->issued = -1;
 	else
-		t->issued = pki_signed_by(t->issued_cert.x, ca->x);
-	free(cpath);
-	free(apath);
+		t->issued = pki_signed_by(t->issued_cert.x, ca);
+	free(path);
 }
 
 static struct tpeer *
@@ -343,6 +361,9 @@ peers_rescan(void)
 int
 peers_init(void)
 {
+	X509 *ca;
+	size_t i;
+
 	if (peers_rescan() == -1)
 		return -1;
 	if (strcmp(sd.kind, "fmc") == 0) {
@@ -353,8 +374,9 @@ peers_init(void)
 			return -1;
 	}
 	/* Warm the per-peer certificate facts STATUS reports. */
-	for (size_t i = 0; i < sd.npeers; i++)
-		tpeer_issued_update(sd.peers[i]);
+	ca = issued_ca();
+	for (i = 0; i < sd.npeers; i++)
+		tpeer_issued_update(sd.peers[i], ca);
 	return 0;
 }
 
