@@ -440,12 +440,6 @@ rollback(struct gc *gc, size_t upto)
 	return rc;
 }
 
-/*
- * Replace every manifest path with its staged copy, each atomically
- * (temporary file, fsync, rename).  Idempotent: new/ stays until DONE,
- * so a re-run after a kill copies again and ends in the same state.  On
- * a failure (a full disk) the replaced files are put back.
- */
 /* Replace manifest path i with its staged copy. */
 static int
 commit_one(struct gc *gc, size_t i)
@@ -467,6 +461,12 @@ commit_one(struct gc *gc, size_t i)
 /* Peer files may be replaced in any order: bounded by fsync, not CPU. */
 #define GC_COMMIT_THREADS	8
 
+/*
+ * Replace every manifest path with its staged copy, each atomically
+ * (temporary file, fsync, rename).  Idempotent: new/ stays until DONE,
+ * so a re-run after a kill copies again and ends in the same state.  On
+ * a failure (a full disk) the replaced files are put back.
+ */
 int
 gc_commit(struct gc *gc)
 {

@@ -22,8 +22,9 @@
  *   ABANDONED  staging never finished; nothing was replaced
  *   ROLLED_BACK a failed commit was undone from backup/
  *   FAILED_PUSH the files that could not be pushed
- * The markers are empty files written (and the folder fsynced) in this
- * order; they are the journal a re-run reads.
+ * The markers are written (and the folder fsynced) in this order; each
+ * holds one line, the time it was written in seconds since the epoch.
+ * Which markers exist is the journal a re-run reads.
  */
 #define GC_NEW		"new"
 #define GC_BACKUP	"backup"
