@@ -22,7 +22,7 @@
 #include "banned.h"
 
 char *
-gc_run_path(const struct gc *gc, const char *fmt, ...)
+journal_path(const struct journal *j, const char *fmt, ...)
 {
 	char *rel, *p;
 	va_list ap;
@@ -31,13 +31,13 @@ gc_run_path(const struct gc *gc, const char *fmt, ...)
 	if (vasprintf(&rel, fmt, ap) < 0)
 		rel = NULL;
 	va_end(ap);
-	p = path_join(gc->rundir, "%s", rel != NULL ? rel : "");
+	p = path_join(j->dir, "%s", rel != NULL ? rel : "");
 	free(rel);
 	return p;
 }
 
 int
-gc_lock(void)
+journal_lock(void)
 {
 	char *dir, *path;
 	int fd, rc = -1;
@@ -69,9 +69,9 @@ gc_lock(void)
 }
 
 int
-gc_has(const struct gc *gc, const char *marker)
+journal_has(const struct journal *j, const char *marker)
 {
-	char *p = gc_run_path(gc, "%s", marker);
+	char *p = journal_path(j, "%s", marker);
 	int r = sfile_exists(p);
 
 	free(p);
@@ -79,17 +79,17 @@ gc_has(const struct gc *gc, const char *marker)
 }
 
 int
-gc_mark(const struct gc *gc, const char *marker)
+journal_mark(const struct journal *j, const char *marker)
 {
 	char buf[32], *p;
 	int rc;
 
 	snprintf(buf, sizeof(buf), "%lld\n", (long long)time(NULL));
-	p = gc_run_path(gc, "%s", marker);
+	p = journal_path(j, "%s", marker);
 	rc = sfile_write(p, buf, strlen(buf), 0600);
 	free(p);
 	if (rc == 0)
-		log_info("%s: %s", gc->rundir, marker);
+		log_info("%s: %s", j->dir, marker);
 	return rc;
 }
 
@@ -114,32 +114,29 @@ rmtree(const char *path)
 	return sfile_fsync_dir(path);
 }
 
-int
-gc_abandon(const char *rundir)
+/* Its new/ goes and it is marked ABANDONED: nothing was replaced. */
+static int
+abandon(const struct journal *j)
 {
-	struct gc tmp;
 	char *p;
 	int rc;
 
-	memset(&tmp, 0, sizeof(tmp));
-	tmp.rundir = (char *)rundir;
-	p = gc_run_path(&tmp, "%s", GC_NEW);
+	p = journal_path(j, "%s", GC_NEW);
 	rc = rmtree(p);
 	free(p);
 	if (rc == 0)
-		rc = gc_mark(&tmp, GC_ABANDONED);
+		rc = journal_mark(j, GC_ABANDONED);
 	return rc;
 }
 
-/* Remove this run's folder: staging failed and nothing was replaced. */
 int
-gc_discard(struct gc *gc)
+journal_discard(const struct journal *j)
 {
-	int rc = rmtree(gc->rundir);
-
-	if (rc == 0)
-		log_info("%s: removed: nothing was replaced", gc->rundir);
-	return rc;
+	if (rmtree(j->dir) == 0) {
+		log_info("%s: removed: nothing was replaced", j->dir);
+		return 0;
+	}
+	return abandon(j);
 }
 
 static int
@@ -153,18 +150,30 @@ all_digits(const char *s)
 	return 1;
 }
 
+static void
+manifest_free(struct journal *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nmanifest; i++)
+		free(j->manifest[i]);
+	free(j->manifest);
+	j->manifest = NULL;
+	j->nmanifest = 0;
+}
+
 static int
-read_manifest(struct gc *gc)
+read_manifest(struct journal *j)
 {
 	char *p, *buf, *line, *nl;
 	size_t len;
 
-	p = gc_run_path(gc, "%s", GC_MANIFEST);
+	p = journal_path(j, "%s", GC_MANIFEST);
 	if (sfile_read(p, 64 * SFILE_CAP, &buf, &len) == -1) {
 		free(p);
 		return -1;
 	}
-	gc_manifest_free(gc);
+	manifest_free(j);
 	for (line = buf; *line != '\0'; line = nl + 1) {
 		if ((nl = strchr(line, '\n')) == NULL) {
 			log_warnx("%s: truncated", p);
@@ -179,29 +188,20 @@ read_manifest(struct gc *gc)
 			free(p);
 			return -1;
 		}
-		gc->manifest = xreallocarray(gc->manifest, gc->nmanifest + 1,
-		    sizeof(*gc->manifest));
-		gc->manifest[gc->nmanifest++] = xstrdup(line);
+		journal_manifest_add(j, xstrdup(line));
 	}
 	free(buf);
 	free(p);
 	return 0;
 }
 
-/*
- * Look for an earlier run to complete: the newest run folder that is
- * STAGED but not DONE (nor ROLLED_BACK).  A folder whose staging never
- * finished replaced nothing; its new/ is removed and it is marked
- * ABANDONED (unless dry), so that no stray keys stay behind.  1 when a
- * run is pending (gc->rundir, epoch, manifest set), 0 when none.
- */
 int
-gc_find_pending(struct gc *gc)
+journal_find_pending(struct journal *j, int dry)
 {
 	struct dirent *de;
+	struct journal t;
 	char *dir, *best = NULL, *p;
 	long long e, beste = -1;
-	struct gc t;
 	DIR *d;
 	int rc = -1;
 
@@ -217,42 +217,43 @@ gc_find_pending(struct gc *gc)
 	while ((de = readdir(d)) != NULL) {
 		if (!all_digits(de->d_name) || strlen(de->d_name) > 18)
 			continue;
-		t.rundir = xasprintf("%s/%s", dir, de->d_name);
+		t.dir = xasprintf("%s/%s", dir, de->d_name);
 		e = strtoll(de->d_name, NULL, 10);
-		if (gc_has(&t, GC_DONE) || gc_has(&t, GC_ABANDONED) ||
-		    gc_has(&t, GC_ROLLED_BACK)) {
-			free(t.rundir);
+		if (journal_has(&t, GC_DONE) || journal_has(&t, GC_ABANDONED) ||
+		    journal_has(&t, GC_ROLLED_BACK)) {
+			free(t.dir);
 			continue;
 		}
-		if (!gc_has(&t, GC_STAGED)) {
-			p = gc_run_path(&t, "%s", GC_NEW);
-			if (sfile_exists(p) && !gc->dry) {
+		if (!journal_has(&t, GC_STAGED)) {
+			p = journal_path(&t, "%s", GC_NEW);
+			if (sfile_exists(p) && !dry) {
 				log_info("%s: staging never finished: "
-				    "abandoned", t.rundir);
-				if (gc_abandon(t.rundir) == -1) {
+				    "abandoned", t.dir);
+				if (abandon(&t) == -1) {
 					free(p);
-					free(t.rundir);
+					free(t.dir);
 					goto out;
 				}
 			}
 			free(p);
-			free(t.rundir);
+			free(t.dir);
 			continue;
 		}
 		if (e > beste) {
 			free(best);
-			best = t.rundir;
+			best = t.dir;
 			beste = e;
 		} else
-			free(t.rundir);
+			free(t.dir);
 	}
 	rc = 0;
 	if (best != NULL) {
-		gc->rundir = best;
-		gc->epoch = beste;
-		gc->resumed = 1;
+		journal_release(j);
+		j->dir = best;
+		j->epoch = beste;
+		j->resumed = 1;
 		best = NULL;
-		if (read_manifest(gc) == -1)
+		if (read_manifest(j) == -1)
 			rc = -1;
 		else
 			rc = 1;
@@ -265,7 +266,7 @@ gc_find_pending(struct gc *gc)
 }
 
 int
-gc_rundir_new(struct gc *gc)
+journal_create(struct journal *j, time_t start)
 {
 	char *p;
 
@@ -275,9 +276,10 @@ gc_rundir_new(struct gc *gc)
 		return -1;
 	}
 	free(p);
+	journal_release(j);
 	/* the epoch names the run; two runs in one second take the next */
-	for (gc->epoch = (long long)gc->start; ; gc->epoch++) {
-		p = root_path("%s/%lld", RP_CERTS_TMP, gc->epoch);
+	for (j->epoch = (long long)start; ; j->epoch++) {
+		p = root_path("%s/%lld", RP_CERTS_TMP, j->epoch);
 		if (mkdir(p, 0700) == 0)
 			break;
 		if (errno != EEXIST) {
@@ -287,62 +289,30 @@ gc_rundir_new(struct gc *gc)
 		}
 		free(p);
 	}
-	gc->rundir = p;
+	j->dir = p;
 	return sfile_fsync_dir(p);
 }
 
-static void
-madd(struct gc *gc, char *rel)
-{
-	gc->manifest = xreallocarray(gc->manifest, gc->nmanifest + 1,
-	    sizeof(*gc->manifest));
-	gc->manifest[gc->nmanifest++] = rel;
-}
-
-/*
- * Commit order: the peers' identities, this FMC's, the CA database, the
- * CA key and last the CA certificate.  So the tree's own cacert.pem is
- * the new one only once everything else is; the journal covers the rest.
- */
 void
-gc_manifest_build(struct gc *gc)
+journal_manifest_add(struct journal *j, char *rel)
 {
-	size_t i;
-	const char *u;
-
-	gc_manifest_free(gc);
-	for (i = 0; i < gc->npeers; i++) {
-		u = gc->gp[i].p->uuid;
-		madd(gc, xasprintf("%s/%s/%s/%s", RP_PEERS, u, PEERF_PUSHED,
-		    PEERF_KEY));
-		madd(gc, xasprintf("%s/%s/%s/%s", RP_PEERS, u, PEERF_PUSHED,
-		    PEERF_CERT));
-		madd(gc, xasprintf("%s/%s/%s", RP_PEERS, u, PEERF_KEY));
-		madd(gc, xasprintf("%s/%s/%s", RP_PEERS, u, PEERF_CERT));
-	}
-	madd(gc, xstrdup(RP_OWN_KEY));
-	madd(gc, xstrdup(RP_OWN_CERT));
-	madd(gc, xstrdup(RP_CA_INDEX));
-	madd(gc, xstrdup(RP_CA_SERIAL));
-	madd(gc, xstrdup(RP_CA_CRL));
-	madd(gc, xstrdup(RP_CA_KEY));
-	madd(gc, xstrdup(RP_CA_CERT));
+	j->manifest = xreallocarray(j->manifest, j->nmanifest + 1,
+	    sizeof(*j->manifest));
+	j->manifest[j->nmanifest++] = rel;
 }
 
 void
-gc_manifest_free(struct gc *gc)
+journal_release(struct journal *j)
 {
-	size_t i;
-
-	for (i = 0; i < gc->nmanifest; i++)
-		free(gc->manifest[i]);
-	free(gc->manifest);
-	gc->manifest = NULL;
-	gc->nmanifest = 0;
+	manifest_free(j);
+	free(j->dir);
+	j->dir = NULL;
+	j->epoch = 0;
+	j->resumed = 0;
 }
 
 int
-gc_manifest_write(const struct gc *gc)
+journal_manifest_write(const struct journal *j)
 {
 	char *buf = NULL, *p;
 	size_t len = 0, i;
@@ -353,10 +323,10 @@ gc_manifest_write(const struct gc *gc)
 		log_warn("open_memstream");
 		return -1;
 	}
-	for (i = 0; i < gc->nmanifest; i++)
-		fprintf(f, "%s\n", gc->manifest[i]);
+	for (i = 0; i < j->nmanifest; i++)
+		fprintf(f, "%s\n", j->manifest[i]);
 	fclose(f);
-	p = gc_run_path(gc, "%s", GC_MANIFEST);
+	p = journal_path(j, "%s", GC_MANIFEST);
 	rc = sfile_write(p, buf, len, 0600);
 	free(p);
 	free(buf);
@@ -379,22 +349,18 @@ mkparent(const char *path, mode_t mode)
 	return sfile_isdir(buf) ? 0 : sfile_mkdirs(buf, mode);
 }
 
-/*
- * Copy every file the commit replaces into backup/, once: a re-run after
- * BACKED_UP must not back up half-new files over the originals.
- */
 int
-gc_backup(struct gc *gc)
+journal_backup(const struct journal *j)
 {
 	char *src, *dst;
 	size_t i, n = 0;
 	int rc = 0;
 
-	if (gc_has(gc, GC_BACKED_UP))
+	if (journal_has(j, GC_BACKED_UP))
 		return 0;
-	for (i = 0; i < gc->nmanifest && rc == 0; i++) {
-		src = root_path("%s", gc->manifest[i]);
-		dst = gc_run_path(gc, "%s/%s", GC_BACKUP, gc->manifest[i]);
+	for (i = 0; i < j->nmanifest && rc == 0; i++) {
+		src = root_path("%s", j->manifest[i]);
+		dst = journal_path(j, "%s/%s", GC_BACKUP, j->manifest[i]);
 		if (sfile_exists(src)) {
 			if (mkparent(dst, 0700) == -1 ||
 			    sfile_copy_nosync(src, dst) == -1)
@@ -407,26 +373,26 @@ gc_backup(struct gc *gc)
 	}
 	/* one flush for the whole backup, before BACKED_UP says it is whole */
 	if (rc == 0)
-		rc = sfile_syncfs(gc->rundir);
+		rc = sfile_syncfs(j->dir);
 	if (rc == 0)
-		rc = gc_mark(gc, GC_BACKED_UP);
+		rc = journal_mark(j, GC_BACKED_UP);
 	if (rc == 0)
-		log_info("backed up %zu files into %s/%s", n, gc->rundir,
+		log_info("backed up %zu files into %s/%s", n, j->dir,
 		    GC_BACKUP);
 	return rc;
 }
 
 /* Put back files 0..upto-1 from backup/; a file that was absent goes. */
 static int
-rollback(struct gc *gc, size_t upto)
+rollback(const struct journal *j, size_t upto)
 {
 	char *src, *dst;
 	size_t i;
 	int rc = 0;
 
 	for (i = upto; i-- > 0; ) {
-		src = gc_run_path(gc, "%s/%s", GC_BACKUP, gc->manifest[i]);
-		dst = root_path("%s", gc->manifest[i]);
+		src = journal_path(j, "%s/%s", GC_BACKUP, j->manifest[i]);
+		dst = root_path("%s", j->manifest[i]);
 		if (sfile_exists(src)) {
 			if (sfile_copy(src, dst) == -1)
 				rc = -1;
@@ -440,20 +406,21 @@ rollback(struct gc *gc, size_t upto)
 	return rc;
 }
 
-/* Replace manifest path i with its staged copy. */
+/* Replace manifest path i with its staged copy; arg is the journal. */
 static int
-commit_one(struct gc *gc, size_t i)
+commit_one(void *arg, size_t i)
 {
+	const struct journal *j = arg;
 	char *src, *dst;
 	int rc = 0;
 
-	src = gc_run_path(gc, "%s/%s", GC_NEW, gc->manifest[i]);
-	dst = root_path("%s", gc->manifest[i]);
+	src = journal_path(j, "%s/%s", GC_NEW, j->manifest[i]);
+	dst = root_path("%s", j->manifest[i]);
 	if (mkparent(dst, 0755) == -1 || sfile_copy(src, dst) == -1)
 		rc = -1;
 	free(src);
 	free(dst);
-	if (i == gc->nmanifest / 2)
+	if (i == j->nmanifest / 2)
 		gc_test_hook("mid-commit");
 	return rc;
 }
@@ -468,61 +435,56 @@ commit_one(struct gc *gc, size_t i)
  * a failure (a full disk) the replaced files are put back.
  */
 int
-gc_commit(struct gc *gc)
+journal_commit(const struct journal *j)
 {
 	size_t i, npeer = 0;
 	char *p;
-	int rc = 0;
 
-	if (gc_has(gc, GC_COMMITTED))
+	if (journal_has(j, GC_COMMITTED))
 		return 0;
 	/*
 	 * The manifest lists the peers' files first; they go in parallel.
 	 * The FMC's own files and the CA's follow one by one, in order, the
 	 * CA certificate last.
 	 */
-	while (npeer < gc->nmanifest &&
-	    strncmp(gc->manifest[npeer], RP_PEERS "/",
+	while (npeer < j->nmanifest &&
+	    strncmp(j->manifest[npeer], RP_PEERS "/",
 	    sizeof(RP_PEERS)) == 0)
 		npeer++;
 	i = npeer;
-	if (gc_par_run(gc, npeer, GC_COMMIT_THREADS, commit_one) == -1)
-		rc = -1;
-	for (; rc == 0 && i < gc->nmanifest; i++)
-		if (commit_one(gc, i) == -1) {
-			rc = -1;
+	if (gc_par_run((void *)j, npeer, GC_COMMIT_THREADS,
+	    commit_one) == -1)
+		goto fail;
+	for (; i < j->nmanifest; i++)
+		if (commit_one((void *)j, i) == -1) {
 			i++;
+			goto fail;
 		}
-	if (rc == -1) {
-		log_warnx("commit failed after %zu of %zu files: restoring "
-		    "them from %s/%s", i, gc->nmanifest, gc->rundir,
-		    GC_BACKUP);
-		if (rollback(gc, i) == 0 &&
-		    gc_mark(gc, GC_ROLLED_BACK) == 0) {
-			p = gc_run_path(gc, "%s", GC_NEW);
-			(void)rmtree(p);
-			free(p);
-			log_warnx("restored the previous files: nothing "
-			    "changed");
-		} else
-			log_warnx("could not restore every file: run "
-			    "generate_certs again to complete the renewal");
-		return -1;
-	}
-	log_info("replaced %zu files", gc->nmanifest);
-	return gc_mark(gc, GC_COMMITTED);
+	log_info("replaced %zu files", j->nmanifest);
+	return journal_mark(j, GC_COMMITTED);
+ fail:
+	log_warnx("commit failed after %zu of %zu files: restoring them from "
+	    "%s/%s", i, j->nmanifest, j->dir, GC_BACKUP);
+	if (rollback(j, i) == 0 && journal_mark(j, GC_ROLLED_BACK) == 0) {
+		p = journal_path(j, "%s", GC_NEW);
+		(void)rmtree(p);
+		free(p);
+		log_warnx("restored the previous files: nothing changed");
+	} else
+		log_warnx("could not restore every file: run generate_certs "
+		    "again to complete the renewal");
+	return -1;
 }
 
-/* DONE; the staged keys go: the tree and backup/ hold what is needed. */
 int
-gc_finish(struct gc *gc)
+journal_finish(const struct journal *j)
 {
 	char *p;
 	int rc;
 
-	if (gc_mark(gc, GC_DONE) == -1)
+	if (journal_mark(j, GC_DONE) == -1)
 		return -1;
-	p = gc_run_path(gc, "%s", GC_NEW);
+	p = journal_path(j, "%s", GC_NEW);
 	rc = rmtree(p);
 	free(p);
 	return rc;

@@ -22,8 +22,8 @@
  * identity, item k > 0 is peer k - 1.
  */
 struct par {
-	struct gc	*gc;
-	int		(*fn)(struct gc *, size_t);
+	void		*arg;
+	int		(*fn)(void *, size_t);
 	size_t		 n;
 	size_t		 next;
 	int		 failed;
@@ -43,7 +43,7 @@ par_worker(void *arg)
 		pthread_mutex_unlock(&pa->mu);
 		if (i >= pa->n)
 			break;
-		if (pa->fn(pa->gc, i) == -1) {
+		if (pa->fn(pa->arg, i) == -1) {
 			pthread_mutex_lock(&pa->mu);
 			pa->failed = 1;
 			pthread_mutex_unlock(&pa->mu);
@@ -53,15 +53,14 @@ par_worker(void *arg)
 }
 
 int
-gc_par_run(struct gc *gc, size_t n, int nthreads,
-    int (*fn)(struct gc *, size_t))
+gc_par_run(void *arg, size_t n, int nthreads, int (*fn)(void *, size_t))
 {
 	struct par pa;
 	pthread_t *th;
 	int i, nth, started = 0;
 
 	memset(&pa, 0, sizeof(pa));
-	pa.gc = gc;
+	pa.arg = arg;
 	pa.fn = fn;
 	pa.n = n;
 	pthread_mutex_init(&pa.mu, NULL);
@@ -86,6 +85,38 @@ gc_par_run(struct gc *gc, size_t n, int nthreads,
 	return pa.failed ? -1 : 0;
 }
 
+/*
+ * Commit order: the peers' identities, this FMC's, the CA database, the
+ * CA key and last the CA certificate.  So the tree's own cacert.pem is
+ * the new one only once everything else is; the journal covers the rest.
+ */
+void
+gc_manifest_build(struct gc *gc)
+{
+	struct journal *j = &gc->journal;
+	size_t i;
+	const char *u;
+
+	for (i = 0; i < gc->npeers; i++) {
+		u = gc->gp[i].p->uuid;
+		journal_manifest_add(j, xasprintf("%s/%s/%s/%s", RP_PEERS, u,
+		    PEERF_PUSHED, PEERF_KEY));
+		journal_manifest_add(j, xasprintf("%s/%s/%s/%s", RP_PEERS, u,
+		    PEERF_PUSHED, PEERF_CERT));
+		journal_manifest_add(j, xasprintf("%s/%s/%s", RP_PEERS, u,
+		    PEERF_KEY));
+		journal_manifest_add(j, xasprintf("%s/%s/%s", RP_PEERS, u,
+		    PEERF_CERT));
+	}
+	journal_manifest_add(j, xstrdup(RP_OWN_KEY));
+	journal_manifest_add(j, xstrdup(RP_OWN_CERT));
+	journal_manifest_add(j, xstrdup(RP_CA_INDEX));
+	journal_manifest_add(j, xstrdup(RP_CA_SERIAL));
+	journal_manifest_add(j, xstrdup(RP_CA_CRL));
+	journal_manifest_add(j, xstrdup(RP_CA_KEY));
+	journal_manifest_add(j, xstrdup(RP_CA_CERT));
+}
+
 /* The folder (relative to the root) that holds item i's identity. */
 static char *
 item_reldir(struct gc *gc, size_t i)
@@ -96,8 +127,9 @@ item_reldir(struct gc *gc, size_t i)
 }
 
 static int
-keygen_one(struct gc *gc, size_t i)
+keygen_one(void *arg, size_t i)
 {
+	struct gc *gc = arg;
 	EVP_PKEY *k = NULL;
 	char *dir, *path;
 
@@ -130,7 +162,7 @@ put_pem(struct gc *gc, const char *rel, const char *pem, size_t len,
 	int rc;
 
 	/* durable as a whole before STAGED: see gc_stage */
-	path = gc_run_path(gc, "%s/%s", GC_NEW, rel);
+	path = journal_path(&gc->journal, "%s/%s", GC_NEW, rel);
 	rc = sfile_write_nosync(path, pem, len, mode);
 	free(path);
 	return rc;
@@ -152,8 +184,8 @@ verify_staged(struct gc *gc, const char *relcert, const char *relkey,
 	char *pc, *pk;
 	int verr = 0, rc = -1;
 
-	pc = gc_run_path(gc, "%s/%s", GC_NEW, relcert);
-	pk = gc_run_path(gc, "%s/%s", GC_NEW, relkey);
+	pc = journal_path(&gc->journal, "%s/%s", GC_NEW, relcert);
+	pk = journal_path(&gc->journal, "%s/%s", GC_NEW, relkey);
 	if (pki_load_pair(pc, pk, &c, &k) == -1)
 		goto out;
 	if (pki_chains_to(c, gc->ca, gc->start, &verr, NULL) == -1) {
@@ -178,8 +210,9 @@ verify_staged(struct gc *gc, const char *relcert, const char *relkey,
 
 /* Issue item i's certificate, stage it with its key, verify. */
 static int
-issue_one(struct gc *gc, size_t i)
+issue_one(void *arg, size_t i)
 {
+	struct gc *gc = arg;
 	const char *uuid;
 	char *dir, *cpem = NULL, *kpem = NULL, *rel = NULL, *rel2 = NULL;
 	size_t clen = 0, klen = 0;
@@ -301,15 +334,15 @@ stage_ca(struct gc *gc)
 	size_t i;
 	int rc = -1;
 
-	p = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_CERT);
+	p = journal_path(&gc->journal, "%s/%s", GC_NEW, RP_CA_CERT);
 	if (pki_write_cert(p, gc->ca) == -1)
 		goto out1;
 	free(p);
-	p = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_KEY);
+	p = journal_path(&gc->journal, "%s/%s", GC_NEW, RP_CA_KEY);
 	if (pki_write_key(p, gc->cakey) == -1)
 		goto out1;
 	free(p);
-	p = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_CRL);
+	p = journal_path(&gc->journal, "%s/%s", GC_NEW, RP_CA_CRL);
 	if (pki_write_crl(p, gc->ca, gc->cakey,
 	    gc->start + PKI_CA_DAYS * PKI_DAY) == -1)
 		goto out1;
@@ -335,13 +368,13 @@ stage_ca(struct gc *gc)
 		    in.subject);
 	}
 	fclose(f);
-	p = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_INDEX);
+	p = journal_path(&gc->journal, "%s/%s", GC_NEW, RP_CA_INDEX);
 	if (sfile_write(p, idx, idxlen, 0644) == -1)
 		goto out1;
 	free(p);
 	snprintf(buf, sizeof(buf), "%02lX\n",
 	    gc->next_serial + 2 + (unsigned long)gc->npeers);
-	p = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_SERIAL);
+	p = journal_path(&gc->journal, "%s/%s", GC_NEW, RP_CA_SERIAL);
 	line = buf;
 	if (sfile_write(p, line, strlen(line), 0644) == -1)
 		goto out1;
@@ -352,8 +385,10 @@ stage_ca(struct gc *gc)
 	{
 		X509 *c;
 		EVP_PKEY *k;
-		char *pc = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_CERT);
-		char *pk = gc_run_path(gc, "%s/%s", GC_NEW, RP_CA_KEY);
+		char *pc = journal_path(&gc->journal, "%s/%s", GC_NEW,
+		    RP_CA_CERT);
+		char *pk = journal_path(&gc->journal, "%s/%s", GC_NEW,
+		    RP_CA_KEY);
 
 		if (pki_load_pair(pc, pk, &c, &k) == 0) {
 			if (X509_cmp(c, gc->ca) == 0)
@@ -382,18 +417,18 @@ gc_stage(struct gc *gc)
 	int rc = -1;
 
 	/* folders first, so the workers only write files */
-	p = gc_run_path(gc, "%s/etc/sf/ca_root/private", GC_NEW);
+	p = journal_path(&gc->journal, "%s/etc/sf/ca_root/private", GC_NEW);
 	rc = sfile_mkdirs(p, 0700);
 	free(p);
 	if (rc == -1)
 		return -1;
-	p = gc_run_path(gc, "%s/etc/sf/keys", GC_NEW);
+	p = journal_path(&gc->journal, "%s/etc/sf/keys", GC_NEW);
 	rc = sfile_mkdirs(p, 0700);
 	free(p);
 	if (rc == -1)
 		return -1;
 	for (i = 0; i < gc->npeers; i++) {
-		p = gc_run_path(gc, "%s/%s/%s/%s", GC_NEW, RP_PEERS,
+		p = journal_path(&gc->journal, "%s/%s/%s/%s", GC_NEW, RP_PEERS,
 		    gc->gp[i].p->uuid, PEERF_PUSHED);
 		rc = sfile_mkdirs(p, 0700);
 		free(p);
@@ -406,7 +441,7 @@ gc_stage(struct gc *gc)
 	if (stage_ca(gc) == -1)
 		return -1;
 	/* one flush for every staged file, before the STAGED marker */
-	if (sfile_syncfs(gc->rundir) == -1)
+	if (sfile_syncfs(gc->journal.dir) == -1)
 		return -1;
 	log_info("staged and verified the new CA, this FMC's identity and "
 	    "%zu peer identities", gc->npeers);

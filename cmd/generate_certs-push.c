@@ -256,7 +256,7 @@ gc_report(struct gc *gc, int *nfailed)
 			    g->p->uuid, g->p->ip);
 	}
 	fclose(f);
-	fp = gc_run_path(gc, "%s", GC_FAILED_PUSH);
+	fp = journal_path(&gc->journal, "%s", GC_FAILED_PUSH);
 	if (*nfailed > 0)
 		rc = sfile_write(fp, buf, len, 0644);
 	else if (sfile_exists(fp))
@@ -275,7 +275,7 @@ gc_report(struct gc *gc, int *nfailed)
 			free(d);
 		}
 	if (*nfailed > 0) {
-		p = root_apath("%s/%lld/%s", RP_CERTS_TMP, gc->epoch,
+		p = root_apath("%s/%lld/%s", RP_CERTS_TMP, gc->journal.epoch,
 		    GC_FAILED_PUSH);
 		printf("Some files were failed to be pushed to remote peers. "
 		    "For more details check %s\n", p);

@@ -190,8 +190,8 @@ in_manifest(const struct gc *gc, const char *uuid)
 	size_t i;
 	int r = 0;
 
-	for (i = 0; i < gc->nmanifest && !r; i++)
-		r = strcmp(gc->manifest[i], rel) == 0;
+	for (i = 0; i < gc->journal.nmanifest && !r; i++)
+		r = strcmp(gc->journal.manifest[i], rel) == 0;
 	free(rel);
 	return r;
 }
@@ -215,7 +215,7 @@ load_peers(struct gc *gc)
 			return -1;
 		}
 		/* a completed run covers the peers it staged, no more */
-		if (gc->resumed && !in_manifest(gc, p->uuid)) {
+		if (gc->journal.resumed && !in_manifest(gc, p->uuid)) {
 			log_info("%s (%s): not part of the interrupted run: "
 			    "left alone", p->name, p->uuid);
 			continue;
@@ -237,11 +237,13 @@ dry_run(struct gc *gc, const struct pki_info *cur)
 
 	printf("Dry run: nothing will be changed.\n");
 	print_expiry(cur);
-	if (gc->resumed) {
-		b = root_apath("%s/%lld", RP_CERTS_TMP, gc->epoch);
+	if (gc->journal.resumed) {
+		b = root_apath("%s/%lld", RP_CERTS_TMP, gc->journal.epoch);
 		printf("Would complete the interrupted renewal in %s (%s)\n",
-		    b, gc_has(gc, GC_COMMITTED) ? "committed, pushing" :
-		    gc_has(gc, GC_BACKED_UP) ? "backed up, committing" :
+		    b, journal_has(&gc->journal, GC_COMMITTED) ?
+		    "committed, pushing" :
+		    journal_has(&gc->journal, GC_BACKED_UP) ?
+		    "backed up, committing" :
 		    "staged, committing");
 		free(b);
 	} else {
@@ -266,7 +268,7 @@ dry_run(struct gc *gc, const struct pki_info *cur)
 		    g->ha ? "from_peer/" : "");
 		printf("%s %s %s %s: %s certificate%s; tunnel %s: %s %s\n",
 		    g->p->name, g->p->uuid, g->p->ip, g->p->role,
-		    gc->resumed ? "staged" : "new",
+		    gc->journal.resumed ? "staged" : "new",
 		    gc->reuse ? " on its key" : " and key",
 		    g->up ? "up" : "down",
 		    g->up ? "would push cacert.pem, sftunnel-key.pem, "
@@ -325,10 +327,10 @@ run(struct gc *gc)
 		free(p);
 		log_info("generate_certs %s started on %s (%s)", SFCA_VERSION,
 		    root_dir(), gc->uuid);
-		if (gc_lock() == -1)
+		if (journal_lock() == -1)
 			goto out;
 	}
-	if ((pending = gc_find_pending(gc)) == -1)
+	if ((pending = journal_find_pending(&gc->journal, gc->dry)) == -1)
 		goto out;
 	if (load_peers(gc) == -1)
 		goto out;
@@ -346,7 +348,8 @@ run(struct gc *gc)
 				    "checking the primary's renewal");
 		}
 	} else
-		log_info("found an interrupted renewal in %s", gc->rundir);
+		log_info("found an interrupted renewal in %s",
+		    gc->journal.dir);
 
 	if (gc->dry) {
 		dry_run(gc, &cur);
@@ -370,24 +373,25 @@ run(struct gc *gc)
 
 	if (!pending) {
 		fresh = 1;
-		if (gc_rundir_new(gc) == -1)
+		if (journal_create(&gc->journal, gc->start) == -1)
 			goto out;
-		log_info("run folder %s", gc->rundir);
+		log_info("run folder %s", gc->journal.dir);
 		gc_manifest_build(gc);
-		if (gc_manifest_write(gc) == -1 || gc_make(gc) == -1 ||
-		    gc_stage(gc) == -1 || gc_mark(gc, GC_STAGED) == -1)
+		if (journal_manifest_write(&gc->journal) == -1 ||
+		    gc_make(gc) == -1 || gc_stage(gc) == -1 ||
+		    journal_mark(&gc->journal, GC_STAGED) == -1)
 			goto out;
 		gc_test_hook("staged");
 	} else {
-		p = root_apath("%s/%lld", RP_CERTS_TMP, gc->epoch);
+		p = root_apath("%s/%lld", RP_CERTS_TMP, gc->journal.epoch);
 		printf("Completing the interrupted renewal in %s\n", p);
 		free(p);
 	}
-	if (gc_backup(gc) == -1)
+	if (journal_backup(&gc->journal) == -1)
 		goto out;
 	fresh = 0;	/* from here on, the run folder is the journal */
 	gc_test_hook("backed-up");
-	if (gc_commit(gc) == -1)
+	if (journal_commit(&gc->journal) == -1)
 		goto out;
 	gc_test_hook("committed");
 	gc_material_free(gc);
@@ -400,7 +404,8 @@ run(struct gc *gc)
 	if (gc_push_all(gc) == -1)
 		goto out;
 	gc_test_hook("pushed");
-	if (gc_report(gc, &nfailed) == -1 || gc_finish(gc) == -1)
+	if (gc_report(gc, &nfailed) == -1 ||
+	    journal_finish(&gc->journal) == -1)
 		goto out;
 	log_info("renewal complete: %d files left to copy by hand", nfailed);
 	rc = 0;
@@ -408,10 +413,9 @@ run(struct gc *gc)
  abort:
 	log_warnx("aborted: nothing was changed");
  out:
-	if (rc != 0 && fresh && gc->rundir != NULL) {
+	if (rc != 0 && fresh && gc->journal.dir != NULL) {
 		/* staging failed: nothing was replaced; leave no trace */
-		if (gc_discard(gc) == -1)
-			(void)gc_abandon(gc->rundir);
+		(void)journal_discard(&gc->journal);
 	}
 	if (rc != 0 && !gc->dry)
 		log_info("generate_certs ended with status %d", rc);
@@ -497,9 +501,8 @@ main(int argc, char *argv[])
 		return 1;
 	rc = run(&gc);
 	gc_material_free(&gc);
-	gc_manifest_free(&gc);
+	journal_release(&gc.journal);
 	peers_free(gc.peers, gc.nall);
 	free(gc.gp);
-	free(gc.rundir);
 	return rc;
 }

@@ -53,6 +53,15 @@ struct gc_peer {
 	char		 why[128];	/* why the push failed, for the log */
 };
 
+/* A run folder and its manifest. */
+struct journal {
+	char		*dir;		/* absolute run folder */
+	long long	 epoch;		/* its name */
+	int		 resumed;	/* an earlier run's, being completed */
+	char	       **manifest;	/* paths from the root, commit order */
+	size_t		 nmanifest;
+};
+
 struct gc {
 	/* options */
 	int		 yes, dry, force, reuse;
@@ -62,9 +71,7 @@ struct gc {
 
 	time_t		 start;
 	char		 uuid[PEER_UUID_LEN + 1];	/* this FMC */
-	char		*rundir;	/* absolute run folder */
-	long long	 epoch;		/* its name */
-	int		 resumed;	/* completing an earlier run */
+	struct journal	 journal;
 
 	struct peer	*peers;
 	size_t		 nall;		/* peers loaded */
@@ -77,9 +84,6 @@ struct gc {
 	EVP_PKEY	*ownkey;
 	X509		*owncert;
 	unsigned long	 next_serial;
-
-	char	       **manifest;	/* relative paths, commit order */
-	size_t		 nmanifest;
 };
 
 /* generate_certs.c */
@@ -87,31 +91,64 @@ void	gc_test_hook(const char *step);
 
 /* generate_certs-make.c: build and verify the new material in new/. */
 /*
- * Run fn(gc, i) for i in 0..n-1 over nthreads threads; stops handing out
- * work after the first failure.  -1 when any call failed.
+ * Run fn(arg, i) for i in 0..n-1 over nthreads threads; stops handing
+ * out work after the first failure.  -1 when any call failed (fn has
+ * reported it).
  */
-int	gc_par_run(struct gc *, size_t n, int nthreads,
-	    int (*fn)(struct gc *, size_t));
+int	gc_par_run(void *arg, size_t n, int nthreads,
+	    int (*fn)(void *, size_t));
+void	gc_manifest_build(struct gc *);
 int	gc_make(struct gc *);
 int	gc_stage(struct gc *);
 void	gc_material_free(struct gc *);
 
-/* generate_certs-journal.c */
-int	gc_lock(void);
-int	gc_find_pending(struct gc *);
-int	gc_rundir_new(struct gc *);
-void	gc_manifest_build(struct gc *);
-int	gc_manifest_write(const struct gc *);
-int	gc_mark(const struct gc *, const char *marker);
-int	gc_has(const struct gc *, const char *marker);
-int	gc_backup(struct gc *);
-int	gc_commit(struct gc *);
-int	gc_abandon(const char *rundir);
-int	gc_discard(struct gc *);
-int	gc_finish(struct gc *);
-void	gc_manifest_free(struct gc *);
-char	*gc_run_path(const struct gc *, const char *fmt, ...)
+/* generate_certs-journal.c: the run folder, its markers and the commit. */
+/*
+ * Take var/tmp/certs/.generate_certs.lock, held until the process ends;
+ * -1 with a message when another run holds it.
+ */
+int	journal_lock(void);
+/*
+ * Open j on the newest run folder to complete (STAGED but not DONE,
+ * ABANDONED or ROLLED_BACK), its manifest read: 1.  0 when there is none.
+ * A folder whose staging never finished replaced nothing: unless dry,
+ * its new/ is removed and it is marked ABANDONED.  -1 with a message.
+ */
+int	journal_find_pending(struct journal *j, int dry);
+/* Make a new run folder (0700) named after start, or the next free second. */
+int	journal_create(struct journal *j, time_t start);
+/* "<run folder>/<fmt...>", allocated; the caller frees. */
+char	*journal_path(const struct journal *j, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* Append rel (a path from the root; taken over) to the manifest. */
+void	journal_manifest_add(struct journal *j, char *rel);
+/* Write MANIFEST, one path a line. */
+int	journal_manifest_write(const struct journal *j);
+/* Write marker (logged); 1/0 whether it exists. */
+int	journal_mark(const struct journal *j, const char *marker);
+int	journal_has(const struct journal *j, const char *marker);
+/*
+ * Copy every manifest path that exists into backup/ and mark BACKED_UP;
+ * nothing when already BACKED_UP, so a re-run never backs up half-new
+ * files over the originals.
+ */
+int	journal_backup(const struct journal *j);
+/*
+ * Replace every manifest path with its copy in new/ and mark COMMITTED;
+ * nothing when already COMMITTED.  On a failure the replaced files are
+ * put back from backup/ and the folder marked ROLLED_BACK.  -1 on failure.
+ */
+int	journal_commit(const struct journal *j);
+/*
+ * Remove the run folder of a run whose staging failed: nothing was
+ * replaced.  When it cannot be removed, its new/ goes and it is marked
+ * ABANDONED.
+ */
+int	journal_discard(const struct journal *j);
+/* Mark DONE and remove new/: the tree and backup/ hold what is needed. */
+int	journal_finish(const struct journal *j);
+/* Free j's folder name and manifest; j can be used again. */
+void	journal_release(struct journal *j);
 
 /* generate_certs-push.c */
 int	gc_push_all(struct gc *);
