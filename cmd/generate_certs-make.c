@@ -18,8 +18,7 @@
 
 /*
  * Work item i of n, over the cores: key generation and signing are
- * CPU-bound and independent per peer.  Item 0 is this FMC's own
- * identity, item k > 0 is peer k - 1.
+ * CPU-bound and independent per identity.
  */
 struct par {
 	void		*arg;
@@ -85,6 +84,20 @@ gc_par_run(void *arg, size_t n, int nthreads, int (*fn)(void *, size_t))
 	return pa.failed ? -1 : 0;
 }
 
+/* An identity's files: certs_pushed/ (peers only), then the folder's. */
+static void
+manifest_add_id(struct journal *j, const struct gc_id *id)
+{
+	if (id->p != NULL) {
+		journal_manifest_add(j, xasprintf("%s/%s/%s", id->dir,
+		    PEERF_PUSHED, PEERF_KEY));
+		journal_manifest_add(j, xasprintf("%s/%s/%s", id->dir,
+		    PEERF_PUSHED, PEERF_CERT));
+	}
+	journal_manifest_add(j, xasprintf("%s/%s", id->dir, PEERF_KEY));
+	journal_manifest_add(j, xasprintf("%s/%s", id->dir, PEERF_CERT));
+}
+
 /*
  * Commit order: the peers' identities, this FMC's, the CA database, the
  * CA key and last the CA certificate.  So the tree's own cacert.pem is
@@ -95,21 +108,11 @@ gc_manifest_build(struct gc *gc)
 {
 	struct journal *j = &gc->journal;
 	size_t i;
-	const char *u;
 
-	for (i = 0; i < gc->npeers; i++) {
-		u = gc->gp[i].p->uuid;
-		journal_manifest_add(j, xasprintf("%s/%s/%s/%s", RP_PEERS, u,
-		    PEERF_PUSHED, PEERF_KEY));
-		journal_manifest_add(j, xasprintf("%s/%s/%s/%s", RP_PEERS, u,
-		    PEERF_PUSHED, PEERF_CERT));
-		journal_manifest_add(j, xasprintf("%s/%s/%s", RP_PEERS, u,
-		    PEERF_KEY));
-		journal_manifest_add(j, xasprintf("%s/%s/%s", RP_PEERS, u,
-		    PEERF_CERT));
-	}
-	journal_manifest_add(j, xstrdup(RP_OWN_KEY));
-	journal_manifest_add(j, xstrdup(RP_OWN_CERT));
+	for (i = 0; i < gc->nid; i++)
+		if (i != GC_SELF)
+			manifest_add_id(j, &gc->id[i]);
+	manifest_add_id(j, &gc->id[GC_SELF]);
 	journal_manifest_add(j, xstrdup(RP_CA_INDEX));
 	journal_manifest_add(j, xstrdup(RP_CA_SERIAL));
 	journal_manifest_add(j, xstrdup(RP_CA_CRL));
@@ -117,41 +120,20 @@ gc_manifest_build(struct gc *gc)
 	journal_manifest_add(j, xstrdup(RP_CA_CERT));
 }
 
-/* The folder (relative to the root) that holds item i's identity. */
-static char *
-item_reldir(struct gc *gc, size_t i)
-{
-	if (i == 0)
-		return xstrdup("etc/sf/keys");
-	return xasprintf("%s/%s", RP_PEERS, gc->gp[i - 1].p->uuid);
-}
-
 static int
 keygen_one(void *arg, size_t i)
 {
 	struct gc *gc = arg;
-	EVP_PKEY *k = NULL;
-	char *dir, *path;
+	struct gc_id *id = &gc->id[i];
+	char *path;
 
-	if (gc->reuse && i > 0) {
-		dir = item_reldir(gc, i);
-		path = root_path("%s/%s", dir, PEERF_KEY);
-		k = pki_load_key(path);
-		free(path);
-		free(dir);
-	} else if (gc->reuse && i == 0) {
-		path = root_path(RP_OWN_KEY);
-		k = pki_load_key(path);
+	if (gc->reuse) {
+		path = root_path("%s/%s", id->dir, PEERF_KEY);
+		id->key = pki_load_key(path);
 		free(path);
 	} else
-		k = pki_keygen(PKI_RSA2048);
-	if (k == NULL)
-		return -1;
-	if (i == 0)
-		gc->ownkey = k;
-	else
-		gc->gp[i - 1].key = k;
-	return 0;
+		id->key = pki_keygen(PKI_RSA2048);
+	return id->key == NULL ? -1 : 0;
 }
 
 static int
@@ -208,69 +190,41 @@ verify_staged(struct gc *gc, const char *relcert, const char *relkey,
 	return rc;
 }
 
-/* Issue item i's certificate, stage it with its key, verify. */
+/* Issue id i's certificate, stage it with its key, verify. */
 static int
 issue_one(void *arg, size_t i)
 {
 	struct gc *gc = arg;
-	const char *uuid;
-	char *dir, *cpem = NULL, *kpem = NULL, *rel = NULL, *rel2 = NULL;
+	struct gc_id *id = &gc->id[i];
+	char *cpem = NULL, *kpem = NULL, *rel = NULL, *rel2 = NULL;
 	size_t clen = 0, klen = 0;
-	unsigned long serial;
-	EVP_PKEY *key;
-	X509 *c;
 	int rc = -1;
 
-	if (i == 0) {
-		uuid = gc->uuid;
-		key = gc->ownkey;
-		serial = gc->next_serial + 1;
-	} else {
-		uuid = gc->gp[i - 1].p->uuid;
-		key = gc->gp[i - 1].key;
-		serial = gc->next_serial + 1 + i;
-	}
-	c = pki_issue(gc->ca, gc->cakey, key, uuid, serial, gc->start,
-	    gc->start + PKI_CA_DAYS * PKI_DAY);
-	if (c == NULL)
+	id->serial = gc->next_serial + 1 + i;
+	id->cert = pki_issue(gc->ca, gc->cakey, id->key, id->uuid, id->serial,
+	    gc->start, gc->start + PKI_CA_DAYS * PKI_DAY);
+	if (id->cert == NULL)
 		return -1;
-	if (i == 0)
-		gc->owncert = c;
-	else {
-		gc->gp[i - 1].cert = c;
-		gc->gp[i - 1].serial = serial;
-	}
-	if ((cpem = pki_cert_pem(c, &clen)) == NULL ||
-	    (kpem = pki_key_pem(key, &klen)) == NULL)
+	if ((cpem = pki_cert_pem(id->cert, &clen)) == NULL ||
+	    (kpem = pki_key_pem(id->key, &klen)) == NULL)
 		goto out;
-	dir = item_reldir(gc, i);
-	if (i == 0) {
-		rel = xstrdup(RP_OWN_CERT);
-		rel2 = xstrdup(RP_OWN_KEY);
-	} else {
-		rel = xasprintf("%s/%s", dir, PEERF_CERT);
-		rel2 = xasprintf("%s/%s", dir, PEERF_KEY);
-	}
+	rel = xasprintf("%s/%s", id->dir, PEERF_CERT);
+	rel2 = xasprintf("%s/%s", id->dir, PEERF_KEY);
 	if (put_pem(gc, rel, cpem, clen, 0644) == -1 ||
 	    put_pem(gc, rel2, kpem, klen, 0600) == -1 ||
-	    verify_staged(gc, rel, rel2, uuid) == -1) {
-		free(dir);
+	    verify_staged(gc, rel, rel2, id->uuid) == -1)
 		goto out;
-	}
-	if (i > 0) {
+	if (id->p != NULL) {
 		/* certs_pushed/: what the peer gets, the push's source */
 		free(rel);
 		free(rel2);
-		rel = xasprintf("%s/%s/%s", dir, PEERF_PUSHED, PEERF_CERT);
-		rel2 = xasprintf("%s/%s/%s", dir, PEERF_PUSHED, PEERF_KEY);
+		rel = xasprintf("%s/%s/%s", id->dir, PEERF_PUSHED, PEERF_CERT);
+		rel2 = xasprintf("%s/%s/%s", id->dir, PEERF_PUSHED, PEERF_KEY);
 		if (put_pem(gc, rel, cpem, clen, 0644) == -1 ||
 		    put_pem(gc, rel2, kpem, klen, 0600) == -1 ||
-		    verify_staged(gc, rel, rel2, uuid) == -1) {
-			free(dir);
+		    verify_staged(gc, rel, rel2, id->uuid) == -1)
 			goto out;
-		}
 	}
-	free(dir);
 	rc = 0;
  out:
 	free(cpem);
@@ -305,11 +259,11 @@ gc_make(struct gc *gc)
 {
 	gc->threads = gc->threads > 0 ? gc->threads : 1;
 	log_info("making keys for this FMC and %zu peers over %d threads%s",
-	    gc->npeers, gc->threads, gc->reuse ? " (reusing the sftunnel "
+	    gc->nid - 1, gc->threads, gc->reuse ? " (reusing the sftunnel "
 	    "keys)" : "");
 	if ((gc->cakey = pki_keygen(PKI_RSA2048)) == NULL)
 		return -1;
-	if (gc_par_run(gc, gc->npeers + 1, gc->threads, keygen_one) == -1)
+	if (gc_par_run(gc, gc->nid, gc->threads, keygen_one) == -1)
 		return -1;
 	gc->next_serial = old_serial();
 	gc->ca = pki_make_ca(gc->cakey, gc->uuid, gc->next_serial, gc->start,
@@ -353,11 +307,10 @@ stage_ca(struct gc *gc)
 		log_warn("open_memstream");
 		return -1;
 	}
-	for (i = 0; i <= gc->npeers; i++) {
-		X509 *c = i == 0 ? gc->owncert : gc->gp[i - 1].cert;
+	for (i = 0; i < gc->nid; i++) {
 		time_t na;
 
-		if (pki_cert_info(c, &in) == -1) {
+		if (pki_cert_info(gc->id[i].cert, &in) == -1) {
 			fclose(f);
 			goto out2;
 		}
@@ -372,8 +325,9 @@ stage_ca(struct gc *gc)
 	if (sfile_write(p, idx, idxlen, 0644) == -1)
 		goto out1;
 	free(p);
+	/* the next serial after the last id's */
 	snprintf(buf, sizeof(buf), "%02lX\n",
-	    gc->next_serial + 2 + (unsigned long)gc->npeers);
+	    gc->next_serial + 1 + (unsigned long)gc->nid);
 	p = journal_path(&gc->journal, "%s/%s", GC_NEW, RP_CA_SERIAL);
 	line = buf;
 	if (sfile_write(p, line, strlen(line), 0644) == -1)
@@ -412,39 +366,35 @@ stage_ca(struct gc *gc)
 int
 gc_stage(struct gc *gc)
 {
+	const struct journal *j = &gc->journal;
 	char *p;
 	size_t i;
 	int rc = -1;
 
 	/* folders first, so the workers only write files */
-	p = journal_path(&gc->journal, "%s/etc/sf/ca_root/private", GC_NEW);
+	p = journal_path(j, "%s/%s/private", GC_NEW, RP_CA_DIR);
 	rc = sfile_mkdirs(p, 0700);
 	free(p);
 	if (rc == -1)
 		return -1;
-	p = journal_path(&gc->journal, "%s/etc/sf/keys", GC_NEW);
-	rc = sfile_mkdirs(p, 0700);
-	free(p);
-	if (rc == -1)
-		return -1;
-	for (i = 0; i < gc->npeers; i++) {
-		p = journal_path(&gc->journal, "%s/%s/%s/%s", GC_NEW, RP_PEERS,
-		    gc->gp[i].p->uuid, PEERF_PUSHED);
+	for (i = 0; i < gc->nid; i++) {
+		p = journal_path(j, "%s/%s%s", GC_NEW, gc->id[i].dir,
+		    gc->id[i].p != NULL ? "/" PEERF_PUSHED : "");
 		rc = sfile_mkdirs(p, 0700);
 		free(p);
 		if (rc == -1)
 			return -1;
 	}
-	if (gc_par_run(gc, gc->npeers + 1, gc->threads, issue_one) == -1)
+	if (gc_par_run(gc, gc->nid, gc->threads, issue_one) == -1)
 		return -1;
 	gc_test_hook("staging");
 	if (stage_ca(gc) == -1)
 		return -1;
 	/* one flush for every staged file, before the STAGED marker */
-	if (sfile_syncfs(gc->journal.dir) == -1)
+	if (sfile_syncfs(j->dir) == -1)
 		return -1;
 	log_info("staged and verified the new CA, this FMC's identity and "
-	    "%zu peer identities", gc->npeers);
+	    "%zu peer identities", gc->nid - 1);
 	return 0;
 }
 
@@ -455,14 +405,12 @@ gc_material_free(struct gc *gc)
 
 	EVP_PKEY_free(gc->cakey);
 	X509_free(gc->ca);
-	EVP_PKEY_free(gc->ownkey);
-	X509_free(gc->owncert);
-	gc->cakey = gc->ownkey = NULL;
-	gc->ca = gc->owncert = NULL;
-	for (i = 0; gc->gp != NULL && i < gc->npeers; i++) {
-		EVP_PKEY_free(gc->gp[i].key);
-		X509_free(gc->gp[i].cert);
-		gc->gp[i].key = NULL;
-		gc->gp[i].cert = NULL;
+	gc->cakey = NULL;
+	gc->ca = NULL;
+	for (i = 0; i < gc->nid; i++) {
+		EVP_PKEY_free(gc->id[i].key);
+		X509_free(gc->id[i].cert);
+		gc->id[i].key = NULL;
+		gc->id[i].cert = NULL;
 	}
 }

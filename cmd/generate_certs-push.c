@@ -27,8 +27,8 @@ gc_status(struct gc *gc, int *daemon_up)
 	int r;
 
 	*daemon_up = 0;
-	for (i = 0; i < gc->npeers; i++)
-		gc->gp[i].up = 0;
+	for (i = 0; i < gc->nid; i++)
+		gc->id[i].up = 0;
 	r = ctl_status(&cp, &n, NULL);
 	if (r == CTL_NODAEMON) {
 		log_info("sftunneld is not running: no tunnel is up");
@@ -37,10 +37,10 @@ gc_status(struct gc *gc, int *daemon_up)
 	if (r != 0)
 		return -1;
 	*daemon_up = 1;
-	for (i = 0; i < gc->npeers; i++)
-		for (j = 0; j < n; j++)
-			if (strcasecmp(cp[j].uuid, gc->gp[i].p->uuid) == 0)
-				gc->gp[i].up = cp[j].up;
+	for (i = 0; i < gc->nid; i++)
+		for (j = 0; j < n && gc->id[i].p != NULL; j++)
+			if (strcasecmp(cp[j].uuid, gc->id[i].uuid) == 0)
+				gc->id[i].up = cp[j].up;
 	free(cp);
 	return 0;
 }
@@ -68,7 +68,7 @@ struct pushjob {
 };
 
 static void
-push_one(struct pushjob *pj, struct gc_peer *g)
+push_one(struct pushjob *pj, struct gc_id *g)
 {
 	struct ctl_file f[GC_NFILES];
 	struct ctl_result res[GC_NFILES];
@@ -131,13 +131,14 @@ push_worker(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&pj->mu);
-		while (pj->next < gc->npeers && !gc->gp[pj->next].up)
+		/* this FMC is never up: STATUS lists peers only */
+		while (pj->next < gc->nid && !gc->id[pj->next].up)
 			pj->next++;
 		i = pj->next++;
 		pthread_mutex_unlock(&pj->mu);
-		if (i >= gc->npeers)
+		if (i >= gc->nid)
 			break;
-		push_one(pj, &gc->gp[i]);
+		push_one(pj, &gc->id[i]);
 	}
 	return NULL;
 }
@@ -155,12 +156,12 @@ gc_push_all(struct gc *gc)
 	size_t i, nup = 0, calen;
 	int k, nth, started = 0;
 
-	for (i = 0; i < gc->npeers; i++) {
-		memset(gc->gp[i].ok, 0, sizeof(gc->gp[i].ok));
-		if (gc->gp[i].up)
+	for (i = 0; i < gc->nid; i++) {
+		memset(gc->id[i].ok, 0, sizeof(gc->id[i].ok));
+		if (gc->id[i].up)
 			nup++;
 		else
-			snprintf(gc->gp[i].why, sizeof(gc->gp[i].why),
+			snprintf(gc->id[i].why, sizeof(gc->id[i].why),
 			    "tunnel down");
 	}
 	if (nup == 0)
@@ -196,14 +197,14 @@ gc_push_all(struct gc *gc)
 }
 
 static char *
-dest_path(const struct gc *gc, const struct gc_peer *g, const char *file)
+dest_path(const struct gc *gc, const struct gc_id *g, const char *file)
 {
 	return root_apath("%s/%s/%s%s", RP_PEERS, gc->uuid,
 	    g->ha ? "from_peer/" : "", file);
 }
 
 static char *
-source_path(const struct gc_peer *g, const char *file)
+source_path(const struct gc_id *g, const char *file)
 {
 	if (strcmp(file, PEERF_CACERT) == 0)
 		return root_apath("%s", RP_CA_CERT);
@@ -232,10 +233,12 @@ gc_report(struct gc *gc, int *nfailed)
 		log_warn("open_memstream");
 		return -1;
 	}
-	for (i = 0; i < gc->npeers; i++) {
-		struct gc_peer *g = &gc->gp[i];
+	for (i = 0; i < gc->nid; i++) {
+		struct gc_id *g = &gc->id[i];
 		int bad = 0;
 
+		if (g->p == NULL)
+			continue;
 		for (k = 0; k < GC_NFILES; k++) {
 			if (g->ok[k])
 				continue;
@@ -265,13 +268,13 @@ gc_report(struct gc *gc, int *nfailed)
 	free(buf);
 	if (rc == -1)
 		return -1;
-	for (i = 0; i < gc->npeers; i++)
-		for (k = 0; k < GC_NFILES; k++) {
-			if (gc->gp[i].ok[k])
+	for (i = 0; i < gc->nid; i++)
+		for (k = 0; k < GC_NFILES && gc->id[i].p != NULL; k++) {
+			if (gc->id[i].ok[k])
 				continue;
-			d = dest_path(gc, &gc->gp[i], gc_push_files[k]);
+			d = dest_path(gc, &gc->id[i], gc_push_files[k]);
 			printf("Failed to push to %s = %s\n",
-			    gc->gp[i].p->name, d);
+			    gc->id[i].p->name, d);
 			free(d);
 		}
 	if (*nfailed > 0) {

@@ -141,15 +141,15 @@ static int
 ha_primary_done(struct gc *gc, const struct pki_info *own)
 {
 	struct pki_info pin;
-	struct gc_peer *prim = NULL;
+	struct gc_id *prim = NULL;
 	char *path, a[40], b[40];
 	X509 *c;
 	size_t i;
 	int rc = -1;
 
-	for (i = 0; i < gc->npeers; i++)
-		if (gc->gp[i].ha)
-			prim = &gc->gp[i];
+	for (i = 0; i < gc->nid; i++)
+		if (gc->id[i].ha)
+			prim = &gc->id[i];
 	if (prim == NULL) {
 		log_warnx("HA_ROLE is secondary but no peer folder has role "
 		    "fmc-ha");
@@ -196,15 +196,20 @@ in_manifest(const struct gc *gc, const char *uuid)
 	return r;
 }
 
+/* gc.id: this FMC, then every peer the run renews. */
 static int
-load_peers(struct gc *gc)
+load_ids(struct gc *gc)
 {
-	size_t i, n = 0;
+	struct gc_id *id;
+	size_t i;
 
 	if (peers_load(&gc->peers, &gc->npeers) == -1)
 		return -1;
-	gc->nall = gc->npeers;
-	gc->gp = xcalloc(gc->npeers + 1, sizeof(*gc->gp));
+	gc->id = xcalloc(gc->npeers + 1, sizeof(*gc->id));
+	id = &gc->id[GC_SELF];
+	id->uuid = gc->uuid;
+	strlcpy(id->dir, RP_KEYS_DIR, sizeof(id->dir));
+	gc->nid = 1;
 	for (i = 0; i < gc->npeers; i++) {
 		struct peer *p = &gc->peers[i];
 
@@ -220,11 +225,12 @@ load_peers(struct gc *gc)
 			    "left alone", p->name, p->uuid);
 			continue;
 		}
-		gc->gp[n].p = p;
-		gc->gp[n].ha = strcmp(p->role, "fmc-ha") == 0;
-		n++;
+		id = &gc->id[gc->nid++];
+		id->p = p;
+		id->uuid = p->uuid;
+		snprintf(id->dir, sizeof(id->dir), "%s/%s", RP_PEERS, p->uuid);
+		id->ha = strcmp(p->role, "fmc-ha") == 0;
 	}
-	gc->npeers = n;
 	return 0;
 }
 
@@ -255,15 +261,17 @@ dry_run(struct gc *gc, const struct pki_info *cur)
 		    "key", gc->uuid);
 		b = root_apath("%s/<epoch>/%s", RP_CERTS_TMP, GC_BACKUP);
 		printf("Would back up %zu files into %s and replace them\n",
-		    gc->npeers * 4 + 7, b);
+		    (gc->nid - 1) * 4 + 7, b);
 		free(b);
 	}
 	if (gc_status(gc, &up) == -1 || !up)
 		printf("sftunneld is not running: every tunnel counts as "
 		    "down\n");
-	for (i = 0; i < gc->npeers; i++) {
-		struct gc_peer *g = &gc->gp[i];
+	for (i = 0; i < gc->nid; i++) {
+		struct gc_id *g = &gc->id[i];
 
+		if (g->p == NULL)
+			continue;
 		d = root_apath("%s/%s/%s", RP_PEERS, gc->uuid,
 		    g->ha ? "from_peer/" : "");
 		printf("%s %s %s %s: %s certificate%s; tunnel %s: %s %s\n",
@@ -332,7 +340,7 @@ run(struct gc *gc)
 	}
 	if ((pending = journal_find_pending(&gc->journal, gc->dry)) == -1)
 		goto out;
-	if (load_peers(gc) == -1)
+	if (load_ids(gc) == -1)
 		goto out;
 	if ((ca = load_current_ca(&cur)) == NULL)
 		goto out;
@@ -502,7 +510,7 @@ main(int argc, char *argv[])
 	rc = run(&gc);
 	gc_material_free(&gc);
 	journal_release(&gc.journal);
-	peers_free(gc.peers, gc.nall);
-	free(gc.gp);
+	peers_free(gc.peers, gc.npeers);
+	free(gc.id);
 	return rc;
 }

@@ -42,12 +42,20 @@
 #define GC_NFILES	3
 extern const char *const gc_push_files[GC_NFILES];
 
-struct gc_peer {
-	struct peer	*p;		/* into gc.peers */
+/*
+ * One sftunnel identity the renewal reissues.  gc.id[GC_SELF] is this
+ * FMC's own (etc/sf/keys/); the peers' follow, one per peer folder.
+ */
+#define GC_SELF		0
+struct gc_id {
+	struct peer	*p;		/* into gc.peers; NULL for this FMC */
+	const char	*uuid;		/* the certificate's CN */
+	char		 dir[64];	/* its cert and key, from the root */
 	int		 ha;		/* the other FMC of an HA pair */
 	EVP_PKEY	*key;
 	X509		*cert;
 	unsigned long	 serial;
+	/* peers only: the push */
 	int		 up;		/* tunnel up at STATUS time */
 	int		 ok[GC_NFILES];	/* pushed and confirmed */
 	char		 why[128];	/* why the push failed, for the log */
@@ -74,19 +82,18 @@ struct gc {
 	struct journal	 journal;
 
 	struct peer	*peers;
-	size_t		 nall;		/* peers loaded */
-	size_t		 npeers;	/* peers renewed (gp) */
-	struct gc_peer	*gp;		/* one per peer, same order */
+	size_t		 npeers;	/* peers loaded */
+	struct gc_id	*id;		/* GC_SELF, then the peers renewed */
+	size_t		 nid;
 
-	/* the new material */
+	/* the new CA */
 	EVP_PKEY	*cakey;
 	X509		*ca;
-	EVP_PKEY	*ownkey;
-	X509		*owncert;
-	unsigned long	 next_serial;
+	unsigned long	 next_serial;	/* the CA's; id[i] gets +1+i */
 };
 
 /* generate_certs.c */
+/* SFCA_TEST_KILL_AT=step: SIGKILL here, as a power cut would. */
 void	gc_test_hook(const char *step);
 
 /* generate_certs-make.c: build and verify the new material in new/. */
@@ -97,9 +104,21 @@ void	gc_test_hook(const char *step);
  */
 int	gc_par_run(void *arg, size_t n, int nthreads,
 	    int (*fn)(void *, size_t));
+/*
+ * The journal's manifest for gc.id: every peer's certs_pushed/ and folder
+ * key and certificate, this FMC's, the CA database, the CA key and last
+ * the CA certificate.
+ */
 void	gc_manifest_build(struct gc *);
+/* New CA key and certificate, and a key per gc.id (kept ones on -k). */
 int	gc_make(struct gc *);
+/*
+ * Issue every gc.id's certificate and write it, its key and the CA's
+ * files into the journal's new/, each read back and verified; one
+ * syncfs at the end.
+ */
 int	gc_stage(struct gc *);
+/* Free the keys and certificates of gc and its ids; again is harmless. */
 void	gc_material_free(struct gc *);
 
 /* generate_certs-journal.c: the run folder, its markers and the commit. */
@@ -124,8 +143,9 @@ char	*journal_path(const struct journal *j, const char *fmt, ...)
 void	journal_manifest_add(struct journal *j, char *rel);
 /* Write MANIFEST, one path a line. */
 int	journal_manifest_write(const struct journal *j);
-/* Write marker (logged); 1/0 whether it exists. */
+/* Write marker durably and log it; -1 with a message. */
 int	journal_mark(const struct journal *j, const char *marker);
+/* 1 when marker exists in the run folder, else 0. */
 int	journal_has(const struct journal *j, const char *marker);
 /*
  * Copy every manifest path that exists into backup/ and mark BACKED_UP;
@@ -150,10 +170,21 @@ int	journal_finish(const struct journal *j);
 /* Free j's folder name and manifest; j can be used again. */
 void	journal_release(struct journal *j);
 
-/* generate_certs-push.c */
-int	gc_push_all(struct gc *);
-int	gc_report(struct gc *, int *nfailed);
-int	gc_reload(void);
+/* generate_certs-push.c: through sftunneld, and the vendor's report. */
+/* Fill gc.id[].up from sftunneld's STATUS; *daemon_up 0 when not running. */
 int	gc_status(struct gc *, int *daemon_up);
+/* Ask sftunneld to reload its files; no daemon is not an error. */
+int	gc_reload(void);
+/*
+ * Push cacert.pem, sftunnel-key.pem, sftunnel-cert.pem to every peer that
+ * is up, gc.jobs at a time, each with its own timeout; gc.id[].ok says
+ * what arrived.  -1 only when the new CA cannot be read.
+ */
+int	gc_push_all(struct gc *);
+/*
+ * Print "Failed to push ..." per file not pushed and write FAILED_PUSH
+ * into the run folder (removed when nothing failed); *nfailed counts.
+ */
+int	gc_report(struct gc *, int *nfailed);
 
 #endif

@@ -17,6 +17,7 @@
 #define RP_CA_INDEX	"etc/sf/ca_root/index.txt"
 #define RP_CA_SERIAL	"etc/sf/ca_root/serial"
 #define RP_CA_CRL	"etc/sf/ca_root/crl.pem"
+#define RP_KEYS_DIR	"etc/sf/keys"
 #define RP_OWN_CERT	"etc/sf/keys/sftunnel-cert.pem"
 #define RP_OWN_KEY	"etc/sf/keys/sftunnel-key.pem"
 #define RP_PEERS	"var/sf/peers"
