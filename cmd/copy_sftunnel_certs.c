@@ -13,6 +13,7 @@
 #include "bundle.h"
 #include "csv.h"
 #include "ctl.h"
+#include "fileset.h"
 #include "fleet.h"
 #include "log.h"
 #include "root.h"

@@ -12,6 +12,7 @@
 #include "bundle.h"
 #include "csv.h"
 #include "devcopy.h"
+#include "fileset.h"
 #include "fleet.h"
 #include "log.h"
 #include "rootsh.h"

@@ -1,49 +1,17 @@
 /* SPDX-License-Identifier: ISC */
-/* bundle.h -- what an FMC issued for its peers: files read or fetched, then chosen */
+/* bundle.h -- what an FMC issued for its peers: each peer's files chosen and checked */
 #ifndef SFCA_BUNDLE_H
 #define SFCA_BUNDLE_H
 
 #include <stddef.h>
 
-/*
- * A fileset is a set of appliance files held in memory, keyed by their
- * path relative to the appliance root ("etc/sf/ims.conf").  It is filled
- * either from the local tree (on the FMC) or from a tar stream fetched
- * from the FMC (on a jump host).  Every buffer is wiped when released.
- */
-struct bfile {
-	char	*path;
-	char	*data;		/* NUL-terminated */
-	size_t	 len;
-};
-
-struct fileset {
-	struct bfile	*f;
-	size_t		 n;
-	size_t		 cap;
-};
-
-void	fileset_release(struct fileset *);
-const struct bfile *fileset_get(const struct fileset *, const char *path);
-
-/* From the tree under root_dir(): what bundle_build needs.  0/-1. */
-int	fileset_load_tree(struct fileset *);
-
-/* From a ustar stream (data is copied).  0/-1 with a message. */
-int	fileset_from_tar(struct fileset *, const void *tar, size_t len);
-
-/* The same from the base64 text of the archive (whitespace ignored). */
-int	fileset_from_b64tar(struct fileset *, const char *b64, size_t len);
+#include "fileset.h"
 
 /*
- * The bash script that, run as root on the FMC, prints the same files as
- * one line of base64 of a ustar archive.
+ * The bundle is made from a fileset (see fileset.h) of the FMC's files:
+ * this FMC, its CA and, per peer, the three files a copy tool puts on
+ * the peer.
  */
-const char *fileset_fetch_script(void);
-
-/* Write every file under dir (created 0700), keys 0600, others 0644. */
-int	fileset_keep(const struct fileset *, const char *dir);
-
 /* The three files a peer gets, in the order they are written. */
 #define BF_CACERT	0
 #define BF_CERT		1
