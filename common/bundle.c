@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bundle.h"
+#include "conf.h"
 #include "log.h"
 #include "peers.h"
 #include "pki.h"
@@ -17,61 +18,6 @@ const char *const bundle_names[BF_COUNT] = {
 	PEERF_CACERT, PEERF_CERT, PEERF_KEY
 };
 const int bundle_modes[BF_COUNT] = { 0644, 0644, 0600 };
-
-int
-bundle_kv(const char *buf, const char *key, char *out, size_t outlen)
-{
-	size_t kl = strlen(key), n;
-	const char *p = buf, *e;
-
-	while (p != NULL && *p != '\0') {
-		if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
-			p += kl + 1;
-			n = strcspn(p, "\r\n");
-			if (n >= 2 && (*p == '"' || *p == '\'') && p[n - 1] == *p) {
-				p++;
-				n -= 2;
-			}
-			if (n >= outlen)
-				return -1;
-			memcpy(out, p, n);
-			out[n] = '\0';
-			return 0;
-		}
-		e = strchr(p, '\n');
-		p = e == NULL ? NULL : e + 1;
-	}
-	return -1;
-}
-
-/* A string value of a flat JSON object; 0 when found. */
-static int
-json_str(const char *js, const char *key, char *out, size_t outlen)
-{
-	char pat[64];
-	const char *p;
-	size_t o = 0;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	if ((p = strstr(js, pat)) == NULL)
-		return -1;
-	p += strlen(pat);
-	p += strspn(p, " \t\r\n");
-	if (*p++ != ':')
-		return -1;
-	p += strspn(p, " \t\r\n");
-	if (*p++ != '"')
-		return -1;
-	for (; *p != '"' && *p != '\0'; p++) {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		if (o + 1 >= outlen)
-			return -1;
-		out[o++] = *p;
-	}
-	out[o] = '\0';
-	return *p == '"' ? 0 : -1;
-}
 
 /* Which of the three files a destination path names; -1 if none. */
 static int
@@ -153,26 +99,87 @@ check_peer(struct bpeer *p)
 	EVP_PKEY_free(key);
 }
 
+/*
+ * The FMC's uuid and name from its ims.conf, read as generate_certs
+ * reads it.
+ */
+static int
+fmc_ident(struct bundle *b, const struct bfile *ims)
+{
+	struct conf *c = NULL;
+	const char *v;
+	int rc = -1;
+
+	if (conf_parse(ims->data, ims->len, "/" RP_IMS_CONF, &c) == -1)
+		return -1;
+	if ((v = conf_get(c, "APPLIANCE_UUID")) == NULL ||
+	    !peer_uuid_valid(v)) {
+		log_warnx("/%s: no APPLIANCE_UUID on the FMC", RP_IMS_CONF);
+		goto out;
+	}
+	strlcpy(b->fmc_uuid, v, sizeof(b->fmc_uuid));
+	if ((v = conf_get(c, "HOSTNAME")) == NULL ||
+	    strlen(v) >= sizeof(b->fmc_name))
+		v = b->fmc_uuid;
+	strlcpy(b->fmc_name, v, sizeof(b->fmc_name));
+	rc = 0;
+ out:
+	conf_free(c);
+	return rc;
+}
+
+/*
+ * The peer a sftunnel.json describes, read as generate_certs reads it:
+ * 1 when js is a peer folder's sftunnel.json (parsed into p), 0 when it
+ * is not one, -1 when it is malformed.
+ */
+static int
+peer_of(const struct bfile *js, struct bpeer *bp)
+{
+	char folder[PEER_UUID_LEN + 1], *path;
+	const char *f = js->path + strlen(RP_PEERS "/");
+	size_t fl = strcspn(f, "/");
+	struct peer p;
+	int rc;
+
+	if (strncmp(js->path, RP_PEERS "/", strlen(RP_PEERS "/")) != 0 ||
+	    fl != PEER_UUID_LEN || strcmp(f + fl, "/" PEERF_JSON) != 0)
+		return 0;
+	memcpy(folder, f, fl);
+	folder[fl] = '\0';
+	if (!peer_uuid_valid(folder))
+		return 0;
+	path = xasprintf("/%s", js->path);
+	rc = peer_parse(js->data, js->len, path, folder, &p);
+	free(path);
+	if (rc == -1)
+		return -1;
+	memset(bp, 0, sizeof(*bp));
+	strlcpy(bp->uuid, p.uuid, sizeof(bp->uuid));
+	strlcpy(bp->name, p.name, sizeof(bp->name));
+	strlcpy(bp->ip, p.ip, sizeof(bp->ip));
+	strlcpy(bp->role, p.role, sizeof(bp->role));
+	return 1;
+}
+
 int
 bundle_build(struct bundle *b, struct fileset *fs)
 {
-	const struct bfile *ims, *ca, *js, *fp = NULL;
+	const struct bfile *ims, *ca, *fp = NULL;
 	char *rel;
 	size_t i, cap = 0;
 	struct bpeer *p;
+	int r;
 
 	memset(b, 0, sizeof(*b));
 	b->fs = *fs;
 	memset(fs, 0, sizeof(*fs));
-	if ((ims = fileset_get(&b->fs, RP_IMS_CONF)) == NULL ||
-	    bundle_kv(ims->data, "APPLIANCE_UUID", b->fmc_uuid,
-	    sizeof(b->fmc_uuid)) == -1 || !peer_uuid_valid(b->fmc_uuid)) {
+	if ((ims = fileset_get(&b->fs, RP_IMS_CONF)) == NULL) {
 		log_warnx("/%s: no APPLIANCE_UUID on the FMC", RP_IMS_CONF);
 		return -1;
 	}
-	if (bundle_kv(ims->data, "HOSTNAME", b->fmc_name,
-	    sizeof(b->fmc_name)) == -1)
-		strlcpy(b->fmc_name, b->fmc_uuid, sizeof(b->fmc_name));
+	if (fmc_ident(b, ims) == -1)
+		return -1;
 	if ((ca = fileset_get(&b->fs, RP_CA_CERT)) == NULL) {
 		log_warnx("/%s: no CA certificate on the FMC", RP_CA_CERT);
 		return -1;
@@ -184,25 +191,15 @@ bundle_build(struct bundle *b, struct fileset *fs)
 		if (strncmp(path, RP_CERTS_TMP "/", strlen(RP_CERTS_TMP) + 1)
 		    == 0 && pl > 12 && strcmp(path + pl - 12, "/FAILED_PUSH") == 0)
 			fp = &b->fs.f[i];
-		if (strncmp(path, RP_PEERS "/", strlen(RP_PEERS) + 1) != 0 ||
-		    pl < strlen(PEERF_JSON) + 1 ||
-		    strcmp(path + pl - strlen(PEERF_JSON), PEERF_JSON) != 0)
-			continue;
 		if (b->n == cap) {
 			cap = cap == 0 ? 32 : cap * 2;
 			b->p = xreallocarray(b->p, cap, sizeof(*b->p));
 		}
 		p = &b->p[b->n];
-		memset(p, 0, sizeof(*p));
-		js = &b->fs.f[i];
-		if (json_str(js->data, "uuid", p->uuid, sizeof(p->uuid)) == -1 ||
-		    !peer_uuid_valid(p->uuid))
+		if ((r = peer_of(&b->fs.f[i], p)) == -1)
+			return -1;
+		if (r == 0)
 			continue;
-		json_str(js->data, "name", p->name, sizeof(p->name));
-		json_str(js->data, "ip", p->ip, sizeof(p->ip));
-		json_str(js->data, "role", p->role, sizeof(p->role));
-		if (p->name[0] == '\0')
-			strlcpy(p->name, p->uuid, sizeof(p->name));
 		p->f[BF_CACERT] = ca;
 		rel = xasprintf("%s/%s/%s/%s", RP_PEERS, p->uuid, PEERF_PUSHED,
 		    PEERF_CERT);

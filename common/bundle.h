@@ -44,14 +44,15 @@ struct bundle {
  * to copy: the newest FAILED_PUSH's sources when it names the peer, else
  * certs_pushed/, else the peer folder, and the FMC's cacert.pem.  Each
  * peer's set is checked (the key matches the certificate, which chains
- * to the CA); a peer whose set fails has err set.  -1 only when the FMC
- * itself cannot be made out (no ims.conf or CA).
+ * to the CA); a peer whose set fails has err set.  ims.conf and every
+ * sftunnel.json are read by conf_parse and peer_parse, as generate_certs
+ * reads them.  -1 with one message when the FMC itself cannot be made
+ * out (ims.conf missing, malformed or without APPLIANCE_UUID, no CA) or
+ * a peer folder's sftunnel.json is malformed (its uuid not the folder's,
+ * say): then no peer is usable.
  */
 int	bundle_build(struct bundle *, struct fileset *fs);
 void	bundle_release(struct bundle *);
 const struct bpeer *bundle_find(const struct bundle *, const char *uuid);
-
-/* "KEY=value" lookup in a buffer; 0 when found (value copied). */
-int	bundle_kv(const char *buf, const char *key, char *out, size_t outlen);
 
 #endif

@@ -50,20 +50,20 @@ trim(char *s)
 }
 
 int
-conf_load(const char *path, struct conf **out)
+conf_parse(const char *text, size_t len, const char *what, struct conf **out)
 {
 	struct conf *c;
 	char *buf, *line, *next, *eq, *t;
-	size_t len, lineno = 0;
+	size_t lineno = 0;
 
 	*out = NULL;
-	if (sfile_read(path, SFILE_CAP, &buf, &len) == -1)
-		return -1;
-	if (strlen(buf) != len) {
-		log_warnx("%s: contains a NUL byte", path);
-		free(buf);
+	if (memchr(text, '\0', len) != NULL) {
+		log_warnx("%s: contains a NUL byte", what);
 		return -1;
 	}
+	buf = xmalloc(len + 1);
+	memcpy(buf, text, len);
+	buf[len] = '\0';
 	c = conf_new();
 	for (line = buf; line != NULL && *line != '\0'; line = next) {
 		lineno++;
@@ -75,7 +75,7 @@ conf_load(const char *path, struct conf **out)
 			continue;
 		}
 		if ((eq = strchr(t, '=')) == NULL || eq == t) {
-			log_warnx("%s:%zu: expected KEY=value", path, lineno);
+			log_warnx("%s:%zu: expected KEY=value", what, lineno);
 			conf_free(c);
 			free(buf);
 			return -1;
@@ -86,6 +86,21 @@ conf_load(const char *path, struct conf **out)
 	free(buf);
 	*out = c;
 	return 0;
+}
+
+int
+conf_load(const char *path, struct conf **out)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if (sfile_read(path, SFILE_CAP, &buf, &len) == -1)
+		return -1;
+	rc = conf_parse(buf, len, path, out);
+	free(buf);
+	return rc;
 }
 
 void

@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "conf.h"
 #include "devcopy.h"
 #include "pki.h"
 #include "root.h"
@@ -216,8 +217,10 @@ commit_script(const char *qdest)
 	    "echo SFCA_OK\n", qdest);
 }
 
+/* Only the lines we use, so that conf_parse sees KEY=value lines only. */
 static const char identify_script[] =
-    "grep -E '^(APPLIANCE_UUID|MODEL_TYPE|HOSTNAME)=' /etc/sf/ims.conf\n";
+    "grep -E '^[[:space:]]*(APPLIANCE_UUID|MODEL_TYPE|HOSTNAME)[[:space:]]*=' "
+    "/etc/sf/ims.conf\n";
 
 static const char restart_script[] =
     "pmtool restartbyid sftunnel </dev/null 2>&1\n";
@@ -226,20 +229,31 @@ static const char restart_script[] =
 static char *
 identify(struct dev_job *j, struct sshc *c)
 {
-	const char *out;
+	const char *out, *v;
 	size_t outlen;
-	char *buf, model[32] = "", uuid[64] = "";
+	char model[32] = "", uuid[64] = "";
+	struct conf *cf = NULL;
 	const struct bpeer *p;
 
 	if (run(j, c, identify_script, sizeof(identify_script) - 1,
 	    "cannot read /etc/sf/ims.conf", &out, &outlen) == -1)
 		return NULL;
-	buf = xmalloc(outlen + 1);
-	memcpy(buf, out, outlen);
-	buf[outlen] = '\0';
-	bundle_kv(buf, "APPLIANCE_UUID", uuid, sizeof(uuid));
-	bundle_kv(buf, "MODEL_TYPE", model, sizeof(model));
-	free(buf);
+	/* a NUL is the one thing grep lets through that conf_parse refuses */
+	if (memchr(out, '\0', outlen) != NULL) {
+		failed(j, "/etc/sf/ims.conf: contains a NUL byte");
+		return NULL;
+	}
+	if (conf_parse(out, outlen, "/etc/sf/ims.conf", &cf) == -1) {
+		failed(j, "/etc/sf/ims.conf: unreadable");
+		return NULL;
+	}
+	if ((v = conf_get(cf, "APPLIANCE_UUID")) != NULL &&
+	    strlen(v) < sizeof(uuid))
+		strlcpy(uuid, v, sizeof(uuid));
+	if ((v = conf_get(cf, "MODEL_TYPE")) != NULL &&
+	    strlen(v) < sizeof(model))
+		strlcpy(model, v, sizeof(model));
+	conf_free(cf);
 	if (uuid[0] == '\0') {
 		failed(j, "no APPLIANCE_UUID in /etc/sf/ims.conf");
 		return NULL;

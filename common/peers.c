@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "peers.h"
@@ -85,19 +86,21 @@ jstring(struct jp *j, char *out, size_t outlen)
 }
 
 int
-peer_load(const char *path, struct peer *p)
+peer_parse(const char *text, size_t len, const char *path,
+    const char *folder, struct peer *p)
 {
 	struct jp j;
 	char *buf, key[32], val[256];
-	size_t len;
 	long long num;
 	int rc = -1, isnum;
 	char *end;
 
 	memset(p, 0, sizeof(*p));
 	p->port = SFTUNNEL_PORT;
-	if (sfile_read(path, 64 * 1024, &buf, &len) == -1)
-		return -1;
+	/* the reader stops at a NUL: one inside the text is malformed */
+	buf = xmalloc(len + 1);
+	memcpy(buf, text, len);
+	buf[len] = '\0';
 	j.p = buf;
 	ws(&j);
 	if (*j.p++ != '{')
@@ -147,10 +150,15 @@ peer_load(const char *path, struct peer *p)
 	}
 	j.p++;
 	ws(&j);
-	if (*j.p != '\0')
+	if (j.p != buf + len)
 		goto bad;
 	if (!peer_uuid_valid(p->uuid)) {
 		log_warnx("%s: missing or malformed uuid", path);
+		goto out;
+	}
+	if (strcasecmp(p->uuid, folder) != 0) {
+		log_warnx("%s: uuid %s does not match its folder", path,
+		    p->uuid);
 		goto out;
 	}
 	if (p->name[0] == '\0' || p->ip[0] == '\0') {
@@ -166,6 +174,21 @@ peer_load(const char *path, struct peer *p)
  bad:
 	log_warnx("%s: malformed JSON near byte %td", path, j.p - buf);
  out:
+	free(buf);
+	return rc;
+}
+
+int
+peer_load(const char *path, const char *folder, struct peer *p)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (sfile_read(path, PEER_JSON_CAP, &buf, &len) == -1)
+		return -1;
+	rc = peer_parse(buf, len, path, folder, p);
 	free(buf);
 	return rc;
 }
@@ -247,16 +270,11 @@ peers_load(struct peer **out, size_t *n)
 			continue;
 		}
 		v = xreallocarray(v, cnt + 1, sizeof(*v));
-		if (peer_load(json, &v[cnt]) == -1) {
+		if (peer_load(json, de->d_name, &v[cnt]) == -1) {
 			free(json);
 			goto out;
 		}
 		free(json);
-		if (strcasecmp(v[cnt].uuid, de->d_name) != 0) {
-			log_warnx("%s/%s/%s: uuid %s does not match its folder",
-			    dir, de->d_name, PEERF_JSON, v[cnt].uuid);
-			goto out;
-		}
 		v[cnt].dir = xasprintf("%s/%s", dir, de->d_name);
 		cnt++;
 	}

@@ -25,8 +25,23 @@ struct peer {
 /* 1 when s is a canonical 8-4-4-4-12 lowercase or uppercase hex UUID. */
 int	peer_uuid_valid(const char *s);
 
-/* Parse one sftunnel.json; -1 with a message naming the file. */
-int	peer_load(const char *path, struct peer *);
+/* Largest sftunnel.json read. */
+#define PEER_JSON_CAP	(64 * 1024)
+
+/*
+ * Parse the text of one sftunnel.json, len bytes of text (not modified,
+ * need not be NUL-terminated; a NUL inside is malformed), found in the
+ * peer folder named folder.  The uuid must be well formed and be the
+ * folder's (case aside), name and ip must be there and role valid;
+ * keys of the vendor's we do not use are ignored.  path names the file
+ * in messages.  p->dir is left NULL.  0, or -1 with one message.  This
+ * is the only reader of the format: every sftunnel.json, from the tree
+ * or fetched from an FMC, goes through it.
+ */
+int	peer_parse(const char *text, size_t len, const char *path,
+	    const char *folder, struct peer *p);
+/* The same from the file path (at most PEER_JSON_CAP bytes). */
+int	peer_load(const char *path, const char *folder, struct peer *p);
 /* Write p as sftunnel.json atomically (0644). */
 int	peer_save(const struct peer *, const char *path);
 

@@ -35,7 +35,21 @@ teardown_file() {
 	[ -n "${LAB-}" ] && rm -rf "$(dirname "$LAB")" || true
 }
 
+teardown() {
+	# a test that changed a host's ims.conf puts it back
+	if [ -n "${IMS-}" ] && [ -e "$BATS_TEST_TMPDIR/ims.orig" ]; then
+		cat "$BATS_TEST_TMPDIR/ims.orig" >"$IMS"
+	fi
+}
+
 peerdir() { echo "$LAB/hosts/$1/root/ngfw/var/sf/peers/$FU"; }
+
+# spaced FILE: spaces around every '=' of an ims.conf (kept in ims.orig)
+spaced() {
+	IMS=$1
+	cp "$IMS" "$BATS_TEST_TMPDIR/ims.orig"
+	sed 's/^\([A-Z_]*\)=/\1 = /' "$BATS_TEST_TMPDIR/ims.orig" >"$IMS"
+}
 pw() { awk -v n="$1" '$1 == n { print $2 }' "$LAB/passwords"; }
 addr() { sfca_host "$1" 3; }
 
@@ -144,6 +158,47 @@ old_intact() {
 	dead1=$(grep -n 'Could not connect to FTD-1' <<<"$output" | cut -d: -f1)
 	[ -n "$done3" ] && [ -n "$dead1" ] && [ "$done3" -lt "$dead1" ]
 	old_intact
+}
+
+@test "copy_sftunnel_certs: reads ims.conf and sftunnel.json as generate_certs does" {
+	local t=$BATS_TEST_TMPDIR/t f ims u a fu csv=$BATS_TEST_TMPDIR/t.csv
+	local bad=00000000-0000-4000-8000-000000000000
+	sfca_mktree "$t" -n 1 -k ec
+	f=$t/hosts/FMCpri/root
+	ims=$f/etc/sf/ims.conf
+	u=$(awk '$1 == "FMCpri" { print $4 }' "$t/hosts.txt")
+	fu=$(awk '$1 == "FTD-1" { print $4 }' "$t/hosts.txt")
+	a=$(awk '$1 == "FTD-1" { print $3 }' "$t/hosts.txt")
+	(umask 077; printf 'FTD-1,%s,admin,x\n' "$a" >"$csv")
+	# spaces around '=': both read the FMC's uuid
+	sed -i 's/^\([A-Z_]*\)=/\1 = /' "$ims"
+	run -0 generate_certs -n -r "$f"
+	assert_output --partial "for this FMC ($u)"
+	run -0 copy_sftunnel_certs -n -r "$f" "$csv"
+	assert_output --partial "FMC FMCpri ($u)"
+	assert_output --partial "FTD-1 $a as admin: FTD"
+	# quotes belong to the value: neither takes it for a uuid
+	sed -i "s/^APPLIANCE_UUID = .*/APPLIANCE_UUID=\"$u\"/" "$ims"
+	run -1 generate_certs -n -r "$f"
+	assert_output --partial "no valid APPLIANCE_UUID"
+	run -1 copy_sftunnel_certs -n -r "$f" "$csv"
+	assert_output --partial "/etc/sf/ims.conf: no APPLIANCE_UUID on the FMC"
+	sed -i "s/^APPLIANCE_UUID=.*/APPLIANCE_UUID=$u/" "$ims"
+	# a sftunnel.json whose uuid is not its folder's: both refuse
+	mv "$f/var/sf/peers/$fu" "$f/var/sf/peers/$bad"
+	run -1 generate_certs -n -r "$f"
+	assert_output --partial "/var/sf/peers/$bad/sftunnel.json: uuid $fu does not match its folder"
+	run -1 copy_sftunnel_certs -n -r "$f" "$csv"
+	assert_output --partial "/var/sf/peers/$bad/sftunnel.json: uuid $fu does not match its folder"
+	refute_output --partial "as admin"
+}
+
+@test "copy_sftunnel_certs: reads a device's ims.conf as generate_certs does" {
+	mkcsv FTD-3
+	spaced "$LAB/hosts/FTD-3/root/etc/sf/ims.conf"
+	run -0 copy_sftunnel_certs -r "$F" -k "$KH" -w 20 "$CSV"
+	assert_output --partial "Successfully copied certificates to FTD-3"
+	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +done'
 }
 
 @test "copy_sftunnel_certs: brings the devices back, skips this FMC, copies to the HA peer" {

@@ -29,6 +29,13 @@ teardown_file() {
 	[ -n "${LAB-}" ] && lab -d "$LAB" down --purge >/dev/null 3>&- || true
 }
 
+teardown() {
+	# put back what a test changed on the FMC
+	[ -e "$BATS_TEST_TMPDIR/ims.orig" ] &&
+	    cat "$BATS_TEST_TMPDIR/ims.orig" >"$F/etc/sf/ims.conf"
+	rm -rf "$F/var/sf/peers/00000000-0000-4000-8000-000000000000"
+}
+
 peerdir() { echo "$LAB/hosts/$1/root/ngfw/var/sf/peers/$FU"; }
 pw() { awk -v n="$1" '$1 == n { print $2 }' "$LAB/passwords"; }
 
@@ -75,6 +82,30 @@ mkcsv() {
 	k=$(find "$BATS_TEST_TMPDIR/keep" -name sftunnel-key.pem | head -n 1)
 	[ -n "$k" ]
 	[ "$(stat -c %a "$k")" = 600 ]
+}
+
+@test "copy_sftunnel_certs_jumpserver: reads the FMC's files as generate_certs does" {
+	local bad=00000000-0000-4000-8000-000000000000 fu
+	CSV=$BATS_TEST_TMPDIR/devices.csv
+	(umask 077
+	printf 'FMCpri,%s,admin,"%s",fmc\n' "$(sfca_host FMCpri 3)" "$(pw FMCpri)"
+	printf 'FTD-3,%s,admin,"%s"\n' "$(sfca_host FTD-3 3)" "$(pw FTD-3)"
+	) >"$CSV"
+	# spaces around '=' in the FMC's ims.conf
+	cp "$F/etc/sf/ims.conf" "$BATS_TEST_TMPDIR/ims.orig"
+	sed 's/^\([A-Z_]*\)=/\1 = /' "$BATS_TEST_TMPDIR/ims.orig" >"$F/etc/sf/ims.conf"
+	run -0 copy_sftunnel_certs_jumpserver -k "$KH" -w 60 "$CSV"
+	assert_output --partial "Fetched certificates for 4 peers of FMCpri"
+	assert_output --regexp 'FTD-3 +127\.64\.1\.3 +done'
+	cat "$BATS_TEST_TMPDIR/ims.orig" >"$F/etc/sf/ims.conf"
+	# a sftunnel.json whose uuid is not its folder's is refused
+	fu=$(sfca_host FTD-3 4)
+	mkdir "$F/var/sf/peers/$bad"
+	cp "$F/var/sf/peers/$fu/sftunnel.json" "$F/var/sf/peers/$bad/"
+	run -1 copy_sftunnel_certs_jumpserver -k "$KH" -w 60 "$CSV"
+	assert_output --partial "/var/sf/peers/$bad/sftunnel.json: uuid $fu does not match its folder"
+	assert_output --partial "no device was touched"
+	refute_output --partial "Attempting connection to FTD-3"
 }
 
 @test "copy_sftunnel_certs_jumpserver: an unreachable FMC touches no device" {
