@@ -101,7 +101,7 @@ copy_certs(const char *csvpath, struct fleet_opts *fo, int dry)
 	memset(&b, 0, sizeof(b));
 	if (csv_load(csvpath, &c) == -1)
 		return 2;
-	if (fileset_load_tree(&fs) == -1 || bundle_build(&b, &fs) == -1) {
+	if (bundle_load_tree(&fs) == -1 || bundle_build(&b, &fs) == -1) {
 		rc = 1;
 		goto out;
 	}

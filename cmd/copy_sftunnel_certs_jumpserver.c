@@ -114,6 +114,7 @@ fetch(struct dev_job *j, const struct sshc_opts *so, int step_ms,
 {
 	enum rootsh_landing landing;
 	const char *out, *nl;
+	char *script;
 	size_t outlen;
 	long long fmcnow;
 	int rc, st;
@@ -145,8 +146,10 @@ fetch(struct dev_job *j, const struct sshc_opts *so, int step_ms,
 	if (rootsh_run(f->c, "date +%s\n", 9, step_ms, &out, &outlen, &st) ==
 	    SSHC_OK && st == 0 && sscanf(out, "%lld", &fmcnow) == 1)
 		f->skew = (long)(fmcnow - (long long)time(NULL));
-	rc = rootsh_run(f->c, fileset_fetch_script(),
-	    strlen(fileset_fetch_script()), FETCH_MS, &out, &outlen, &st);
+	script = bundle_fetch_script();
+	rc = rootsh_run(f->c, script, strlen(script), FETCH_MS, &out, &outlen,
+	    &st);
+	free(script);
 	if (rc != SSHC_OK || st != 0) {
 		snprintf(j->reason, sizeof(j->reason), "cannot fetch the "
 		    "certificates: %s", rc != SSHC_OK ? sshc_error(f->c) :

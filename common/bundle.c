@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: ISC
 /* bundle.c -- what an FMC issued for its peers: each peer's files chosen and checked */
+#include <sys/stat.h>
+
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,8 @@ const char *const bundle_names[BF_COUNT] = {
 	PEERF_CACERT, PEERF_CERT, PEERF_KEY
 };
 const int bundle_modes[BF_COUNT] = { 0644, 0644, 0600 };
+
+#define FAILED_PUSH	"FAILED_PUSH"
 
 /* Which of the three files a destination path names; -1 if none. */
 static int
@@ -129,21 +134,124 @@ fmc_ident(struct bundle *b, const struct bfile *ims)
 }
 
 /*
+ * What the bundle reads from an FMC, as glob(3) patterns relative to its
+ * root: every candidate, whether from the tree or fetched.  Which of
+ * them are used is bundle_build's choice alone (newest_failed_push,
+ * peer_file).
+ */
+static const char *const wanted[] = {
+	RP_IMS_CONF,
+	RP_CA_CERT,
+	RP_CERTS_TMP "/*/" FAILED_PUSH,
+	RP_PEERS "/*-*-*-*-*/" PEERF_JSON,
+	RP_PEERS "/*-*-*-*-*/" PEERF_PUSHED "/" PEERF_CERT,
+	RP_PEERS "/*-*-*-*-*/" PEERF_PUSHED "/" PEERF_KEY,
+	RP_PEERS "/*-*-*-*-*/" PEERF_CERT,
+	RP_PEERS "/*-*-*-*-*/" PEERF_KEY,
+};
+#define NWANTED	(sizeof(wanted) / sizeof(wanted[0]))
+
+int
+bundle_load_tree(struct fileset *fs)
+{
+	char *dir = root_path(RP_PEERS);
+	struct stat st;
+
+	int rc = -1;
+
+	if (stat(dir, &st) == -1)
+		log_warn("%s", dir);
+	else if (!S_ISDIR(st.st_mode))
+		log_warnx("%s: not a directory", dir);
+	else
+		rc = fileset_load(fs, wanted, NWANTED);
+	free(dir);
+	return rc;
+}
+
+char *
+bundle_fetch_script(void)
+{
+	return fileset_fetch_script(wanted, NWANTED);
+}
+
+/*
+ * The newest var/tmp/certs/<epoch>/FAILED_PUSH of the set, or NULL: the
+ * one rule for which FAILED_PUSH counts.
+ */
+static const struct bfile *
+newest_failed_push(const struct fileset *fs)
+{
+	const struct bfile *best = NULL;
+	const char *p, *e, *errstr;
+	long long bestn = -1, v;
+	char num[24];
+	size_t i, l;
+
+	for (i = 0; i < fs->n; i++) {
+		if ((p = fs->f[i].path) == NULL ||
+		    strncmp(p, RP_CERTS_TMP "/", sizeof(RP_CERTS_TMP)) != 0)
+			continue;
+		p += sizeof(RP_CERTS_TMP);
+		if ((e = strchr(p, '/')) == NULL ||
+		    strcmp(e, "/" FAILED_PUSH) != 0)
+			continue;
+		l = (size_t)(e - p);
+		if (l == 0 || l >= sizeof(num) || strspn(p, "0123456789") < l)
+			continue;
+		memcpy(num, p, l);
+		num[l] = '\0';
+		v = strtonum(num, 0, LLONG_MAX, &errstr);
+		if (errstr != NULL || v <= bestn)
+			continue;
+		best = &fs->f[i];
+		bestn = v;
+	}
+	return best;
+}
+
+/*
+ * A peer's copy of name: certs_pushed/ (what was last pushed to it) wins
+ * over the peer folder's own.  The one rule for it.  NULL when neither
+ * is in the set.
+ */
+static const struct bfile *
+peer_file(const struct fileset *fs, const char *folder, const char *name)
+{
+	const struct bfile *f;
+	char *rel;
+
+	rel = xasprintf("%s/%s/%s/%s", RP_PEERS, folder, PEERF_PUSHED, name);
+	f = fileset_get(fs, rel);
+	free(rel);
+	if (f == NULL) {
+		rel = xasprintf("%s/%s/%s", RP_PEERS, folder, name);
+		f = fileset_get(fs, rel);
+		free(rel);
+	}
+	return f;
+}
+
+/*
  * The peer a sftunnel.json describes, read as generate_certs reads it:
- * 1 when js is a peer folder's sftunnel.json (parsed into p), 0 when it
- * is not one, -1 when it is malformed.
+ * 1 when js is a peer folder's sftunnel.json (parsed into bp, its folder
+ * copied into folder), 0 when it is not one, -1 when it is malformed.
  */
 static int
-peer_of(const struct bfile *js, struct bpeer *bp)
+peer_of(const struct bfile *js, struct bpeer *bp, char *folder)
 {
-	char folder[PEER_UUID_LEN + 1], *path;
-	const char *f = js->path + strlen(RP_PEERS "/");
-	size_t fl = strcspn(f, "/");
+	const char *f;
+	char *path;
+	size_t fl;
 	struct peer p;
 	int rc;
 
-	if (strncmp(js->path, RP_PEERS "/", strlen(RP_PEERS "/")) != 0 ||
-	    fl != PEER_UUID_LEN || strcmp(f + fl, "/" PEERF_JSON) != 0)
+	if (js->path == NULL ||
+	    strncmp(js->path, RP_PEERS "/", sizeof(RP_PEERS)) != 0)
+		return 0;
+	f = js->path + sizeof(RP_PEERS);
+	fl = strcspn(f, "/");
+	if (fl != PEER_UUID_LEN || strcmp(f + fl, "/" PEERF_JSON) != 0)
 		return 0;
 	memcpy(folder, f, fl);
 	folder[fl] = '\0';
@@ -162,72 +270,82 @@ peer_of(const struct bfile *js, struct bpeer *bp)
 	return 1;
 }
 
+/* Wipe every file of the set that no choice points to. */
+static void
+prune(struct bundle *b, const struct bfile *const *keep, size_t nkeep)
+{
+	char *used = xcalloc(b->fs.n == 0 ? 1 : b->fs.n, 1);
+	size_t i, k;
+
+	for (i = 0; i < nkeep; i++)
+		if (keep[i] != NULL)
+			used[keep[i] - b->fs.f] = 1;
+	for (i = 0; i < b->n; i++)
+		for (k = 0; k < BF_COUNT; k++)
+			if (b->p[i].f[k] != NULL)
+				used[b->p[i].f[k] - b->fs.f] = 1;
+	for (i = 0; i < b->fs.n; i++)
+		if (!used[i])
+			fileset_drop(&b->fs, i);
+	free(used);
+}
+
 int
 bundle_build(struct bundle *b, struct fileset *fs)
 {
-	const struct bfile *ims, *ca, *fp = NULL;
-	char *rel;
-	size_t i, cap = 0;
+	const struct bfile *ims, *ca, *fp, **keep;
+	char folder[PEER_UUID_LEN + 1];
+	size_t i, cap = 0, nkeep = 0;
 	struct bpeer *p;
-	int r;
+	int r, rc = -1;
 
 	memset(b, 0, sizeof(*b));
 	b->fs = *fs;
 	memset(fs, 0, sizeof(*fs));
+	/* what is kept: ims.conf, the CA, FAILED_PUSH, every sftunnel.json */
+	keep = xcalloc(b->fs.n + 3, sizeof(*keep));
 	if ((ims = fileset_get(&b->fs, RP_IMS_CONF)) == NULL) {
 		log_warnx("/%s: no APPLIANCE_UUID on the FMC", RP_IMS_CONF);
-		return -1;
+		goto out;
 	}
 	if (fmc_ident(b, ims) == -1)
-		return -1;
+		goto out;
 	if ((ca = fileset_get(&b->fs, RP_CA_CERT)) == NULL) {
 		log_warnx("/%s: no CA certificate on the FMC", RP_CA_CERT);
-		return -1;
+		goto out;
 	}
+	keep[nkeep++] = ims;
+	keep[nkeep++] = ca;
 	for (i = 0; i < b->fs.n; i++) {
-		const char *path = b->fs.f[i].path;
-		size_t pl = strlen(path);
-
-		if (strncmp(path, RP_CERTS_TMP "/", strlen(RP_CERTS_TMP) + 1)
-		    == 0 && pl > 12 && strcmp(path + pl - 12, "/FAILED_PUSH") == 0)
-			fp = &b->fs.f[i];
 		if (b->n == cap) {
 			cap = cap == 0 ? 32 : cap * 2;
 			b->p = xreallocarray(b->p, cap, sizeof(*b->p));
 		}
 		p = &b->p[b->n];
-		if ((r = peer_of(&b->fs.f[i], p)) == -1)
-			return -1;
+		if ((r = peer_of(&b->fs.f[i], p, folder)) == -1)
+			goto out;
 		if (r == 0)
 			continue;
+		keep[nkeep++] = &b->fs.f[i];
 		p->f[BF_CACERT] = ca;
-		rel = xasprintf("%s/%s/%s/%s", RP_PEERS, p->uuid, PEERF_PUSHED,
-		    PEERF_CERT);
-		if ((p->f[BF_CERT] = fileset_get(&b->fs, rel)) == NULL) {
-			free(rel);
-			rel = xasprintf("%s/%s/%s", RP_PEERS, p->uuid, PEERF_CERT);
-			p->f[BF_CERT] = fileset_get(&b->fs, rel);
-		}
-		free(rel);
-		rel = xasprintf("%s/%s/%s/%s", RP_PEERS, p->uuid, PEERF_PUSHED,
-		    PEERF_KEY);
-		if ((p->f[BF_KEY] = fileset_get(&b->fs, rel)) == NULL) {
-			free(rel);
-			rel = xasprintf("%s/%s/%s", RP_PEERS, p->uuid, PEERF_KEY);
-			p->f[BF_KEY] = fileset_get(&b->fs, rel);
-		}
-		free(rel);
+		p->f[BF_CERT] = peer_file(&b->fs, folder, PEERF_CERT);
+		p->f[BF_KEY] = peer_file(&b->fs, folder, PEERF_KEY);
 		b->n++;
 	}
-	if (fp != NULL) {
+	if ((fp = newest_failed_push(&b->fs)) != NULL) {
+		keep[nkeep++] = fp;
 		snprintf(b->failed_push, sizeof(b->failed_push), "/%s",
 		    fp->path);
 		apply_failed_push(b, fp);
 	}
+	prune(b, keep, nkeep);
 	for (i = 0; i < b->n; i++)
 		if (b->p[i].err[0] == '\0')
 			check_peer(&b->p[i]);
-	return 0;
+	rc = 0;
+ out:
+	free(keep);
+	return rc;
 }
 
 void

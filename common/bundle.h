@@ -40,9 +40,26 @@ struct bundle {
 };
 
 /*
+ * Every file of the tree under root_dir() that bundle_build may use:
+ * ims.conf, the CA certificate, every var/tmp/certs/<epoch>/FAILED_PUSH,
+ * and each peer folder's sftunnel.json, certificate and key, from the
+ * folder and from certs_pushed/.  0/-1 with a message (a missing peers
+ * folder is an error).
+ */
+int	bundle_load_tree(struct fileset *);
+
+/*
+ * The bash script that, run as root on the FMC, prints the same files as
+ * one line of base64 of a ustar archive, for fileset_from_b64tar.
+ * Allocated; the caller frees it.
+ */
+char	*bundle_fetch_script(void);
+
+/*
  * Take over fs (emptied) and work out, for every peer folder, the files
  * to copy: the newest FAILED_PUSH's sources when it names the peer, else
- * certs_pushed/, else the peer folder, and the FMC's cacert.pem.  Each
+ * certs_pushed/, else the peer folder, and the FMC's cacert.pem.  Files
+ * of fs that none of this uses are dropped (wiped) from b->fs.  Each
  * peer's set is checked (the key matches the certificate, which chains
  * to the CA); a peer whose set fails has err set.  ims.conf and every
  * sftunnel.json are read by conf_parse and peer_parse, as generate_certs

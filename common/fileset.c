@@ -2,15 +2,13 @@
 /* fileset.c -- appliance files held in memory: read from a tree or a fetched archive, kept */
 #include <sys/stat.h>
 
-#include <dirent.h>
-#include <limits.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fileset.h"
 #include "log.h"
-#include "peers.h"
 #include "root.h"
 #include "sfile.h"
 #include "xmalloc.h"
@@ -34,12 +32,19 @@ fileset_release(struct fileset *fs)
 {
 	size_t i;
 
-	for (i = 0; i < fs->n; i++) {
-		free(fs->f[i].path);
-		freezero(fs->f[i].data, fs->f[i].len + 1);
-	}
+	for (i = 0; i < fs->n; i++)
+		fileset_drop(fs, i);
 	free(fs->f);
 	memset(fs, 0, sizeof(*fs));
+}
+
+void
+fileset_drop(struct fileset *fs, size_t i)
+{
+	free(fs->f[i].path);
+	if (fs->f[i].data != NULL)
+		freezero(fs->f[i].data, fs->f[i].len + 1);
+	memset(&fs->f[i], 0, sizeof(fs->f[i]));
 }
 
 const struct bfile *
@@ -56,141 +61,85 @@ fileset_get(const struct fileset *fs, const char *path)
 			norm[o++] = *path;
 	norm[o] = '\0';
 	for (i = 0; i < fs->n; i++)
-		if (strcmp(fs->f[i].path, norm) == 0)
+		if (fs->f[i].path != NULL && strcmp(fs->f[i].path, norm) == 0)
 			return &fs->f[i];
 	return NULL;
 }
 
-/* Read rel when it is there; a missing file is not an error. */
-static int
-load_opt(struct fileset *fs, const char *rel)
-{
-	char *path = root_path("%s", rel), *buf = NULL;
-	size_t len = 0;
-	int rc = 0;
-
-	if (sfile_exists(path)) {
-		if (sfile_read(path, SFILE_CAP, &buf, &len) == -1)
-			rc = -1;
-		else
-			fileset_add(fs, rel, buf, len);
-	}
-	free(path);
-	return rc;
-}
-
-/* The newest var/tmp/certs/<epoch>/FAILED_PUSH, relative, or NULL. */
+/* s with glob(3)'s special characters escaped; allocated. */
 static char *
-newest_failed_push(void)
+glob_quote(const char *s)
 {
-	char *dir = root_path(RP_CERTS_TMP), *best = NULL, *p;
-	long long bestn = -1, v;
-	struct dirent *de;
-	const char *errstr;
-	DIR *d;
+	char *q = xmalloc(strlen(s) * 2 + 1), *o = q;
 
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			v = strtonum(de->d_name, 0, LLONG_MAX, &errstr);
-			if (errstr != NULL || v <= bestn)
-				continue;
-			p = root_path("%s/%s/FAILED_PUSH", RP_CERTS_TMP,
-			    de->d_name);
-			if (sfile_exists(p)) {
-				free(best);
-				best = xasprintf("%s/%s/FAILED_PUSH",
-				    RP_CERTS_TMP, de->d_name);
-				bestn = v;
-			}
-			free(p);
-		}
-		closedir(d);
+	for (; *s != '\0'; s++) {
+		if (strchr("\\*?[", *s) != NULL)
+			*o++ = '\\';
+		*o++ = *s;
 	}
-	free(dir);
-	return best;
+	*o = '\0';
+	return q;
 }
 
 int
-fileset_load_tree(struct fileset *fs)
+fileset_load(struct fileset *fs, const char *const *pat, size_t npat)
 {
-	char *dir, *rel;
-	struct dirent *de;
-	DIR *d;
-	int rc = -1;
-	size_t i;
-	static const char *const per_peer[] = {
-		PEERF_JSON, PEERF_PUSHED "/" PEERF_CERT, PEERF_PUSHED "/" PEERF_KEY,
-		PEERF_CERT, PEERF_KEY
-	};
+	const char *root = strcmp(root_dir(), "/") == 0 ? "" : root_dir();
+	char *qroot = glob_quote(root), *full, *buf;
+	size_t i, k, len;
+	glob_t g;
+	int r, rc = -1;
 
-	if (load_opt(fs, RP_IMS_CONF) == -1 || load_opt(fs, RP_CA_CERT) == -1)
-		return -1;
-	if ((rel = newest_failed_push()) != NULL) {
-		if (load_opt(fs, rel) == -1) {
-			free(rel);
-			return -1;
-		}
-		free(rel);
-	}
-	dir = root_path(RP_PEERS);
-	if ((d = opendir(dir)) == NULL) {
-		log_warn("%s", dir);
-		free(dir);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (!peer_uuid_valid(de->d_name))
+	for (i = 0; i < npat; i++) {
+		full = xasprintf("%s/%s", qroot, pat[i]);
+		r = glob(full, 0, NULL, &g);
+		free(full);
+		if (r == GLOB_NOMATCH)
 			continue;
-		for (i = 0; i < sizeof(per_peer) / sizeof(per_peer[0]); i++) {
-			/* certs_pushed wins: skip the folder's own copies. */
-			if (i >= 3 && fileset_get(fs, rel = xasprintf("%s/%s/%s",
-			    RP_PEERS, de->d_name, per_peer[i - 2])) != NULL) {
-				free(rel);
-				continue;
-			}
-			if (i >= 3)
-				free(rel);
-			rel = xasprintf("%s/%s/%s", RP_PEERS, de->d_name,
-			    per_peer[i]);
-			if (load_opt(fs, rel) == -1) {
-				free(rel);
+		if (r != 0) {
+			log_warnx("%s/%s: cannot list", root, pat[i]);
+			goto out;
+		}
+		for (k = 0; k < g.gl_pathc; k++) {
+			if (sfile_read(g.gl_pathv[k], SFILE_CAP, &buf,
+			    &len) == -1) {
+				globfree(&g);
 				goto out;
 			}
-			free(rel);
+			fileset_add(fs, g.gl_pathv[k] + strlen(root) + 1, buf,
+			    len);
 		}
+		globfree(&g);
 	}
 	rc = 0;
  out:
-	closedir(d);
-	free(dir);
+	free(qroot);
 	return rc;
 }
 
-const char *
-fileset_fetch_script(void)
+char *
+fileset_fetch_script(const char *const *pat, size_t npat)
 {
-	return
+	char *s, *t;
+	size_t i;
+
+	s = xstrdup(
 	    "cd / || exit 1\n"
 	    "shopt -s nullglob\n"
-	    "fp= best=-1\n"
-	    "for d in var/tmp/certs/*/; do\n"
-	    "  e=${d#var/tmp/certs/}; e=${e%/}\n"
-	    "  case $e in ''|*[!0-9]*) continue;; esac\n"
-	    "  [ -f \"${d}FAILED_PUSH\" ] || continue\n"
-	    "  [ \"$e\" -gt \"$best\" ] && { best=$e; fp=${d}FAILED_PUSH; }\n"
+	    "a=()\n"
+	    "for f in");
+	for (i = 0; i < npat; i++) {
+		t = xasprintf("%s %s", s, pat[i]);
+		free(s);
+		s = t;
+	}
+	t = xasprintf("%s; do\n"
+	    "  [ -f \"$f\" ] && a+=(\"$f\")\n"
 	    "done\n"
-	    "set -- etc/sf/ims.conf etc/sf/ca_root/cacert.pem $fp\n"
-	    "for p in var/sf/peers/*-*-*-*-*/; do\n"
-	    "  [ -f \"${p}sftunnel.json\" ] || continue\n"
-	    "  set -- \"$@\" \"${p}sftunnel.json\"\n"
-	    "  for f in sftunnel-cert.pem sftunnel-key.pem; do\n"
-	    "    if [ -f \"${p}certs_pushed/$f\" ]; then\n"
-	    "      set -- \"$@\" \"${p}certs_pushed/$f\"\n"
-	    "    elif [ -f \"$p$f\" ]; then set -- \"$@\" \"$p$f\"; fi\n"
-	    "  done\n"
-	    "done\n"
-	    "tar --format=ustar -cf - -- \"$@\" | base64 -w 0\n"
-	    "s=${PIPESTATUS[0]}; echo; exit $s\n";
+	    "tar --format=ustar -cf - -- \"${a[@]}\" | base64 -w 0\n"
+	    "s=${PIPESTATUS[0]}; echo; exit $s\n", s);
+	free(s);
+	return t;
 }
 
 static unsigned long long
@@ -301,7 +250,8 @@ fileset_keep(const struct fileset *fs, const char *dir)
 		return -1;
 	}
 	for (i = 0; i < fs->n; i++) {
-		if (strstr(fs->f[i].path, "..") != NULL)
+		if (fs->f[i].path == NULL ||
+		    strstr(fs->f[i].path, "..") != NULL)
 			continue;
 		p = xasprintf("%s/%s", dir, fs->f[i].path);
 		slash = strrchr(p, '/');
