@@ -210,8 +210,8 @@ issue_one(void *arg, size_t i)
 		goto out;
 	rel = xasprintf("%s/%s", id->dir, PEERF_CERT);
 	rel2 = xasprintf("%s/%s", id->dir, PEERF_KEY);
-	if (put_pem(gc, rel, cpem, clen, 0644) == -1 ||
-	    put_pem(gc, rel2, kpem, klen, 0600) == -1 ||
+	if (put_pem(gc, rel, cpem, clen, peerf_modes[PEERF_I_CERT]) == -1 ||
+	    put_pem(gc, rel2, kpem, klen, peerf_modes[PEERF_I_KEY]) == -1 ||
 	    verify_staged(gc, rel, rel2, id->uuid) == -1)
 		goto out;
 	if (id->p != NULL) {
@@ -220,8 +220,10 @@ issue_one(void *arg, size_t i)
 		free(rel2);
 		rel = xasprintf("%s/%s/%s", id->dir, PEERF_PUSHED, PEERF_CERT);
 		rel2 = xasprintf("%s/%s/%s", id->dir, PEERF_PUSHED, PEERF_KEY);
-		if (put_pem(gc, rel, cpem, clen, 0644) == -1 ||
-		    put_pem(gc, rel2, kpem, klen, 0600) == -1 ||
+		if (put_pem(gc, rel, cpem, clen,
+		    peerf_modes[PEERF_I_CERT]) == -1 ||
+		    put_pem(gc, rel2, kpem, klen,
+		    peerf_modes[PEERF_I_KEY]) == -1 ||
 		    verify_staged(gc, rel, rel2, id->uuid) == -1)
 			goto out;
 	}

@@ -15,10 +15,6 @@
 #include "xmalloc.h"
 #include "banned.h"
 
-const char *const gc_push_files[GC_NFILES] = {
-	PEERF_CACERT, PEERF_KEY, PEERF_CERT
-};
-
 int
 gc_status(struct gc *gc, int *daemon_up)
 {
@@ -70,54 +66,57 @@ struct pushjob {
 static void
 push_one(struct pushjob *pj, struct gc_id *g)
 {
-	struct ctl_file f[GC_NFILES];
-	struct ctl_result res[GC_NFILES];
-	char *path, *buf[GC_NFILES] = { NULL, NULL, NULL };
+	struct ctl_file f[PEERF_NFILES];
+	struct ctl_result res[PEERF_NFILES];
+	char *path, *buf[PEERF_NFILES] = { NULL, NULL, NULL };
 	char sum[65];
-	size_t len[GC_NFILES] = { 0, 0, 0 };
+	size_t len[PEERF_NFILES] = { 0, 0, 0 };
 	int i, r;
 
 	memset(res, 0, sizeof(res));
-	for (i = 1; i < GC_NFILES; i++) {
+	/* the CA is the run's; the peer's own two come from certs_pushed/ */
+	for (i = 0; i < PEERF_NFILES; i++) {
+		if (i == PEERF_I_CACERT)
+			continue;
 		path = xasprintf("%s/%s/%s", g->p->dir, PEERF_PUSHED,
-		    gc_push_files[i]);
+		    peerf_names[i]);
 		r = sfile_read(path, SFILE_CAP, &buf[i], &len[i]);
 		free(path);
 		if (r == -1) {
 			snprintf(g->why, sizeof(g->why), "cannot read %s",
-			    gc_push_files[i]);
+			    peerf_names[i]);
 			goto out;
 		}
 	}
-	for (i = 0; i < GC_NFILES; i++) {
-		f[i].name = gc_push_files[i];
-		f[i].data = i == 0 ? pj->ca : buf[i];
-		f[i].len = i == 0 ? pj->calen : len[i];
+	for (i = 0; i < PEERF_NFILES; i++) {
+		f[i].name = peerf_names[i];
+		f[i].data = i == PEERF_I_CACERT ? pj->ca : buf[i];
+		f[i].len = i == PEERF_I_CACERT ? pj->calen : len[i];
 	}
-	r = ctl_push(g->p->uuid, f, GC_NFILES, res, pj->gc->push_timeout);
+	r = ctl_push(g->p->uuid, f, PEERF_NFILES, res, pj->gc->push_timeout);
 	if (r != 0) {
 		snprintf(g->why, sizeof(g->why), "%s", r == CTL_NODAEMON ?
 		    "sftunneld not running" : "no answer from sftunneld");
 		goto out;
 	}
-	for (i = 0; i < GC_NFILES; i++) {
+	for (i = 0; i < PEERF_NFILES; i++) {
 		/* ok only when the receiver holds exactly what we sent */
 		if (!res[i].ok) {
 			snprintf(g->why, sizeof(g->why), "%s: %s",
-			    gc_push_files[i], res[i].reason);
+			    peerf_names[i], res[i].reason);
 			continue;
 		}
 		if (pki_sha256_hex(f[i].data, f[i].len, sum) == -1)
 			continue;
 		if (strcmp(sum, res[i].sha256) != 0) {
 			snprintf(g->why, sizeof(g->why), "%s: checksum "
-			    "mismatch", gc_push_files[i]);
+			    "mismatch", peerf_names[i]);
 			continue;
 		}
 		g->ok[i] = 1;
 	}
  out:
-	for (i = 1; i < GC_NFILES; i++)
+	for (i = 0; i < PEERF_NFILES; i++)
 		if (buf[i] != NULL)
 			freezero(buf[i], len[i] + 1);
 }
@@ -239,13 +238,13 @@ gc_report(struct gc *gc, int *nfailed)
 
 		if (g->p == NULL)
 			continue;
-		for (k = 0; k < GC_NFILES; k++) {
+		for (k = 0; k < PEERF_NFILES; k++) {
 			if (g->ok[k])
 				continue;
 			bad = 1;
 			(*nfailed)++;
-			d = dest_path(gc, g, gc_push_files[k]);
-			s = source_path(g, gc_push_files[k]);
+			d = dest_path(gc, g, peerf_names[k]);
+			s = source_path(g, peerf_names[k]);
 			fprintf(f, "%s %s %s %s %s\n", g->p->uuid, g->p->name,
 			    g->p->ip, s, d);
 			free(s);
@@ -269,10 +268,10 @@ gc_report(struct gc *gc, int *nfailed)
 	if (rc == -1)
 		return -1;
 	for (i = 0; i < gc->nid; i++)
-		for (k = 0; k < GC_NFILES && gc->id[i].p != NULL; k++) {
+		for (k = 0; k < PEERF_NFILES && gc->id[i].p != NULL; k++) {
 			if (gc->id[i].ok[k])
 				continue;
-			d = dest_path(gc, &gc->id[i], gc_push_files[k]);
+			d = dest_path(gc, &gc->id[i], peerf_names[k]);
 			printf("Failed to push to %s = %s\n",
 			    gc->id[i].p->name, d);
 			free(d);

@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 
 #include "peers.h"
+#include "root.h"
 
 /*
  * A renewal runs in a run folder, var/tmp/certs/<epoch>/:
@@ -38,10 +39,6 @@
 #define GC_FAILED_PUSH	"FAILED_PUSH"
 #define GC_LOCK		".generate_certs.lock"
 
-/* The three files of a push, in the vendor's order. */
-#define GC_NFILES	3
-extern const char *const gc_push_files[GC_NFILES];
-
 /*
  * One sftunnel identity the renewal reissues.  gc.id[GC_SELF] is this
  * FMC's own (etc/sf/keys/); the peers' follow, one per peer folder.
@@ -57,7 +54,7 @@ struct gc_id {
 	unsigned long	 serial;
 	/* peers only: the push */
 	int		 up;		/* tunnel up at STATUS time */
-	int		 ok[GC_NFILES];	/* pushed and confirmed */
+	int		 ok[PEERF_NFILES]; /* pushed and confirmed, by PEERF_I_* */
 	char		 why[128];	/* why the push failed, for the log */
 };
 

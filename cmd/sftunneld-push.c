@@ -11,33 +11,24 @@
 #include "ctl.h"
 #include "log.h"
 #include "pki.h"
+#include "root.h"
 #include "sfile.h"
 #include "xmalloc.h"
 #include "sftunneld.h"
 #include "banned.h"
 
-static const char *const pushable[] = {
-	"cacert.pem", "sftunnel-cert.pem", "sftunnel-key.pem"
-};
-
-static int
-is_key(const char *name)
-{
-	return strcmp(name, "sftunnel-key.pem") == 0;
-}
-
 /* Is this PEM what its name says (a certificate, or a key)? */
 static int
-pem_valid(const char *name, const unsigned char *data, size_t len)
+pem_valid(int k, const char *name, const unsigned char *data, size_t len)
 {
-	EVP_PKEY *k;
+	EVP_PKEY *key;
 	X509 *x;
 
-	if (is_key(name)) {
-		if ((k = pki_key_from_pem((const char *)data, len, name)) ==
+	if (k == PEERF_I_KEY) {
+		if ((key = pki_key_from_pem((const char *)data, len, name)) ==
 		    NULL)
 			return 0;
-		EVP_PKEY_free(k);
+		EVP_PKEY_free(key);
 		return 1;
 	}
 	if ((x = pki_cert_from_pem((const char *)data, len, name)) == NULL)
@@ -53,17 +44,14 @@ store(struct tpeer *t, const char *name, const unsigned char *data,
 {
 	char *path = NULL, *bdir = NULL, *cur = NULL;
 	const char *why = NULL;
-	size_t curlen = 0, i;
-	int known = 0;
+	size_t curlen = 0;
+	int k;
 
-	for (i = 0; i < sizeof(pushable) / sizeof(pushable[0]); i++)
-		if (strcmp(name, pushable[i]) == 0)
-			known = 1;
-	if (!known)
+	if ((k = peerf_index(name)) == -1)
 		return "not a pushable file";
 	if (pki_sha256_hex(data, len, sha) == -1 || strcmp(sha, want) != 0)
 		return "sha256 mismatch in transit";
-	if (!pem_valid(name, data, len))
+	if (!pem_valid(k, name, data, len))
 		return "not a valid PEM file";
 	path = xasprintf("%s/%s", t->pushdir, name);
 	if (sfile_mkdirs(t->pushdir, 0755) == -1) {
@@ -79,7 +67,7 @@ store(struct tpeer *t, const char *name, const unsigned char *data,
 		why = "backup failed";
 		goto out;
 	}
-	if (sfile_write(path, data, len, is_key(name) ? 0600 : 0644) == -1) {
+	if (sfile_write(path, data, len, peerf_modes[k]) == -1) {
 		why = "write failed";
 		goto out;
 	}

@@ -17,32 +17,13 @@
 #include "xmalloc.h"
 #include "banned.h"
 
-const char *const bundle_names[BF_COUNT] = {
-	PEERF_CACERT, PEERF_CERT, PEERF_KEY
-};
-const int bundle_modes[BF_COUNT] = { 0644, 0644, 0600 };
-
 #define FAILED_PUSH	"FAILED_PUSH"
-
-/* Which of the three files a destination path names; -1 if none. */
-static int
-which_file(const char *dest)
-{
-	const char *b = strrchr(dest, '/');
-	int i;
-
-	b = b == NULL ? dest : b + 1;
-	for (i = 0; i < BF_COUNT; i++)
-		if (strcmp(b, bundle_names[i]) == 0)
-			return i;
-	return -1;
-}
 
 static void
 apply_failed_push(struct bundle *b, const struct bfile *fp)
 {
 	char uuid[64], name[64], ip[64], src[512], dst[512];
-	const char *p = fp->data, *e;
+	const char *p = fp->data, *e, *base;
 	char line[1400];
 	size_t i, n;
 	int k;
@@ -55,7 +36,10 @@ apply_failed_push(struct bundle *b, const struct bfile *fp)
 		memcpy(line, p, n);
 		line[n] = '\0';
 		if (sscanf(line, "%63s %63s %63s %511s %511s", uuid, name, ip,
-		    src, dst) != 5 || (k = which_file(dst)) == -1)
+		    src, dst) != 5)
+			continue;
+		base = strrchr(dst, '/');
+		if ((k = peerf_index(base == NULL ? dst : base + 1)) == -1)
 			continue;
 		for (i = 0; i < b->n; i++) {
 			if (strcmp(b->p[i].uuid, uuid) != 0)
@@ -77,27 +61,27 @@ check_peer(struct bpeer *p)
 	EVP_PKEY *key = NULL;
 	int verr = 0, i;
 
-	for (i = 0; i < BF_COUNT; i++)
+	for (i = 0; i < PEERF_NFILES; i++)
 		if (p->f[i] == NULL || p->f[i]->len == 0) {
 			if (p->err[0] == '\0')
 				snprintf(p->err, sizeof(p->err), "no %s for %s "
-				    "on the FMC", bundle_names[i], p->name);
+				    "on the FMC", peerf_names[i], p->name);
 			return;
 		}
-	if ((ca = pki_cert_from_pem(p->f[BF_CACERT]->data,
-	    p->f[BF_CACERT]->len, p->f[BF_CACERT]->path)) == NULL ||
-	    (cert = pki_cert_from_pem(p->f[BF_CERT]->data, p->f[BF_CERT]->len,
-	    p->f[BF_CERT]->path)) == NULL ||
-	    (key = pki_key_from_pem(p->f[BF_KEY]->data, p->f[BF_KEY]->len,
-	    p->f[BF_KEY]->path)) == NULL)
+	if ((ca = pki_cert_from_pem(p->f[PEERF_I_CACERT]->data,
+	    p->f[PEERF_I_CACERT]->len, p->f[PEERF_I_CACERT]->path)) == NULL ||
+	    (cert = pki_cert_from_pem(p->f[PEERF_I_CERT]->data, p->f[PEERF_I_CERT]->len,
+	    p->f[PEERF_I_CERT]->path)) == NULL ||
+	    (key = pki_key_from_pem(p->f[PEERF_I_KEY]->data, p->f[PEERF_I_KEY]->len,
+	    p->f[PEERF_I_KEY]->path)) == NULL)
 		snprintf(p->err, sizeof(p->err), "unreadable certificate or "
 		    "key for %s on the FMC", p->name);
 	else if (!pki_key_matches(cert, key))
 		snprintf(p->err, sizeof(p->err), "%s does not match %s",
-		    p->f[BF_KEY]->path, p->f[BF_CERT]->path);
+		    p->f[PEERF_I_KEY]->path, p->f[PEERF_I_CERT]->path);
 	else if (pki_chains_to(cert, ca, time(NULL), &verr, NULL) != 0)
 		snprintf(p->err, sizeof(p->err), "%s does not chain to the "
-		    "FMC's CA (%s)", p->f[BF_CERT]->path,
+		    "FMC's CA (%s)", p->f[PEERF_I_CERT]->path,
 		    X509_verify_cert_error_string(verr));
 	X509_free(ca);
 	X509_free(cert);
@@ -281,7 +265,7 @@ prune(struct bundle *b, const struct bfile *const *keep, size_t nkeep)
 		if (keep[i] != NULL)
 			used[keep[i] - b->fs.f] = 1;
 	for (i = 0; i < b->n; i++)
-		for (k = 0; k < BF_COUNT; k++)
+		for (k = 0; k < PEERF_NFILES; k++)
 			if (b->p[i].f[k] != NULL)
 				used[b->p[i].f[k] - b->fs.f] = 1;
 	for (i = 0; i < b->fs.n; i++)
@@ -327,9 +311,9 @@ bundle_build(struct bundle *b, struct fileset *fs)
 		if (r == 0)
 			continue;
 		keep[nkeep++] = &b->fs.f[i];
-		p->f[BF_CACERT] = ca;
-		p->f[BF_CERT] = peer_file(&b->fs, folder, PEERF_CERT);
-		p->f[BF_KEY] = peer_file(&b->fs, folder, PEERF_KEY);
+		p->f[PEERF_I_CACERT] = ca;
+		p->f[PEERF_I_CERT] = peer_file(&b->fs, folder, PEERF_CERT);
+		p->f[PEERF_I_KEY] = peer_file(&b->fs, folder, PEERF_KEY);
 		b->n++;
 	}
 	if ((fp = newest_failed_push(&b->fs)) != NULL) {

@@ -6,27 +6,20 @@
 #include <stddef.h>
 
 #include "fileset.h"
+#include "root.h"
 
 /*
  * The bundle is made from a fileset (see fileset.h) of the FMC's files:
  * this FMC, its CA and, per peer, the three files a copy tool puts on
  * the peer.
  */
-/* The three files a peer gets, in the order they are written. */
-#define BF_CACERT	0
-#define BF_CERT		1
-#define BF_KEY		2
-#define BF_COUNT	3
-extern const char *const bundle_names[BF_COUNT];
-extern const int bundle_modes[BF_COUNT];
-
 struct bpeer {
 	char		 uuid[37];
 	char		 name[64];
 	char		 ip[46];
 	char		 role[8];	/* ftd, fmc-ha */
 	int		 in_failed;	/* named by the newest FAILED_PUSH */
-	const struct bfile *f[BF_COUNT];
+	const struct bfile *f[PEERF_NFILES];	/* by PEERF_I_* */
 	char		 err[200];	/* why the files cannot be used */
 };
 

@@ -177,7 +177,7 @@ stage_script(const char *qdest, int k, const char *data, size_t len,
 	    "sync -- \"$T\" 2>&1); then rm -f -- \"$T\"; "
 	    "echo \"SFCA_ERR cannot flush $T: ${e##*: }\"; exit 6; fi\n"
 	    "echo SFCA_OK\n",
-	    qdest, bundle_names[k], b64, sha, (unsigned)bundle_modes[k]);
+	    qdest, peerf_names[k], b64, sha, (unsigned)peerf_modes[k]);
 	freezero(b64, blen + 1);
 	*slen = strlen(s);
 	return s;
@@ -186,16 +186,25 @@ stage_script(const char *qdest, int k, const char *data, size_t len,
 /*
  * Back up each real file that differs from its staged one to
  * "<name>.backup" (copy to a temporary, then rename), then rename the
- * staged files over the real ones.  A hangup no longer stops it.
+ * staged files over the real ones in peerf_names order.  A hangup no
+ * longer stops it.
  */
 static char *
 commit_script(const char *qdest)
 {
+	char list[128] = "";
+	int k;
+
+	for (k = 0; k < PEERF_NFILES; k++) {
+		if (k > 0)
+			strlcat(list, " ", sizeof(list));
+		strlcat(list, peerf_names[k], sizeof(list));
+	}
 	return xasprintf(
 	    "trap '' HUP PIPE\n"
 	    "D=%s\n"
 	    "cd -- \"$D\" || { echo \"SFCA_ERR $D: no such folder\"; exit 3; }\n"
-	    "L='cacert.pem sftunnel-cert.pem sftunnel-key.pem'\n"
+	    "L='%s'\n"
 	    "for N in $L; do [ -f \".$N.sfca-new\" ] || { echo \"SFCA_ERR $D/.$N."
 	    "sfca-new: missing\"; exit 5; }; done\n"
 	    "for N in $L; do\n"
@@ -214,7 +223,7 @@ commit_script(const char *qdest)
 	    "for N in $L; do mv -f -- \".$N.sfca-new\" \"$N\" || "
 	    "{ echo \"SFCA_ERR cannot rename into $D/$N\"; exit 7; }; done\n"
 	    "sync -- . 2>/dev/null\n"
-	    "echo SFCA_OK\n", qdest);
+	    "echo SFCA_OK\n", qdest, list);
 }
 
 /* Only the lines we use, so that conf_parse sees KEY=value lines only. */
@@ -294,13 +303,13 @@ copy(struct dev_job *j, struct sshc *c, const char *dest)
 	int k, rc;
 
 	blk_add(&j->out, "Copying certificates to peer");
-	for (k = 0; k < BF_COUNT; k++) {
+	for (k = 0; k < PEERF_NFILES; k++) {
 		if (j->drop_after == k) {
 			/* Test hook: the connection drops mid-copy. */
 			sshc_free(c);
 			failed(j, "connection to %s lost while copying (after "
 			    "%d of %d files staged); its files are unchanged",
-			    j->row->name, k, BF_COUNT);
+			    j->row->name, k, PEERF_NFILES);
 			blk_add(&j->out, "Failed to copy certificates to %s",
 			    j->row->name);
 			free(q);

@@ -15,6 +15,28 @@
 
 static char rootdir[PATH_MAX] = "/";
 
+const char *const peerf_names[PEERF_NFILES] = {
+	[PEERF_I_CACERT] = PEERF_CACERT,
+	[PEERF_I_KEY] = PEERF_KEY,
+	[PEERF_I_CERT] = PEERF_CERT
+};
+const mode_t peerf_modes[PEERF_NFILES] = {
+	[PEERF_I_CACERT] = 0644,
+	[PEERF_I_KEY] = 0600,
+	[PEERF_I_CERT] = 0644
+};
+
+int
+peerf_index(const char *name)
+{
+	int i;
+
+	for (i = 0; i < PEERF_NFILES; i++)
+		if (strcmp(name, peerf_names[i]) == 0)
+			return i;
+	return -1;
+}
+
 int
 root_set(const char *dir)
 {

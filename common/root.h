@@ -3,6 +3,8 @@
 #ifndef SFCA_ROOT_H
 #define SFCA_ROOT_H
 
+#include <sys/types.h>
+
 /*
  * Every path below is relative to the appliance root: "/" on a real
  * appliance, a tree for the lab and the tests.  On an FTD the tree keeps
@@ -38,6 +40,23 @@
 #define PEERF_HEARTBEAT	"sftunnel-heartbeat"
 #define PEERF_PUSHED	"certs_pushed"
 #define PEERF_SWVERSION	"sw_version"
+
+/*
+ * The three files an FMC issues for a peer (in its folder for the peer)
+ * and puts on the peer (in the peer's folder for the FMC), defined here
+ * only: in the vendor's push order, the order of FAILED_PUSH's lines,
+ * which every tool that writes them follows, and with their modes on
+ * both sides.
+ */
+#define PEERF_NFILES	3
+#define PEERF_I_CACERT	0	/* cacert.pem, 0644 */
+#define PEERF_I_KEY	1	/* sftunnel-key.pem, 0600 */
+#define PEERF_I_CERT	2	/* sftunnel-cert.pem, 0644 */
+extern const char *const peerf_names[PEERF_NFILES];
+extern const mode_t peerf_modes[PEERF_NFILES];
+
+/* The index in peerf_names of a file name (no folder), or -1. */
+int	peerf_index(const char *name);
 
 #define SFTUNNEL_PORT	8305
 
