@@ -9,6 +9,7 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -194,6 +195,199 @@ pki_issue(X509 *ca, EVP_PKEY *cakey, EVP_PKEY *key, const char *uuid,
 	X509_NAME_free(name);
 	X509_free(c);
 	return NULL;
+}
+
+int
+pki_key_fit(EVP_PKEY *key, char *why, size_t whylen)
+{
+	const char *nist;
+	char group[64] = "";
+	int id, bits, nid;
+
+	id = EVP_PKEY_get_base_id(key);
+	bits = EVP_PKEY_get_bits(key);
+	if (id == EVP_PKEY_RSA) {
+		if (bits >= 2048)
+			return 0;
+		snprintf(why, whylen, "the key is RSA of %d bits", bits);
+	} else if (id == EVP_PKEY_EC) {
+		if (EVP_PKEY_get_group_name(key, group, sizeof(group),
+		    NULL) != 1)
+			strlcpy(group, "?", sizeof(group));
+		nid = OBJ_sn2nid(group);
+		if (nid == NID_X9_62_prime256v1 || nid == NID_secp384r1) {
+			ERR_clear_error();
+			return 0;
+		}
+		nist = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
+		snprintf(why, whylen, "the key is EC on %s",
+		    nist != NULL ? nist : group);
+	} else
+		snprintf(why, whylen, "the key is %s",
+		    EVP_PKEY_get0_type_name(key) != NULL ?
+		    EVP_PKEY_get0_type_name(key) : "of an unknown type");
+	ERR_clear_error();
+	strlcat(why, " (it takes RSA of 2048 bits or more, or EC P-256 or "
+	    "P-384)", whylen);
+	return -1;
+}
+
+int
+pki_renewable(X509 *ca, EVP_PKEY *cakey, char *why, size_t whylen)
+{
+	EVP_PKEY *pub;
+	int rc = -1;
+
+	if (whylen > 0)
+		why[0] = '\0';
+	if (pki_key_fit(cakey, why, whylen) == -1)
+		goto out;
+	if (!pki_key_matches(ca, cakey)) {
+		snprintf(why, whylen, "the key does not match the CA "
+		    "certificate");
+		goto out;
+	}
+	if (X509_check_ca(ca) != 1) {
+		snprintf(why, whylen, "the certificate is not a CA "
+		    "(basicConstraints CA:TRUE)");
+		goto out;
+	}
+	if (X509_check_issued(ca, ca) != X509_V_OK ||
+	    (pub = X509_get0_pubkey(ca)) == NULL ||
+	    X509_verify(ca, pub) != 1) {
+		snprintf(why, whylen, "the certificate is not self-signed");
+		goto out;
+	}
+	rc = 0;
+ out:
+	ERR_clear_error();
+	return rc;
+}
+
+/*
+ * Copy old's extensions into c, leaving out the authority key
+ * identifier (rebuilt by the caller) and, when skip_ski, the subject key
+ * identifier.
+ */
+static int
+copy_exts(X509 *c, X509 *old, int skip_ski)
+{
+	X509_EXTENSION *ex;
+	int i, nid;
+
+	for (i = 0; i < X509_get_ext_count(old); i++) {
+		ex = X509_get_ext(old, i);
+		nid = OBJ_obj2nid(X509_EXTENSION_get_object(ex));
+		if (nid == NID_authority_key_identifier ||
+		    (skip_ski && nid == NID_subject_key_identifier))
+			continue;
+		if (X509_add_ext(c, ex, -1) != 1) {
+			ossl_warnx("copying extension %s", OBJ_nid2sn(nid));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+X509 *
+pki_renew_ca(X509 *old, EVP_PKEY *cakey, unsigned long serial, time_t nb,
+    time_t na)
+{
+	X509V3_CTX ctx;
+	X509 *c;
+
+	if ((c = cert_base(cakey, serial, nb, na)) == NULL)
+		return NULL;
+	if (X509_set_subject_name(c, X509_get_subject_name(old)) != 1 ||
+	    X509_set_issuer_name(c, X509_get_subject_name(old)) != 1) {
+		ossl_warnx("CA names");
+		goto fail;
+	}
+	if (copy_exts(c, old, 0) == -1)
+		goto fail;
+	X509V3_set_ctx(&ctx, c, c, NULL, NULL, 0);
+	if (X509_get_ext_by_NID(c, NID_basic_constraints, -1) < 0 &&
+	    add_ext(c, &ctx, NID_basic_constraints, "critical,CA:TRUE"))
+		goto fail;
+	/* the old one's (copied above), or the key's hash as OpenSSL's */
+	if (X509_get_ext_by_NID(c, NID_subject_key_identifier, -1) < 0 &&
+	    add_ext(c, &ctx, NID_subject_key_identifier, "hash"))
+		goto fail;
+	if (add_ext(c, &ctx, NID_authority_key_identifier, "keyid:always"))
+		goto fail;
+	if (X509_sign(c, cakey, EVP_sha256()) <= 0) {
+		ossl_warnx("signing the renewed CA");
+		goto fail;
+	}
+	return c;
+ fail:
+	X509_free(c);
+	return NULL;
+}
+
+X509 *
+pki_reissue(X509 *old, EVP_PKEY *key, X509 *ca, EVP_PKEY *cakey,
+    unsigned long serial, time_t nb, time_t na)
+{
+	X509V3_CTX ctx;
+	EVP_PKEY *oldpub;
+	X509 *c;
+	int samekey;
+
+	if ((c = cert_base(key, serial, nb, na)) == NULL)
+		return NULL;
+	if (X509_set_subject_name(c, X509_get_subject_name(old)) != 1 ||
+	    X509_set_issuer_name(c, X509_get_subject_name(ca)) != 1) {
+		ossl_warnx("certificate names");
+		goto fail;
+	}
+	oldpub = X509_get0_pubkey(old);
+	samekey = oldpub != NULL && EVP_PKEY_eq(oldpub, key) == 1;
+	ERR_clear_error();
+	if (copy_exts(c, old, !samekey) == -1)
+		goto fail;
+	X509V3_set_ctx(&ctx, ca, c, NULL, NULL, 0);
+	if (!samekey && X509_get_ext_by_NID(old, NID_subject_key_identifier,
+	    -1) >= 0 && add_ext(c, &ctx, NID_subject_key_identifier, "hash"))
+		goto fail;
+	if (add_ext(c, &ctx, NID_authority_key_identifier, "keyid:always"))
+		goto fail;
+	if (X509_sign(c, cakey, EVP_sha256()) <= 0) {
+		ossl_warnx("signing the reissued certificate");
+		goto fail;
+	}
+	return c;
+ fail:
+	X509_free(c);
+	return NULL;
+}
+
+int
+pki_same_pubkey(X509 *a, X509 *b)
+{
+	EVP_PKEY *ka, *kb;
+	int r = 0;
+
+	if (a != NULL && b != NULL && (ka = X509_get0_pubkey(a)) != NULL &&
+	    (kb = X509_get0_pubkey(b)) != NULL)
+		r = EVP_PKEY_eq(ka, kb) == 1;
+	ERR_clear_error();
+	return r;
+}
+
+int
+pki_pubkey_sha256(X509 *c, char out[65])
+{
+	unsigned char *der = NULL;
+	int n, rc;
+
+	if ((n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(c), &der)) <= 0) {
+		ossl_warnx("public key");
+		return -1;
+	}
+	rc = pki_sha256_hex(der, (size_t)n, out);
+	OPENSSL_free(der);
+	return rc;
 }
 
 /* What kind of PEM block the text holds first, for clear messages. */

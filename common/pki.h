@@ -48,6 +48,55 @@ X509	*pki_issue(X509 *ca, EVP_PKEY *cakey, EVP_PKEY *key, const char *uuid,
 	    unsigned long serial, time_t not_before, time_t not_after);
 
 /*
+ * Renewal on the same key (generate_certs --extend).
+ *
+ * pki_renewable: whether ca and cakey can be renewed by pki_renew_ca.
+ * 0 when they can; -1 when not, with a one-line reason in why (always
+ * NUL-terminated, truncated to whylen).  Checked in this order: the key
+ * is RSA of at least 2048 bits or EC on P-256 or P-384 (pki_key_fit);
+ * cakey is the private half of ca; ca is a CA certificate
+ * (basicConstraints CA:TRUE); ca is self-signed (issuer is subject, and
+ * its own key checks its signature).  Nothing is reported: a refusal is
+ * an answer, not an error.
+ */
+int	pki_renewable(X509 *ca, EVP_PKEY *cakey, char *why, size_t whylen);
+int	pki_key_fit(EVP_PKEY *key, char *why, size_t whylen);
+
+/*
+ * The CA old, renewed on its own key: the same subject (the same
+ * attributes in the same order), issuer = subject, the same public key,
+ * the same subject key identifier (copied, not recomputed) and every
+ * other extension of old copied as it is, but for the authority key
+ * identifier, which is rebuilt (key identifier only: an issuer serial in
+ * it would name the old certificate); a new serial, SHA-256, valid from
+ * nb to na.  Certificates issued under old chain to the result, and the
+ * other way round.  Call pki_renewable first: cakey must be old's key.
+ * The caller owns the result; NULL with the failure reported.
+ */
+X509	*pki_renew_ca(X509 *old, EVP_PKEY *cakey, unsigned long serial,
+	    time_t nb, time_t na);
+
+/*
+ * Reissue the certificate old under ca/cakey on key (its private or
+ * public half; only the public key is used): old's subject and
+ * extensions, but the authority key identifier is ca's and, when key is
+ * not old's key, the subject key identifier is computed afresh; a new
+ * serial, SHA-256, valid from nb to na.  The caller owns the result;
+ * NULL with the failure reported.
+ */
+X509	*pki_reissue(X509 *old, EVP_PKEY *key, X509 *ca, EVP_PKEY *cakey,
+	    unsigned long serial, time_t nb, time_t na);
+
+/* 1 when the two certificates hold the same public key, else 0. */
+int	pki_same_pubkey(X509 *a, X509 *b);
+
+/*
+ * SHA-256 of the certificate's SubjectPublicKeyInfo (DER), as 64
+ * lowercase hex digits: the same for every certificate of one key.
+ */
+int	pki_pubkey_sha256(X509 *, char out[65]);
+
+/*
  * Load one certificate or key from a PEM file.  A missing, empty or
  * malformed file, a directory, or a key where a certificate should be
  * (and the reverse) is reported naming the file.
