@@ -202,7 +202,7 @@ issue_one(void *arg, size_t i)
 
 	id->serial = gc->next_serial + 1 + i;
 	id->cert = pki_issue(gc->ca, gc->cakey, id->key, id->uuid, id->serial,
-	    gc->start, gc->start + PKI_CA_DAYS * PKI_DAY);
+	    gc->start - gc->backdate, gc->start + PKI_CA_DAYS * PKI_DAY);
 	if (id->cert == NULL)
 		return -1;
 	if ((cpem = pki_cert_pem(id->cert, &clen)) == NULL ||
@@ -268,8 +268,8 @@ gc_make(struct gc *gc)
 	if (gc_par_run(gc, gc->nid, gc->threads, keygen_one) == -1)
 		return -1;
 	gc->next_serial = old_serial();
-	gc->ca = pki_make_ca(gc->cakey, gc->uuid, gc->next_serial, gc->start,
-	    gc->start + PKI_CA_DAYS * PKI_DAY);
+	gc->ca = pki_make_ca(gc->cakey, gc->uuid, gc->next_serial,
+	    gc->start - gc->backdate, gc->start + PKI_CA_DAYS * PKI_DAY);
 	if (gc->ca == NULL)
 		return -1;
 	/* fill the extension cache now, before threads read the CA */

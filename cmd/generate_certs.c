@@ -26,8 +26,9 @@ usage(int status)
 {
 	FILE *f = status == 0 ? stdout : stderr;
 
-	fprintf(f, "usage: generate_certs [-fhknVy] [-j jobs] [-r root] "
-	    "[-t seconds]\n");
+	fprintf(f, "usage: generate_certs [-fhknVy] [-b seconds] [-j jobs] "
+	    "[-r root]\n"
+	    "                      [-t seconds]\n");
 	exit(status);
 }
 
@@ -134,8 +135,8 @@ check_ca_pair(void)
  * On the HA secondary, the primary's renewal is done when the CA the
  * primary pushed to us (var/sf/peers/<primary>/from_peer/cacert.pem) is
  * the primary's InternalCA and was made after our own current CA: every
- * renewal makes a CA valid from the moment of the run, so this reads
- * "the primary renewed since we last did".
+ * renewal makes a CA valid from a fixed time before its run until a time
+ * after it, so this reads "the primary renewed since we last did".
  */
 static int
 ha_primary_done(struct gc *gc, const struct pki_info *own)
@@ -165,7 +166,13 @@ ha_primary_done(struct gc *gc, const struct pki_info *own)
 		    prim->p->uuid);
 		goto out;
 	}
-	if (pin.not_before <= own->not_before) {
+	/*
+	 * Both start "backdate" before their run, or (as registration
+	 * made them) at it; a renewal also ends later than the CA it
+	 * followed.  Newer is either.
+	 */
+	if (pin.not_before <= own->not_before &&
+	    pin.not_after <= own->not_after) {
 		pki_fmt_time(pin.not_before, a, sizeof(a));
 		pki_fmt_time(own->not_before, b, sizeof(b));
 		log_warnx("this FMC is the HA secondary and the primary %s "
@@ -436,6 +443,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "backdate",	required_argument,	NULL, 'b' },
 		{ "force",	no_argument,		NULL, 'f' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
@@ -459,14 +467,23 @@ main(int argc, char *argv[])
 	memset(&gc, 0, sizeof(gc));
 	gc.jobs = 16;
 	gc.push_timeout = 30;
+	gc.backdate = PKI_DAY;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	gc.threads = n < 1 ? 1 : n > 256 ? 256 : (int)n;
-	while ((ch = getopt_long(argc, argv, "Vfhj:knr:t:y", longopts,
+	while ((ch = getopt_long(argc, argv, "Vb:fhj:knr:t:y", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'V':
 			printf("generate_certs (sfca) %s\n", SFCA_VERSION);
 			exit(0);
+		case 'b':
+			gc.backdate = (long)strtonum(optarg, 0, 7 * PKI_DAY,
+			    &errstr);
+			if (errstr != NULL) {
+				log_warnx("-b %s: %s", optarg, errstr);
+				usage(2);
+			}
+			break;
 		case 'f':
 			gc.force = 1;
 			break;

@@ -73,6 +73,7 @@ struct gc {
 	int		 jobs;		/* concurrent pushes */
 	int		 threads;	/* key generation and signing */
 	int		 push_timeout;	/* seconds per peer */
+	long		 backdate;	/* notBefore is start - backdate */
 
 	time_t		 start;
 	char		 uuid[PEER_UUID_LEN + 1];	/* this FMC */

@@ -143,7 +143,8 @@ $u $n $ip /var/sf/peers/$u/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUI
 	assert_output "subject=/title=InternalCA/OU=Intrusion Management System/CN=$FMCUUID/O=Cisco Systems, Inc"
 	nb=$(date -u -d "$(openssl x509 -noout -startdate -in "$ca" | cut -d= -f2)" +%s)
 	na=$(date -u -d "$(openssl x509 -noout -enddate -in "$ca" | cut -d= -f2)" +%s)
-	assert_equal $((na - nb)) $((3650 * 86400))
+	# from a day before the run to 3650 days after it
+	assert_equal $((na - nb)) $((3651 * 86400))
 	assert_consistent "$FMC"
 	# certs_pushed/ is what the peers get: the same as the peer folder
 	for d in "$FMC"/var/sf/peers/*/; do
@@ -153,6 +154,46 @@ $u $n $ip /var/sf/peers/$u/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUI
 	# a fresh CA database: one V line per identity, the CRL of the new CA
 	assert_equal "$(grep -c '^V' "$FMC/etc/sf/ca_root/index.txt")" 4
 	openssl crl -in "$FMC/etc/sf/ca_root/crl.pem" -CAfile "$ca" -noout
+}
+
+# notbefore/notafter FILE: the validity bounds as epoch seconds
+notbefore() { date -u -d "$(openssl x509 -noout -startdate -in "$1" | cut -d= -f2)" +%s; }
+notafter() { date -u -d "$(openssl x509 -noout -enddate -in "$1" | cut -d= -f2)" +%s; }
+
+@test "generate_certs: every certificate it issues starts a day before the run, ends 3650 days after it" {
+	local run_dir start f
+	run -0 generate_certs -r "$FMC" -y
+	run_dir=$(done_run)
+	start=${run_dir##*/}
+	for f in "$FMC/etc/sf/ca_root/cacert.pem" \
+	    "$FMC/etc/sf/keys/sftunnel-cert.pem" \
+	    "$FMC"/var/sf/peers/*/sftunnel-cert.pem \
+	    "$FMC"/var/sf/peers/*/certs_pushed/sftunnel-cert.pem; do
+		assert_equal "$(notbefore "$f")" $((start - 86400))
+		assert_equal "$(notafter "$f")" $((start + 3650 * 86400))
+	done
+	# a device clock a day behind accepts them, an older one does not
+	f=$(ls "$FMC"/var/sf/peers/*/sftunnel-cert.pem | head -1)
+	run -0 openssl verify -attime $((start - 86400 + 60)) \
+	    -CAfile "$FMC/etc/sf/ca_root/cacert.pem" "$f"
+	run -2 openssl verify -attime $((start - 86400 - 60)) \
+	    -CAfile "$FMC/etc/sf/ca_root/cacert.pem" "$f"
+	assert_output --partial "certificate is not yet valid"
+}
+
+@test "generate_certs: --backdate sets the start of validity, 0 to 604800 seconds" {
+	local run_dir start f
+	run -0 generate_certs -r "$FMC" -y --backdate 0
+	run_dir=$(done_run)
+	start=${run_dir##*/}
+	for f in "$FMC/etc/sf/ca_root/cacert.pem" "$FMC"/var/sf/peers/*/sftunnel-cert.pem; do
+		assert_equal "$(notbefore "$f")" "$start"
+		assert_equal "$(notafter "$f")" $((start + 3650 * 86400))
+	done
+	run -2 generate_certs -r "$FMC" -y -b 604801
+	assert_output --partial "generate_certs: -b 604801: too large"
+	run -2 generate_certs -r "$FMC" -y -b -1
+	run -2 generate_certs -r "$FMC" -y -b 1d
 }
 
 @test "generate_certs: keys are 0600, backups of every replaced file are kept" {
