@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "log.h"
+#include "pki.h"
 #include "xmalloc.h"
 #include "sftunneld.h"
 #include "banned.h"
@@ -310,6 +311,34 @@ touch(const char *path)
 		close(fd);
 }
 
+/*
+ * What STATUS tells of the certificate the peer presented: its CN, its
+ * public key (which key the peer holds, as generate_certs --extend must
+ * know) and its own expiry.
+ */
+static void
+session_facts(struct tpeer *t)
+{
+	struct pki_info in;
+
+	t->session_cn[0] = t->session_issuer[0] = t->session_key[0] = '\0';
+	t->session_expires = 0;
+	if (t->pcert == NULL)
+		return;
+	log_quiet(1);
+	if (pki_cert_info(t->pcert, &in) == 0) {
+		strlcpy(t->session_cn, in.cn, sizeof(t->session_cn));
+		if (X509_NAME_get_text_by_NID(X509_get_issuer_name(t->pcert),
+		    NID_commonName, t->session_issuer,
+		    sizeof(t->session_issuer)) < 0)
+			t->session_issuer[0] = '\0';
+		t->session_expires = in.not_after;
+	}
+	if (pki_pubkey_sha256(t->pcert, t->session_key) == -1)
+		t->session_key[0] = '\0';
+	log_quiet(0);
+}
+
 /* Both ends accepted each other: the tunnel is up. */
 static void
 go_up(struct conn *c, time_t now)
@@ -329,6 +358,7 @@ go_up(struct conn *c, time_t now)
 	strlcpy(t->tls, SSL_get_version(c->ssl), sizeof(t->tls));
 	t->chain = 1;		/* it was just verified against the CA */
 	t->chain_gen = (t->outgoing ? &t->id : &sd.srv)->gen;
+	session_facts(t);
 	sflog(&sd.log, SFLOG_INFO, "Connected to %s", c->ip);
 	sflog(&sd.log, SFLOG_INFO, "Peer %s (%s) using %s, %s (%d bits)",
 	    t->p.name, t->p.uuid, t->tls, t->cipher, t->bits);

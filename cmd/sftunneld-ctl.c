@@ -255,6 +255,11 @@ do_status(struct ctlc *cc)
 		sb_add(&s, "tls", t->up ? t->tls : "");
 		sb_add(&s, "chain", chain[t->chain + 1]);
 		sb_add(&s, "issued", chain[t->issued + 1]);
+		sb_add(&s, "session_cn", t->up ? t->session_cn : "");
+		sb_add(&s, "session_issuer", t->up ? t->session_issuer : "");
+		sb_add(&s, "session_key", t->up ? t->session_key : "");
+		sb_num(&s, "session_expires", t->up ?
+		    (long long)t->session_expires : 0);
 		sb_raw(&s, "\n");
 	}
 	sb_raw(&s, "OK\n");

@@ -76,6 +76,11 @@ struct tpeer {
 	int		 bits;
 	char		 tls[16];
 	X509		*pcert;		/* the certificate it presented */
+	/* of pcert, taken when the tunnel comes up, for STATUS */
+	char		 session_cn[64];
+	char		 session_issuer[64];	/* the CN of its issuer */
+	char		 session_key[65];	/* SHA-256 of its public key */
+	time_t		 session_expires;
 	int		 chain;		/* 1 yes, 0 no, -1 unknown */
 	unsigned	 chain_gen;
 	/*

@@ -314,6 +314,14 @@ set_peer(struct ctl_peer *p, const char *k, char *v)
 		strlcpy(p->chain, v, sizeof(p->chain));
 	else if (strcmp(k, "issued") == 0)
 		strlcpy(p->issued, v, sizeof(p->issued));
+	else if (strcmp(k, "session_cn") == 0)
+		strlcpy(p->session_cn, v, sizeof(p->session_cn));
+	else if (strcmp(k, "session_issuer") == 0)
+		strlcpy(p->session_issuer, v, sizeof(p->session_issuer));
+	else if (strcmp(k, "session_key") == 0)
+		strlcpy(p->session_key, v, sizeof(p->session_key));
+	else if (strcmp(k, "session_expires") == 0)
+		p->session_expires = num(v);
 }
 
 /* Walk the k=v words after the first word of line; unknown keys are skipped. */

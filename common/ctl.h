@@ -58,6 +58,16 @@ struct ctl_peer {
 	 * no, unknown (unreadable); "" from a daemon that does not say.
 	 */
 	char	 issued[8];
+	/*
+	 * Of the certificate the peer presented in the session that is up:
+	 * its CN, its issuer's CN, the SHA-256 of its public key
+	 * (pki_pubkey_sha256), its notAfter; "" and 0 when down or from a
+	 * daemon that does not say.
+	 */
+	char	 session_cn[64];
+	char	 session_issuer[64];
+	char	 session_key[65];
+	time_t	 session_expires;
 };
 
 /*

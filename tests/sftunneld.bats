@@ -42,6 +42,25 @@ teardown_file() {
 	assert_line --regexp "^FTD-2 $(lab uuid FTD-2) up TLSv1\.[23] chain=yes"
 }
 
+@test "sftunneld: STATUS tells the CN, public key and expiry of the certificate each peer presents" {
+	local fmc ftd u key na
+	fmc=$(lab root FMCpri)
+	ftd=$(lab root FTD-1)
+	u=$(lab uuid FTD-1)
+	run -0 lab wait-up -t 10
+	# what FTD-1 presents is its own sftunnel-cert.pem
+	key=$(openssl x509 -noout -pubkey -in "$ftd/var/sf/peers/$(lab uuid FMCpri)/sftunnel-cert.pem" |
+	    openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+	na=$(date -u -d "$(openssl x509 -noout -enddate -in "$ftd/var/sf/peers/$(lab uuid FMCpri)/sftunnel-cert.pem" | cut -d= -f2)" +%s)
+	run -0 sfctl -r "$fmc" status
+	assert_line --regexp "^FTD-1 $u up TLSv1\.[23] chain=yes cn=$u issuer=$(lab uuid FMCpri) key=$key expires=$na reason="
+	# and the FTD sees the FMC's own certificate
+	key=$(openssl x509 -noout -pubkey -in "$fmc/etc/sf/keys/sftunnel-cert.pem" |
+	    openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+	run -0 sfctl -r "$ftd" status
+	assert_line --regexp "^FMCpri $(lab uuid FMCpri) up TLSv1\.[23] chain=yes cn=$(lab uuid FMCpri) issuer=$(lab uuid FMCpri) key=$key expires=[1-9][0-9]* reason="
+}
+
 @test "sftunneld: the control socket is 0600 in a 0700 folder, and a private key never reaches the log" {
 	local fmc
 	fmc=$(lab root FMCpri)

@@ -43,9 +43,11 @@ do_status(void)
 	printf("daemon pid=%ld gen=%u kind=%s peers=%zu\n", (long)d.pid,
 	    d.gen, d.kind, d.npeers);
 	for (i = 0; i < n; i++)
-		printf("%s %s %s %s chain=%s reason=%s\n", p[i].name,
-		    p[i].uuid, p[i].up ? "up" : "down", p[i].tls, p[i].chain,
-		    p[i].disc_reason);
+		printf("%s %s %s %s chain=%s cn=%s issuer=%s key=%s "
+		    "expires=%lld reason=%s\n", p[i].name, p[i].uuid,
+		    p[i].up ? "up" : "down", p[i].tls, p[i].chain,
+		    p[i].session_cn, p[i].session_issuer, p[i].session_key,
+		    (long long)p[i].session_expires, p[i].disc_reason);
 	free(p);
 	return 0;
 }
