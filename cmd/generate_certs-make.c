@@ -98,6 +98,16 @@ manifest_add_id(struct journal *j, const struct gc_id *id)
 	journal_manifest_add(j, xasprintf("%s/%s", id->dir, PEERF_CERT));
 }
 
+/* --extend: the same, but not a key. */
+static void
+manifest_add_certs(struct journal *j, const struct gc_id *id)
+{
+	if (id->p != NULL)
+		journal_manifest_add(j, xasprintf("%s/%s/%s", id->dir,
+		    PEERF_PUSHED, PEERF_CERT));
+	journal_manifest_add(j, xasprintf("%s/%s", id->dir, PEERF_CERT));
+}
+
 /*
  * Commit order: the peers' identities, this FMC's, the CA database, the
  * CA key and last the CA certificate.  So the tree's own cacert.pem is
@@ -107,16 +117,19 @@ void
 gc_manifest_build(struct gc *gc)
 {
 	struct journal *j = &gc->journal;
+	void (*add)(struct journal *, const struct gc_id *);
 	size_t i;
 
+	add = gc->extend ? manifest_add_certs : manifest_add_id;
 	for (i = 0; i < gc->nid; i++)
 		if (i != GC_SELF)
-			manifest_add_id(j, &gc->id[i]);
-	manifest_add_id(j, &gc->id[GC_SELF]);
+			add(j, &gc->id[i]);
+	add(j, &gc->id[GC_SELF]);
 	journal_manifest_add(j, xstrdup(RP_CA_INDEX));
 	journal_manifest_add(j, xstrdup(RP_CA_SERIAL));
 	journal_manifest_add(j, xstrdup(RP_CA_CRL));
-	journal_manifest_add(j, xstrdup(RP_CA_KEY));
+	if (!gc->extend)
+		journal_manifest_add(j, xstrdup(RP_CA_KEY));
 	journal_manifest_add(j, xstrdup(RP_CA_CERT));
 }
 
@@ -136,8 +149,8 @@ keygen_one(void *arg, size_t i)
 	return id->key == NULL ? -1 : 0;
 }
 
-static int
-put_pem(struct gc *gc, const char *rel, const char *pem, size_t len,
+int
+gc_put_pem(struct gc *gc, const char *rel, const char *pem, size_t len,
     mode_t mode)
 {
 	char *path;
@@ -210,8 +223,8 @@ issue_one(void *arg, size_t i)
 		goto out;
 	rel = xasprintf("%s/%s", id->dir, PEERF_CERT);
 	rel2 = xasprintf("%s/%s", id->dir, PEERF_KEY);
-	if (put_pem(gc, rel, cpem, clen, peerf_modes[PEERF_I_CERT]) == -1 ||
-	    put_pem(gc, rel2, kpem, klen, peerf_modes[PEERF_I_KEY]) == -1 ||
+	if (gc_put_pem(gc, rel, cpem, clen, peerf_modes[PEERF_I_CERT]) == -1 ||
+	    gc_put_pem(gc, rel2, kpem, klen, peerf_modes[PEERF_I_KEY]) == -1 ||
 	    verify_staged(gc, rel, rel2, id->uuid) == -1)
 		goto out;
 	if (id->p != NULL) {
@@ -220,9 +233,9 @@ issue_one(void *arg, size_t i)
 		free(rel2);
 		rel = xasprintf("%s/%s/%s", id->dir, PEERF_PUSHED, PEERF_CERT);
 		rel2 = xasprintf("%s/%s/%s", id->dir, PEERF_PUSHED, PEERF_KEY);
-		if (put_pem(gc, rel, cpem, clen,
+		if (gc_put_pem(gc, rel, cpem, clen,
 		    peerf_modes[PEERF_I_CERT]) == -1 ||
-		    put_pem(gc, rel2, kpem, klen,
+		    gc_put_pem(gc, rel2, kpem, klen,
 		    peerf_modes[PEERF_I_KEY]) == -1 ||
 		    verify_staged(gc, rel, rel2, id->uuid) == -1)
 			goto out;
@@ -238,8 +251,8 @@ issue_one(void *arg, size_t i)
 }
 
 /* Continue the old serial counter: (issuer name, serial) stays unique. */
-static unsigned long
-old_serial(void)
+unsigned long
+gc_old_serial(void)
 {
 	unsigned long v = 1;
 	char *path, *buf, *end;
@@ -267,7 +280,7 @@ gc_make(struct gc *gc)
 		return -1;
 	if (gc_par_run(gc, gc->nid, gc->threads, keygen_one) == -1)
 		return -1;
-	gc->next_serial = old_serial();
+	gc->next_serial = gc_old_serial();
 	gc->ca = pki_make_ca(gc->cakey, gc->uuid, gc->next_serial,
 	    gc->start - gc->backdate, gc->start + PKI_CA_DAYS * PKI_DAY);
 	if (gc->ca == NULL)
@@ -277,17 +290,50 @@ gc_make(struct gc *gc)
 	return 0;
 }
 
+/* One index.txt line for c, as openssl ca writes it. */
+static int
+index_line(FILE *f, X509 *c)
+{
+	struct pki_info in;
+	struct tm tm;
+	char exp[32];
+	time_t na;
+
+	if (pki_cert_info(c, &in) == -1)
+		return -1;
+	na = in.not_after;
+	gmtime_r(&na, &tm);
+	strftime(exp, sizeof(exp), "%Y%m%d%H%M%SZ", &tm);
+	fprintf(f, "V\t%s\t\t%s\tunknown\t%s\n", exp + 2, in.serial,
+	    in.subject);
+	return 0;
+}
+
+int
+gc_index_lines(const struct gc *gc, FILE *f)
+{
+	const struct gc_id *id;
+	size_t i;
+
+	for (i = 0; i < gc->nid; i++) {
+		id = &gc->id[i];
+		if (index_line(f, id->cert) == -1)
+			return -1;
+		/* --extend: certs_pushed/ on another key has its own */
+		if (id->pushed != NULL && id->pushed != id->cert &&
+		    index_line(f, id->pushed) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static int
 stage_ca(struct gc *gc)
 {
 	char *p, *line, buf[32];
 	char *idx = NULL;
 	size_t idxlen = 0;
-	struct pki_info in;
-	struct tm tm;
-	char exp[32];
 	FILE *f;
-	size_t i;
 	int rc = -1;
 
 	p = journal_path(&gc->journal, "%s/%s", GC_NEW, RP_CA_CERT);
@@ -309,18 +355,9 @@ stage_ca(struct gc *gc)
 		log_warn("open_memstream");
 		return -1;
 	}
-	for (i = 0; i < gc->nid; i++) {
-		time_t na;
-
-		if (pki_cert_info(gc->id[i].cert, &in) == -1) {
-			fclose(f);
-			goto out2;
-		}
-		na = in.not_after;
-		gmtime_r(&na, &tm);
-		strftime(exp, sizeof(exp), "%Y%m%d%H%M%SZ", &tm);
-		fprintf(f, "V\t%s\t\t%s\tunknown\t%s\n", exp + 2, in.serial,
-		    in.subject);
+	if (gc_index_lines(gc, f) == -1) {
+		fclose(f);
+		goto out2;
 	}
 	fclose(f);
 	p = journal_path(&gc->journal, "%s/%s", GC_NEW, RP_CA_INDEX);
@@ -407,12 +444,15 @@ gc_material_free(struct gc *gc)
 
 	EVP_PKEY_free(gc->cakey);
 	X509_free(gc->ca);
+	X509_free(gc->oldca);
 	gc->cakey = NULL;
-	gc->ca = NULL;
+	gc->ca = gc->oldca = NULL;
 	for (i = 0; i < gc->nid; i++) {
 		EVP_PKEY_free(gc->id[i].key);
 		X509_free(gc->id[i].cert);
-		gc->id[i].key = NULL;
-		gc->id[i].cert = NULL;
+		EVP_PKEY_free(gc->id[i].pushed_key);
+		X509_free(gc->id[i].pushed);
+		gc->id[i].key = gc->id[i].pushed_key = NULL;
+		gc->id[i].cert = gc->id[i].pushed = NULL;
 	}
 }

@@ -15,6 +15,26 @@
 #include "xmalloc.h"
 #include "banned.h"
 
+/*
+ * The files a run pushes, as PEERF_I_* in the vendor's order: all three,
+ * or with --extend the two public ones.
+ */
+static const int push_all_files[] = {
+	PEERF_I_CACERT, PEERF_I_KEY, PEERF_I_CERT
+};
+static const int push_public_files[] = { PEERF_I_CACERT, PEERF_I_CERT };
+
+static const int *
+run_files(const struct gc *gc, int *n)
+{
+	if (gc->extend) {
+		*n = 2;
+		return push_public_files;
+	}
+	*n = PEERF_NFILES;
+	return push_all_files;
+}
+
 int
 gc_status(struct gc *gc, int *daemon_up)
 {
@@ -23,8 +43,11 @@ gc_status(struct gc *gc, int *daemon_up)
 	int r;
 
 	*daemon_up = 0;
-	for (i = 0; i < gc->nid; i++)
+	for (i = 0; i < gc->nid; i++) {
 		gc->id[i].up = 0;
+		gc->id[i].session_cn[0] = gc->id[i].session_issuer[0] = '\0';
+		gc->id[i].session_key[0] = '\0';
+	}
 	r = ctl_status(&cp, &n, NULL);
 	if (r == CTL_NODAEMON) {
 		log_info("sftunneld is not running: no tunnel is up");
@@ -34,9 +57,19 @@ gc_status(struct gc *gc, int *daemon_up)
 		return -1;
 	*daemon_up = 1;
 	for (i = 0; i < gc->nid; i++)
-		for (j = 0; j < n && gc->id[i].p != NULL; j++)
-			if (strcasecmp(cp[j].uuid, gc->id[i].uuid) == 0)
-				gc->id[i].up = cp[j].up;
+		for (j = 0; j < n && gc->id[i].p != NULL; j++) {
+			struct gc_id *g = &gc->id[i];
+
+			if (strcasecmp(cp[j].uuid, g->uuid) != 0)
+				continue;
+			g->up = cp[j].up;
+			strlcpy(g->session_cn, cp[j].session_cn,
+			    sizeof(g->session_cn));
+			strlcpy(g->session_issuer, cp[j].session_issuer,
+			    sizeof(g->session_issuer));
+			strlcpy(g->session_key, cp[j].session_key,
+			    sizeof(g->session_key));
+		}
 	free(cp);
 	return 0;
 }
@@ -63,6 +96,39 @@ struct pushjob {
 	pthread_mutex_t	 mu;
 };
 
+/*
+ * The peer's session shows which key it holds when the certificate it
+ * presents names it and was issued by this FMC; the primary FMC of an HA
+ * pair, seen from the secondary, presents the identity its own CA issued,
+ * which says nothing of the key that goes with ours.
+ */
+enum gc_key
+gc_key_state(const struct gc *gc, const struct gc_id *g, const char *cert,
+    size_t len)
+{
+	char sum[65];
+	X509 *c;
+	int r;
+
+	if (!g->up)
+		return GC_KEY_DOWN;
+	if (g->session_key[0] == '\0' ||
+	    strcasecmp(g->session_cn, g->uuid) != 0 ||
+	    strcasecmp(g->session_issuer, gc->uuid) != 0)
+		return GC_KEY_UNSEEN;
+	log_quiet(1);
+	c = pki_cert_from_pem(cert, len, PEERF_CERT);
+	log_quiet(0);
+	if (c == NULL)
+		return GC_KEY_UNSEEN;
+	r = pki_pubkey_sha256(c, sum);
+	X509_free(c);
+	if (r == -1)
+		return GC_KEY_UNSEEN;
+	return strcmp(sum, g->session_key) == 0 ? GC_KEY_MATCH :
+	    GC_KEY_MISMATCH;
+}
+
 static void
 push_one(struct pushjob *pj, struct gc_id *g)
 {
@@ -71,49 +137,64 @@ push_one(struct pushjob *pj, struct gc_id *g)
 	char *path, *buf[PEERF_NFILES] = { NULL, NULL, NULL };
 	char sum[65];
 	size_t len[PEERF_NFILES] = { 0, 0, 0 };
-	int i, r;
+	const int *set;
+	int i, k, n, r;
 
 	memset(res, 0, sizeof(res));
-	/* the CA is the run's; the peer's own two come from certs_pushed/ */
-	for (i = 0; i < PEERF_NFILES; i++) {
-		if (i == PEERF_I_CACERT)
+	set = run_files(pj->gc, &n);
+	/* the CA is the run's; the peer's own come from certs_pushed/ */
+	for (i = 0; i < n; i++) {
+		if ((k = set[i]) == PEERF_I_CACERT)
 			continue;
 		path = xasprintf("%s/%s/%s", g->p->dir, PEERF_PUSHED,
-		    peerf_names[i]);
-		r = sfile_read(path, SFILE_CAP, &buf[i], &len[i]);
+		    peerf_names[k]);
+		r = sfile_read(path, SFILE_CAP, &buf[k], &len[k]);
 		free(path);
 		if (r == -1) {
 			snprintf(g->why, sizeof(g->why), "cannot read %s",
-			    peerf_names[i]);
+			    peerf_names[k]);
 			goto out;
 		}
 	}
-	for (i = 0; i < PEERF_NFILES; i++) {
-		f[i].name = peerf_names[i];
-		f[i].data = i == PEERF_I_CACERT ? pj->ca : buf[i];
-		f[i].len = i == PEERF_I_CACERT ? pj->calen : len[i];
+	if (pj->gc->extend) {
+		/* never a certificate that does not go with the peer's key */
+		g->keyst = gc_key_state(pj->gc, g, buf[PEERF_I_CERT],
+		    len[PEERF_I_CERT]);
+		if (g->keyst != GC_KEY_MATCH) {
+			snprintf(g->why, sizeof(g->why), "%s: %s", PEERF_CERT,
+			    g->keyst == GC_KEY_MISMATCH ? "the peer holds "
+			    "another key" : "the peer's key is not seen");
+			n = 1;		/* cacert.pem, first of the set */
+		}
 	}
-	r = ctl_push(g->p->uuid, f, PEERF_NFILES, res, pj->gc->push_timeout);
+	for (i = 0; i < n; i++) {
+		k = set[i];
+		f[i].name = peerf_names[k];
+		f[i].data = k == PEERF_I_CACERT ? pj->ca : buf[k];
+		f[i].len = k == PEERF_I_CACERT ? pj->calen : len[k];
+	}
+	r = ctl_push(g->p->uuid, f, (size_t)n, res, pj->gc->push_timeout);
 	if (r != 0) {
 		snprintf(g->why, sizeof(g->why), "%s", r == CTL_NODAEMON ?
 		    "sftunneld not running" : "no answer from sftunneld");
 		goto out;
 	}
-	for (i = 0; i < PEERF_NFILES; i++) {
+	for (i = 0; i < n; i++) {
+		k = set[i];
 		/* ok only when the receiver holds exactly what we sent */
 		if (!res[i].ok) {
 			snprintf(g->why, sizeof(g->why), "%s: %s",
-			    peerf_names[i], res[i].reason);
+			    peerf_names[k], res[i].reason);
 			continue;
 		}
 		if (pki_sha256_hex(f[i].data, f[i].len, sum) == -1)
 			continue;
 		if (strcmp(sum, res[i].sha256) != 0) {
 			snprintf(g->why, sizeof(g->why), "%s: checksum "
-			    "mismatch", peerf_names[i]);
+			    "mismatch", peerf_names[k]);
 			continue;
 		}
-		g->ok[i] = 1;
+		g->ok[k] = 1;
 	}
  out:
 	for (i = 0; i < PEERF_NFILES; i++)
@@ -157,6 +238,7 @@ gc_push_all(struct gc *gc)
 
 	for (i = 0; i < gc->nid; i++) {
 		memset(gc->id[i].ok, 0, sizeof(gc->id[i].ok));
+		gc->id[i].keyst = GC_KEY_DOWN;
 		if (gc->id[i].up)
 			nup++;
 		else
@@ -222,12 +304,14 @@ source_path(const struct gc_id *g, const char *file)
 int
 gc_report(struct gc *gc, int *nfailed)
 {
+	const int *set;
 	char *buf = NULL, *p, *d, *s, *fp;
 	size_t len = 0, i;
 	FILE *f;
-	int k, rc = 0;
+	int j, k, n, rc = 0;
 
 	*nfailed = 0;
+	set = run_files(gc, &n);
 	if ((f = open_memstream(&buf, &len)) == NULL) {
 		log_warn("open_memstream");
 		return -1;
@@ -238,8 +322,8 @@ gc_report(struct gc *gc, int *nfailed)
 
 		if (g->p == NULL)
 			continue;
-		for (k = 0; k < PEERF_NFILES; k++) {
-			if (g->ok[k])
+		for (j = 0; j < n; j++) {
+			if (g->ok[k = set[j]])
 				continue;
 			bad = 1;
 			(*nfailed)++;
@@ -268,14 +352,35 @@ gc_report(struct gc *gc, int *nfailed)
 	if (rc == -1)
 		return -1;
 	for (i = 0; i < gc->nid; i++)
-		for (k = 0; k < PEERF_NFILES && gc->id[i].p != NULL; k++) {
-			if (gc->id[i].ok[k])
+		for (j = 0; j < n && gc->id[i].p != NULL; j++) {
+			if (gc->id[i].ok[k = set[j]])
 				continue;
 			d = dest_path(gc, &gc->id[i], peerf_names[k]);
 			printf("Failed to push to %s = %s\n",
 			    gc->id[i].p->name, d);
 			free(d);
 		}
+	/* --extend: the peers that got the CA but not their certificate */
+	for (i = 0; i < gc->nid; i++) {
+		struct gc_id *g = &gc->id[i];
+
+		if (g->keyst != GC_KEY_MISMATCH && g->keyst != GC_KEY_UNSEEN)
+			continue;
+		d = root_apath("%s/%s/%s/%s", RP_PEERS, g->p->uuid,
+		    PEERF_PUSHED, PEERF_KEY);
+		if (g->keyst == GC_KEY_MISMATCH)
+			printf("Key mismatch on %s: it holds another key than "
+			    "%s, so only cacert.pem was pushed\n",
+			    g->p->name, d);
+		else
+			printf("Key not seen on %s: its session does not show "
+			    "which key it holds, so only cacert.pem was "
+			    "pushed\n", g->p->name);
+		log_info("%s (%s): %s: sftunnel-cert.pem not pushed",
+		    g->p->name, g->p->uuid, g->keyst == GC_KEY_MISMATCH ?
+		    "key mismatch" : "key not seen");
+		free(d);
+	}
 	if (*nfailed > 0) {
 		p = root_apath("%s/%lld/%s", RP_CERTS_TMP, gc->journal.epoch,
 		    GC_FAILED_PUSH);

@@ -28,6 +28,9 @@ usage(int status)
 
 	fprintf(f, "usage: generate_certs [-fhknVy] [-b seconds] [-j jobs] "
 	    "[-r root]\n"
+	    "                      [-t seconds]\n"
+	    "       generate_certs -e [-fhnVy] [-b seconds] [-d days] "
+	    "[-j jobs] [-r root]\n"
 	    "                      [-t seconds]\n");
 	exit(status);
 }
@@ -97,6 +100,18 @@ print_expiry(const struct pki_info *cur)
 		    (long)((now - cur->not_after) / PKI_DAY), when);
 	log_info("current CA serial %s, not after %s%s", cur->serial, when,
 	    cur->not_after > now ? "" : " (expired)");
+}
+
+/* --extend: the renewed CA's end, in the words of the sentence above. */
+static void
+print_renewed(const struct gc *gc)
+{
+	char when[40];
+
+	pki_fmt_time(gc->start + (time_t)gc->days * PKI_DAY, when,
+	    sizeof(when));
+	printf("Renewed ca_root will expire in %d days - at %s\n", gc->days,
+	    when);
 }
 
 static X509 *
@@ -241,6 +256,33 @@ load_ids(struct gc *gc)
 	return 0;
 }
 
+/* --extend: what the push would do, judged on the certificate on disk. */
+static void
+dry_extend_peer(const struct gc *gc, const struct gc_id *g, const char *dest)
+{
+	enum gc_key ks = GC_KEY_DOWN;
+	char *path, *buf = NULL;
+	size_t len;
+
+	path = xasprintf("%s/%s/%s", g->p->dir, PEERF_PUSHED, PEERF_CERT);
+	log_quiet(1);
+	if (g->up && sfile_read(path, SFILE_CAP, &buf, &len) == 0)
+		ks = gc_key_state(gc, g, buf, len);
+	else if (g->up)
+		ks = GC_KEY_UNSEEN;
+	log_quiet(0);
+	printf("%s %s %s %s: %s certificate on its key; tunnel %s: %s %s\n",
+	    g->p->name, g->p->uuid, g->p->ip, g->p->role,
+	    gc->journal.resumed ? "staged" : "reissued",
+	    ks == GC_KEY_DOWN ? "down" : ks == GC_KEY_MATCH ? "up" :
+	    ks == GC_KEY_MISMATCH ? "up, key mismatch" : "up, key not seen",
+	    ks == GC_KEY_DOWN ? "would list in FAILED_PUSH for" :
+	    ks == GC_KEY_MATCH ? "would push cacert.pem, sftunnel-cert.pem "
+	    "to" : "would push cacert.pem only to", dest);
+	free(buf);
+	free(path);
+}
+
 static void
 dry_run(struct gc *gc, const struct pki_info *cur)
 {
@@ -258,6 +300,16 @@ dry_run(struct gc *gc, const struct pki_info *cur)
 		    journal_has(&gc->journal, GC_BACKED_UP) ?
 		    "backed up, committing" :
 		    "staged, committing");
+		free(b);
+	} else if (gc->extend) {
+		printf("Would renew the InternalCA on its key: %s-%d, "
+		    "SHA-256, %d days, subject %s\n", cur->keytype, cur->bits,
+		    gc->days, cur->subject);
+		printf("Would reissue the sftunnel certificate of this FMC "
+		    "(%s) on its key\n", gc->uuid);
+		b = root_apath("%s/<epoch>/%s", RP_CERTS_TMP, GC_BACKUP);
+		printf("Would back up %zu files into %s and replace them; no "
+		    "key\n", (gc->nid - 1) * 2 + 5, b);
 		free(b);
 	} else {
 		printf("Would make a new InternalCA: RSA-2048, SHA-256, "
@@ -281,6 +333,11 @@ dry_run(struct gc *gc, const struct pki_info *cur)
 			continue;
 		d = root_apath("%s/%s/%s", RP_PEERS, gc->uuid,
 		    g->ha ? "from_peer/" : "");
+		if (gc->extend) {
+			dry_extend_peer(gc, g, d);
+			free(d);
+			continue;
+		}
 		printf("%s %s %s %s: %s certificate%s; tunnel %s: %s %s\n",
 		    g->p->name, g->p->uuid, g->p->ip, g->p->role,
 		    gc->journal.resumed ? "staged" : "new",
@@ -347,12 +404,19 @@ run(struct gc *gc)
 	}
 	if ((pending = journal_find_pending(&gc->journal, gc->dry)) == -1)
 		goto out;
+	if (pending) {
+		/* the interrupted run's mode, whatever this one was asked */
+		gc->extend = journal_has(&gc->journal, GC_EXTEND);
+		log_info("found an interrupted renewal%s in %s", gc->extend ?
+		    " on the same keys" : "", gc->journal.dir);
+	}
 	if (load_ids(gc) == -1)
 		goto out;
 	if ((ca = load_current_ca(&cur)) == NULL)
 		goto out;
 	if (!pending) {
-		if (check_ca_pair() == -1)
+		if (gc->extend ? gc_extend_check(gc) == -1 :
+		    check_ca_pair() == -1)
 			goto out;
 		v = conf_get(ims, "HA_ROLE");
 		if (v != NULL && strcmp(v, "secondary") == 0) {
@@ -362,9 +426,7 @@ run(struct gc *gc)
 				log_info("HA secondary: --force: not "
 				    "checking the primary's renewal");
 		}
-	} else
-		log_info("found an interrupted renewal in %s",
-		    gc->journal.dir);
+	}
 
 	if (gc->dry) {
 		dry_run(gc, &cur);
@@ -372,17 +434,32 @@ run(struct gc *gc)
 		goto out;
 	}
 
-	printf("You are about to generate new certificates for FMC and "
-	    "devices.\n"
-	    "After successful cert generation, device specific certs will be "
-	    "pushed automatically\n"
-	    "If the connection between FMC and a device is down, user needs "
-	    "to copy the certificates onto the device manually\n"
-	    "For more details on disconnected devices, use "
-	    "sftunnel_status.pl\n");
+	if (gc->extend)
+		printf("You are about to renew the certificates for FMC and "
+		    "devices on their existing keys.\n"
+		    "After successful cert renewal, the CA and device certs "
+		    "will be pushed automatically; no private key is changed "
+		    "or pushed\n"
+		    "If the connection between FMC and a device is down, it "
+		    "keeps working until the current ca_root expires, then "
+		    "user needs to copy cacert.pem and sftunnel-cert.pem onto "
+		    "the device manually\n"
+		    "For more details on disconnected devices, use "
+		    "sftunnel_status.pl\n");
+	else
+		printf("You are about to generate new certificates for FMC "
+		    "and devices.\n"
+		    "After successful cert generation, device specific certs "
+		    "will be pushed automatically\n"
+		    "If the connection between FMC and a device is down, user "
+		    "needs to copy the certificates onto the device manually\n"
+		    "For more details on disconnected devices, use "
+		    "sftunnel_status.pl\n");
 	if (!ask(gc))
 		goto abort;
 	print_expiry(&cur);
+	if (gc->extend && !pending)
+		print_renewed(gc);
 	if (!ask(gc))
 		goto abort;
 
@@ -390,11 +467,18 @@ run(struct gc *gc)
 		fresh = 1;
 		if (journal_create(&gc->journal, gc->start) == -1)
 			goto out;
-		log_info("run folder %s", gc->journal.dir);
+		log_info("run folder %s%s", gc->journal.dir, gc->extend ?
+		    ": a renewal on the same keys" : "");
+		if (gc->extend && journal_mark(&gc->journal, GC_EXTEND) == -1)
+			goto out;
 		gc_manifest_build(gc);
-		if (journal_manifest_write(&gc->journal) == -1 ||
-		    gc_make(gc) == -1 || gc_stage(gc) == -1 ||
-		    journal_mark(&gc->journal, GC_STAGED) == -1)
+		if (journal_manifest_write(&gc->journal) == -1)
+			goto out;
+		if (gc->extend ? gc_extend_make(gc) == -1 ||
+		    gc_extend_stage(gc) == -1 :
+		    gc_make(gc) == -1 || gc_stage(gc) == -1)
+			goto out;
+		if (journal_mark(&gc->journal, GC_STAGED) == -1)
 			goto out;
 		gc_test_hook("staged");
 	} else {
@@ -444,6 +528,8 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "backdate",	required_argument,	NULL, 'b' },
+		{ "days",	required_argument,	NULL, 'd' },
+		{ "extend",	no_argument,		NULL, 'e' },
 		{ "force",	no_argument,		NULL, 'f' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
@@ -470,7 +556,7 @@ main(int argc, char *argv[])
 	gc.backdate = PKI_DAY;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	gc.threads = n < 1 ? 1 : n > 256 ? 256 : (int)n;
-	while ((ch = getopt_long(argc, argv, "Vb:fhj:knr:t:y", longopts,
+	while ((ch = getopt_long(argc, argv, "Vb:d:efhj:knr:t:y", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'V':
@@ -483,6 +569,16 @@ main(int argc, char *argv[])
 				log_warnx("-b %s: %s", optarg, errstr);
 				usage(2);
 			}
+			break;
+		case 'd':
+			gc.days = (int)strtonum(optarg, 1, 7300, &errstr);
+			if (errstr != NULL) {
+				log_warnx("-d %s: %s", optarg, errstr);
+				usage(2);
+			}
+			break;
+		case 'e':
+			gc.extend = 1;
 			break;
 		case 'f':
 			gc.force = 1;
@@ -522,6 +618,11 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage(2);
+	/* -k belongs to the default mode, -d to --extend */
+	if ((gc.extend && gc.reuse) || (!gc.extend && gc.days != 0))
+		usage(2);
+	if (gc.days == 0)
+		gc.days = PKI_CA_DAYS;
 	if (root_set(root) == -1)
 		return 1;
 	rc = run(&gc);

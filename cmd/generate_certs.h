@@ -3,6 +3,9 @@
 #ifndef GENERATE_CERTS_H
 #define GENERATE_CERTS_H
 
+#include <sys/types.h>
+
+#include <stdio.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -15,6 +18,7 @@
  * A renewal runs in a run folder, var/tmp/certs/<epoch>/:
  *   new/       the new material, mirroring the final paths (0700)
  *   backup/    the files it replaces, mirroring the final paths (0700)
+ *   EXTEND     a renewal on the same keys (--extend): no key is replaced
  *   MANIFEST   the relative paths to replace, in commit order
  *   STAGED     new/ is complete, fsynced and verified
  *   BACKED_UP  backup/ is complete
@@ -30,6 +34,7 @@
 #define GC_NEW		"new"
 #define GC_BACKUP	"backup"
 #define GC_MANIFEST	"MANIFEST"
+#define GC_EXTEND	"EXTEND"
 #define GC_STAGED	"STAGED"
 #define GC_BACKED_UP	"BACKED_UP"
 #define GC_COMMITTED	"COMMITTED"
@@ -38,6 +43,9 @@
 #define GC_ROLLED_BACK	"ROLLED_BACK"
 #define GC_FAILED_PUSH	"FAILED_PUSH"
 #define GC_LOCK		".generate_certs.lock"
+
+/* --extend: whether a peer's key is seen to be the one of its certificate. */
+enum gc_key { GC_KEY_DOWN, GC_KEY_MATCH, GC_KEY_MISMATCH, GC_KEY_UNSEEN };
 
 /*
  * One sftunnel identity the renewal reissues.  gc.id[GC_SELF] is this
@@ -52,8 +60,16 @@ struct gc_id {
 	EVP_PKEY	*key;
 	X509		*cert;
 	unsigned long	 serial;
+	/* --extend, peers: certs_pushed/'s key and its certificate */
+	EVP_PKEY	*pushed_key;
+	X509		*pushed;	/* == cert when the key is the same */
 	/* peers only: the push */
 	int		 up;		/* tunnel up at STATUS time */
+	/* the certificate its session shows, as STATUS tells it */
+	char		 session_cn[64];
+	char		 session_issuer[64];
+	char		 session_key[65];
+	enum gc_key	 keyst;		/* --extend: set by the push */
 	int		 ok[PEERF_NFILES]; /* pushed and confirmed, by PEERF_I_* */
 	char		 why[128];	/* why the push failed, for the log */
 };
@@ -74,6 +90,8 @@ struct gc {
 	int		 threads;	/* key generation and signing */
 	int		 push_timeout;	/* seconds per peer */
 	long		 backdate;	/* notBefore is start - backdate */
+	int		 extend;	/* renew on the same keys */
+	int		 days;		/* --extend: notAfter is start + days */
 
 	time_t		 start;
 	char		 uuid[PEER_UUID_LEN + 1];	/* this FMC */
@@ -85,8 +103,9 @@ struct gc {
 	size_t		 nid;
 
 	/* the new CA */
-	EVP_PKEY	*cakey;
+	EVP_PKEY	*cakey;		/* --extend: the current CA's key */
 	X509		*ca;
+	X509		*oldca;		/* --extend: the CA it renews */
 	unsigned long	 next_serial;	/* the CA's; id[i] gets +1+i */
 };
 
@@ -105,7 +124,7 @@ int	gc_par_run(void *arg, size_t n, int nthreads,
 /*
  * The journal's manifest for gc.id: every peer's certs_pushed/ and folder
  * key and certificate, this FMC's, the CA database, the CA key and last
- * the CA certificate.
+ * the CA certificate; with --extend the same but the keys.
  */
 void	gc_manifest_build(struct gc *);
 /* New CA key and certificate, and a key per gc.id (kept ones on -k). */
@@ -118,6 +137,26 @@ int	gc_make(struct gc *);
 int	gc_stage(struct gc *);
 /* Free the keys and certificates of gc and its ids; again is harmless. */
 void	gc_material_free(struct gc *);
+/* The CA's serial counter (etc/sf/ca_root/serial), 1 when unreadable. */
+unsigned long gc_old_serial(void);
+/* Write pem as new/<rel> in the journal, mode mode, without an fsync. */
+int	gc_put_pem(struct gc *, const char *rel, const char *pem, size_t len,
+	    mode_t mode);
+/* An index.txt line ("V ...", as openssl ca) per certificate of gc.id. */
+int	gc_index_lines(const struct gc *, FILE *);
+
+/*
+ * generate_certs-extend.c: the same keys.  gc_extend_check loads the
+ * current CA and its key (gc.oldca, gc.cakey) and, when they cannot be
+ * renewed on that key, says why and that the default mode is the way out,
+ * in one line: -1.  gc_extend_make renews the CA and reissues every
+ * gc.id's certificate on the key next to it (and certs_pushed/'s on its
+ * key), in memory; gc_extend_stage writes them and the CA database into
+ * new/, each read back and verified, and one syncfs.
+ */
+int	gc_extend_check(struct gc *);
+int	gc_extend_make(struct gc *);
+int	gc_extend_stage(struct gc *);
 
 /* generate_certs-journal.c: the run folder, its markers and the commit. */
 /*
@@ -169,19 +208,34 @@ int	journal_finish(const struct journal *j);
 void	journal_release(struct journal *j);
 
 /* generate_certs-push.c: through sftunneld, and the vendor's report. */
-/* Fill gc.id[].up from sftunneld's STATUS; *daemon_up 0 when not running. */
+/*
+ * Fill gc.id[].up and session_* from sftunneld's STATUS; *daemon_up 0 when
+ * not running.
+ */
 int	gc_status(struct gc *, int *daemon_up);
 /* Ask sftunneld to reload its files; no daemon is not an error. */
 int	gc_reload(void);
 /*
  * Push cacert.pem, sftunnel-key.pem, sftunnel-cert.pem to every peer that
  * is up, gc.jobs at a time, each with its own timeout; gc.id[].ok says
- * what arrived.  -1 only when the new CA cannot be read.
+ * what arrived.  With --extend: cacert.pem and sftunnel-cert.pem, the
+ * latter only when gc_key_state says it is on the peer's key
+ * (gc.id[].keyst).  -1 only when the new CA cannot be read.
  */
 int	gc_push_all(struct gc *);
 /*
- * Print "Failed to push ..." per file not pushed and write FAILED_PUSH
- * into the run folder (removed when nothing failed); *nfailed counts.
+ * --extend: is cert (PEM) on the key peer id holds?  Seen in the
+ * certificate its live session presents, when that names the peer and was
+ * issued by this FMC; GC_KEY_UNSEEN when it does not, GC_KEY_DOWN when the
+ * peer is down.  Nothing is reported.
+ */
+enum gc_key gc_key_state(const struct gc *, const struct gc_id *,
+	    const char *cert, size_t len);
+/*
+ * Print "Failed to push ..." per file not pushed (--extend: and a "Key
+ * mismatch" or "Key not seen" line per peer that got cacert.pem only) and
+ * write FAILED_PUSH into the run folder (removed when nothing failed);
+ * *nfailed counts.
  */
 int	gc_report(struct gc *, int *nfailed);
 

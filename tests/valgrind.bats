@@ -44,6 +44,19 @@ vg() {
 	run -1 vg generate_certs -y -r "$LAB/hosts/FTD-1/root"
 }
 
+@test "valgrind: generate_certs --extend, dry run, renewal and refusal" {
+	local root=$LAB/hosts/FMCpri/root
+	local key=$root/etc/sf/ca_root/private/cakey.pem
+	run -0 vg generate_certs -e -n -r "$root"
+	run -0 vg generate_certs -e -y -r "$root"
+	assert_output --partial "Renewed ca_root will expire in 3650 days"
+	cp -p "$key" "$BATS_TEST_TMPDIR/cakey.pem"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$key" 2>/dev/null
+	run -1 vg generate_certs -e -y -r "$root"
+	assert_output --partial "cannot be renewed on its own key"
+	cp -p "$BATS_TEST_TMPDIR/cakey.pem" "$key"
+}
+
 @test "valgrind: the copy tools parse a devices.csv and plan without connecting" {
 	csv=$BATS_TEST_TMPDIR/devices.csv
 	printf '%s\n' '#device_name,ipaddr,login,password' \

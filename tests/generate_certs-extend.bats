@@ -1,0 +1,545 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: ISC
+# generate_certs-extend.bats -- generate_certs --extend: the InternalCA and
+# every certificate renewed on the same keys (labs on 127.150.x.x)
+
+load helpers
+
+setup() {
+	LAB=$(sfca_scratch)
+	sfca_mktree "$LAB" -n 3 -k ec -l $((100 * 86400 + 43200))
+	FMC=$LAB/hosts/FMCpri/root
+	FMCUUID=$(sfca_host FMCpri 4)
+	CA=$FMC/etc/sf/ca_root/cacert.pem
+	cp "$CA" "$BATS_TEST_TMPDIR/oldca.pem"
+}
+
+teardown() {
+	[ -n "${HOLDER:-}" ] && kill "$HOLDER" 2>/dev/null
+	[ -n "${LABD:-}" ] && lab -d "$LABD" down --purge 3>&-
+	rm -rf "$LAB"
+}
+
+# Checksums and modes of the whole tree but the run log and the lock.
+tree_sum() {
+	(cd "$1" && find . \( -path ./var/log/sf/sfca_generation.log -o \
+	    -path ./var/tmp/certs/.generate_certs.lock \) -prune -o \
+	    -printf '%p %m %s\n' | sort &&
+	    find . -type f ! -name sfca_generation.log \
+	    ! -name .generate_certs.lock -print0 | sort -z |
+	    xargs -0 sha256sum)
+}
+
+# The bytes of every key file of a tree, run folders aside.
+key_sums() {
+	(cd "$1" && find . -path ./var/tmp -prune -o -name '*key*.pem' \
+	    -type f -print0 | sort -z | xargs -0 sha256sum)
+}
+
+pubsum() { openssl pkey -in "$1" -pubout | sha256sum; }
+certpubsum() { openssl x509 -in "$1" -noout -pubkey | sha256sum; }
+notbefore() { date -u -d "$(openssl x509 -noout -startdate -in "$1" | cut -d= -f2)" +%s; }
+notafter() { date -u -d "$(openssl x509 -noout -enddate -in "$1" | cut -d= -f2)" +%s; }
+ext() { openssl x509 -noout -ext "$1" -in "$2"; }
+
+# Every certificate chains to the tree's CA and pairs with the key next to it.
+assert_consistent() {
+	local r=$1 ca=$1/etc/sf/ca_root/cacert.pem d
+	[ "$(pubsum "$r/etc/sf/ca_root/private/cakey.pem")" = \
+	    "$(certpubsum "$ca")" ] || fail "CA key does not match the CA"
+	for d in "$r/etc/sf/keys" "$r"/var/sf/peers/*/ \
+	    "$r"/var/sf/peers/*/certs_pushed; do
+		openssl verify -CAfile "$ca" "$d/sftunnel-cert.pem" >/dev/null ||
+		    fail "$d: does not chain to the CA"
+		[ "$(pubsum "$d/sftunnel-key.pem")" = \
+		    "$(certpubsum "$d/sftunnel-cert.pem")" ] ||
+		    fail "$d: key does not match"
+	done
+}
+
+# The one run folder with a DONE marker.
+done_run() {
+	local d n=0 r=
+	for d in "$FMC"/var/tmp/certs/*/; do
+		[ -e "$d/DONE" ] && { r=${d%/}; n=$((n + 1)); }
+	done
+	[ "$n" -eq 1 ] || return 1
+	echo "$r"
+}
+
+@test "generate_certs --extend: the transcript, in the vendor's words, every peer disconnected" {
+	local na expect n run_dir
+	na=$(openssl x509 -noout -enddate -in "$CA" | cut -d= -f2)
+	run -0 --separate-stderr generate_certs -r "$FMC" --extend --yes
+	run_dir=$(done_run)
+	expect="setting log file to /var/log/sf/sfca_generation.log
+You are about to renew the certificates for FMC and devices on their existing keys.
+After successful cert renewal, the CA and device certs will be pushed automatically; no private key is changed or pushed
+If the connection between FMC and a device is down, it keeps working until the current ca_root expires, then user needs to copy cacert.pem and sftunnel-cert.pem onto the device manually
+For more details on disconnected devices, use sftunnel_status.pl
+Do you want to continue? [yes/no]:yes
+Current ca_root expires in 100 days - at $na
+Renewed ca_root will expire in 3650 days - at $(openssl x509 -noout -enddate -in "$CA" | cut -d= -f2)
+Do you want to continue? [yes/no]:yes"
+	for n in FTD-1 FTD-2 FTD-3; do
+		expect="$expect
+Failed to push to $n = /var/sf/peers/$FMCUUID/cacert.pem
+Failed to push to $n = /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
+	done
+	expect="$expect
+Some files were failed to be pushed to remote peers. For more details check /var/tmp/certs/${run_dir##*/}/FAILED_PUSH"
+	assert_output "$expect"
+	assert_equal "$stderr" ""
+	assert_equal "$(notafter "$CA")" $((${run_dir##*/} + 3650 * 86400))
+}
+
+@test "generate_certs --extend: FAILED_PUSH lists only the two public files, five fields each" {
+	local run_dir n u ip expect=
+	run -0 generate_certs -r "$FMC" -e -y
+	run_dir=$(done_run)
+	for n in FTD-1 FTD-2 FTD-3; do
+		u=$(sfca_host "$n" 4)
+		ip=$(sfca_host "$n" 3)
+		expect="$expect$u $n $ip /etc/sf/ca_root/cacert.pem /var/sf/peers/$FMCUUID/cacert.pem
+$u $n $ip /var/sf/peers/$u/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUID/sftunnel-cert.pem
+"
+	done
+	assert_equal "$(cat "$run_dir/FAILED_PUSH")" "${expect%$'\n'}"
+	run -1 grep 'key\.pem' "$run_dir/FAILED_PUSH"
+	# the run says which mode it was; its MANIFEST holds no key
+	assert_file_exist "$run_dir/EXTEND"
+	run -1 grep 'key\.pem' "$run_dir/MANIFEST"
+	assert_equal "$(wc -l < "$run_dir/MANIFEST")" $((3 * 2 + 5))
+}
+
+@test "generate_certs --extend: the CA keeps subject, key and key identifier; new serial from the counter; no key file changes" {
+	local old=$BATS_TEST_TMPDIR/oldca.pem keys run_dir start serial d
+	keys=$(key_sums "$FMC")
+	serial=$(cat "$FMC/etc/sf/ca_root/serial")
+	run -0 generate_certs -r "$FMC" -e -y
+	run_dir=$(done_run)
+	start=${run_dir##*/}
+	# not a byte changed in any key file of the tree
+	assert_equal "$(key_sums "$FMC")" "$keys"
+	run -0 openssl x509 -noout -subject -nameopt compat -in "$CA"
+	assert_output "subject=/title=InternalCA/OU=Intrusion Management System/CN=$FMCUUID/O=Cisco Systems, Inc"
+	assert_equal "$(openssl x509 -noout -subject -nameopt compat -in "$old")" "$output"
+	assert_equal "$(openssl x509 -noout -pubkey -in "$CA")" "$(openssl x509 -noout -pubkey -in "$old")"
+	assert_equal "$(ext subjectKeyIdentifier "$CA")" "$(ext subjectKeyIdentifier "$old")"
+	assert_equal "$(openssl x509 -noout -serial -in "$CA")" "serial=$serial"
+	run -0 openssl x509 -noout -text -in "$CA"
+	assert_line --partial "Signature Algorithm: ecdsa-with-SHA256"
+	assert_line --partial "CA:TRUE"
+	assert_equal "$(notbefore "$CA")" $((start - 86400))
+	assert_equal "$(notafter "$CA")" $((start + 3650 * 86400))
+	# every leaf: the same subject and key, a new serial and validity
+	for d in "$FMC/etc/sf/keys" "$FMC"/var/sf/peers/*/ "$FMC"/var/sf/peers/*/certs_pushed; do
+		assert_equal "$(openssl x509 -noout -subject -in "$d/sftunnel-cert.pem")" \
+		    "$(openssl x509 -noout -subject -in "$run_dir/backup/${d#"$FMC"/}/sftunnel-cert.pem")"
+		[ "$(openssl x509 -noout -serial -in "$d/sftunnel-cert.pem")" != \
+		    "$(openssl x509 -noout -serial -in "$run_dir/backup/${d#"$FMC"/}/sftunnel-cert.pem")" ]
+		assert_equal "$(notbefore "$d/sftunnel-cert.pem")" $((start - 86400))
+		assert_equal "$(notafter "$d/sftunnel-cert.pem")" $((start + 3650 * 86400))
+	done
+	assert_consistent "$FMC"
+	# old and renewed CA verify the same certificates, old ones and new
+	for d in "$FMC"/var/sf/peers/*/; do
+		openssl verify -CAfile "$old" "$d/sftunnel-cert.pem"
+		openssl verify -CAfile "$CA" "$run_dir/backup/${d#"$FMC"/}/sftunnel-cert.pem"
+	done
+	# the CA database goes on: the old lines stay, one more per certificate
+	assert_equal "$(head -4 "$FMC/etc/sf/ca_root/index.txt")" \
+	    "$(cat "$run_dir/backup/etc/sf/ca_root/index.txt")"
+	assert_equal "$(grep -c '^V' "$FMC/etc/sf/ca_root/index.txt")" 8
+	openssl crl -in "$FMC/etc/sf/ca_root/crl.pem" -CAfile "$CA" -noout
+	[ $((16#$(cat "$FMC/etc/sf/ca_root/serial"))) -gt $((16#$serial + 4)) ]
+}
+
+@test "generate_certs --extend: --days sets the end, 1 to 7300; --days needs --extend" {
+	local run_dir start
+	run -0 generate_certs -r "$FMC" -e -y --days 30 --backdate 600
+	run_dir=$(done_run)
+	start=${run_dir##*/}
+	assert_line --index 7 --regexp "^Renewed ca_root will expire in 30 days - at "
+	assert_equal "$(notafter "$CA")" $((start + 30 * 86400))
+	assert_equal "$(notbefore "$CA")" $((start - 600))
+	assert_equal "$(notafter "$FMC/etc/sf/keys/sftunnel-cert.pem")" $((start + 30 * 86400))
+	run -2 generate_certs -r "$FMC" -e -y -d 0
+	run -2 generate_certs -r "$FMC" -e -y -d 7301
+	assert_output --partial "generate_certs: -d 7301: too large"
+	run -2 generate_certs -r "$FMC" -y -d 30
+	run -2 generate_certs -r "$FMC" -e -k -y
+	run -0 generate_certs --help
+	assert_output --partial "generate_certs -e [-fhnVy] [-b seconds] [-d days]"
+}
+
+@test "generate_certs --extend: --dry-run tells what it would do and changes nothing" {
+	local sums n
+	sums=$(tree_sum "$FMC")
+	run -0 generate_certs -r "$FMC" -e --dry-run < /dev/null
+	assert_line --index 0 "Dry run: nothing will be changed."
+	assert_line "Would renew the InternalCA on its key: EC-256, SHA-256, 3650 days, subject /title=InternalCA/OU=Intrusion Management System/CN=$FMCUUID/O=Cisco Systems, Inc"
+	assert_line "Would back up 11 files into /var/tmp/certs/<epoch>/backup and replace them; no key"
+	for n in FTD-1 FTD-2 FTD-3; do
+		assert_line "$n $(sfca_host $n 4) $(sfca_host $n 3) ftd: reissued certificate on its key; tunnel down: would list in FAILED_PUSH for /var/sf/peers/$FMCUUID/"
+	done
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+	assert_not_exist "$FMC/var/log/sf/sfca_generation.log"
+}
+
+@test "generate_certs --extend: no terminal and no --yes refuses, nothing changes" {
+	local sums
+	sums=$(tree_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" -e < /dev/null
+	assert_equal "$stderr" "generate_certs: standard input is not a terminal: answer the prompts on a terminal, or use --yes"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+}
+
+# refused WHY: the one line, and nothing changed
+refused() {
+	local sums
+	sums=$(tree_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" -e -y
+	assert_output "setting log file to /var/log/sf/sfca_generation.log"
+	assert_equal "$stderr" "generate_certs: $CA: cannot be renewed on its own key: $1; generate_certs without --extend makes a new CA and new keys"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+	run -1 --separate-stderr generate_certs -r "$FMC" -e -n
+	assert_equal "$stderr" "generate_certs: $CA: cannot be renewed on its own key: $1; generate_certs without --extend makes a new CA and new keys"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+}
+
+@test "generate_certs --extend: refused on a weak CA key, with the reason and the way out" {
+	openssl req -x509 -nodes -newkey rsa:1024 -days 30 \
+	    -subj "/title=InternalCA/OU=Intrusion Management System/CN=$FMCUUID/O=Cisco Systems, Inc" \
+	    -keyout "$FMC/etc/sf/ca_root/private/cakey.pem" -out "$CA" 2>/dev/null
+	refused "the key is RSA of 1024 bits (it takes RSA of 2048 bits or more, or EC P-256 or P-384)"
+	# the default mode is the way out
+	run -0 generate_certs -r "$FMC" -y
+}
+
+@test "generate_certs --extend: refused when the CA certificate and key are not a pair" {
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$FMC/etc/sf/ca_root/private/cakey.pem" 2>/dev/null
+	refused "the key does not match the CA certificate"
+}
+
+@test "generate_certs --extend: refused when the CA certificate is not self-signed" {
+	local t=$BATS_TEST_TMPDIR
+	openssl req -x509 -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -subj /CN=root -days 30 -keyout "$t/root.key" -out "$t/root.pem" 2>/dev/null
+	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -subj "/title=InternalCA/OU=Intrusion Management System/CN=$FMCUUID/O=Cisco Systems, Inc" \
+	    -keyout "$FMC/etc/sf/ca_root/private/cakey.pem" -out "$t/ca.csr" 2>/dev/null
+	printf 'basicConstraints=critical,CA:TRUE\nsubjectKeyIdentifier=hash\n' > "$t/ext"
+	openssl x509 -req -in "$t/ca.csr" -CA "$t/root.pem" -CAkey "$t/root.key" \
+	    -set_serial 9 -days 30 -extfile "$t/ext" -out "$CA" 2>/dev/null
+	refused "the certificate is not self-signed"
+}
+
+@test "generate_certs --extend: a CA that has already expired is renewed the same way" {
+	local lab2=$LAB/expired r na keys
+	sfca_mktree "$lab2" -n 2 -k ec -l $((-3 * 86400 - 3600))
+	r=$lab2/hosts/FMCpri/root
+	keys=$(key_sums "$r")
+	na=$(openssl x509 -noout -enddate -in "$r/etc/sf/ca_root/cacert.pem" | cut -d= -f2)
+	cp "$(ls "$r"/var/sf/peers/*/sftunnel-cert.pem | head -1)" "$BATS_TEST_TMPDIR/"
+	run -0 generate_certs -r "$r" -e -y
+	assert_line --index 6 "Current ca_root expires in -3 days - at $na"
+	assert_consistent "$r"
+	assert_equal "$(key_sums "$r")" "$keys"
+	run -0 openssl x509 -checkend 86400 -noout -in "$r/etc/sf/ca_root/cacert.pem"
+	# what the expired CA issued chains again
+	run -0 openssl verify -CAfile "$r/etc/sf/ca_root/cacert.pem" "$BATS_TEST_TMPDIR/sftunnel-cert.pem"
+}
+
+@test "generate_certs --extend: a second concurrent run refuses, exit 1" {
+	local fifo=$BATS_TEST_TMPDIR/answers sums
+	mkfifo "$fifo"
+	script -qec "generate_certs -e -r $FMC" /dev/null < "$fifo" \
+	    > "$BATS_TEST_TMPDIR/first.out" 3>&- &
+	HOLDER=$!
+	exec 4> "$fifo"
+	until_ok 5 grep -q "Do you want" "$BATS_TEST_TMPDIR/first.out"
+	sums=$(tree_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" -e -y
+	assert_equal "$stderr" "generate_certs: $FMC/var/tmp/certs/.generate_certs.lock: another generate_certs is running"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+	printf 'yes\nyes\n' >&4
+	exec 4>&-
+	wait "$HOLDER" || true
+	HOLDER=
+	assert_consistent "$FMC"
+	done_run
+}
+
+# Kill an --extend run at STEP, run again (without -e: the run folder
+# says which mode it was), check it ends renewed once, on the same keys.
+extend_kill_and_rerun() {
+	local step=$1 keys run_dir old=$BATS_TEST_TMPDIR/oldca.pem
+	keys=$(key_sums "$FMC")
+	SFCA_TEST_KILL_AT=$step run -137 generate_certs -r "$FMC" -e -y
+	assert_equal "$(key_sums "$FMC")" "$keys"
+	# the CA certificate is replaced last, by the commit
+	case $step in
+	committed|pushed) ! cmp -s "$old" "$CA" ;;
+	*) cmp "$old" "$CA" ;;
+	esac
+	run -0 generate_certs -r "$FMC" -y
+	assert_line --partial "Some files were failed to be pushed"
+	assert_consistent "$FMC"
+	assert_equal "$(key_sums "$FMC")" "$keys"
+	! cmp -s "$old" "$CA"
+	assert_equal "$(openssl x509 -noout -pubkey -in "$CA")" "$(openssl x509 -noout -pubkey -in "$old")"
+	run_dir=$(done_run)
+	cmp "$old" "$run_dir/backup/etc/sf/ca_root/cacert.pem"
+	assert_not_exist "$run_dir/new"
+	run -1 grep 'key\.pem' "$run_dir/FAILED_PUSH"
+	echo "$run_dir"
+}
+
+@test "generate_certs --extend: killed while staging: nothing replaced, the re-run renews afresh" {
+	local sums
+	sums=$(tree_sum "$FMC" | grep -v var/tmp/certs)
+	SFCA_TEST_KILL_AT=staging run -137 generate_certs -r "$FMC" -e -y
+	assert_equal "$(tree_sum "$FMC" | grep -v var/tmp/certs)" "$sums"
+	run -0 generate_certs -r "$FMC" -e -y
+	assert_consistent "$FMC"
+	run -0 find "$FMC/var/tmp/certs" -name ABANDONED
+	refute_output ""
+}
+
+@test "generate_certs --extend: killed after staging: the re-run completes the same renewal, as --extend" {
+	local staged
+	SFCA_TEST_KILL_AT=staged run -137 generate_certs -r "$FMC" -e -y
+	staged=$(ls "$FMC"/var/tmp/certs/*/new/etc/sf/ca_root/cacert.pem)
+	cp "$staged" "$BATS_TEST_TMPDIR/staged.pem"
+	run -0 generate_certs -r "$FMC" -n
+	assert_line --regexp "ftd: staged certificate on its key; tunnel down"
+	run -0 generate_certs -r "$FMC" -y
+	assert_line --index 1 "You are about to renew the certificates for FMC and devices on their existing keys."
+	assert_line --partial "Completing the interrupted renewal in /var/tmp/certs/"
+	cmp "$BATS_TEST_TMPDIR/staged.pem" "$CA"
+	assert_consistent "$FMC"
+	assert_equal "$(openssl x509 -noout -pubkey -in "$CA")" \
+	    "$(openssl x509 -noout -pubkey -in "$BATS_TEST_TMPDIR/oldca.pem")"
+	done_run
+}
+
+@test "generate_certs --extend: killed after the backup" {
+	extend_kill_and_rerun backed-up
+}
+
+@test "generate_certs --extend: killed mid-commit: the CA certificate is still the old one until the re-run completes" {
+	extend_kill_and_rerun mid-commit
+}
+
+@test "generate_certs --extend: killed after the commit, before the push" {
+	extend_kill_and_rerun committed
+}
+
+@test "generate_certs --extend: killed after the push, before DONE" {
+	extend_kill_and_rerun pushed
+}
+
+@test "generate_certs --extend: the HA secondary waits for the primary's renewal, in this mode too" {
+	local lab2=$LAB/ha pri sec puuid suuid sums
+	sfca_mktree "$lab2" -n 1 -k ec -H
+	pri=$lab2/hosts/FMCpri/root
+	sec=$lab2/hosts/FMCsec/root
+	puuid=$(LAB=$lab2 sfca_host FMCpri 4)
+	suuid=$(LAB=$lab2 sfca_host FMCsec 4)
+	sums=$(tree_sum "$sec")
+	run -1 --separate-stderr generate_certs -r "$sec" -e -y
+	[[ $stderr == "generate_certs: this FMC is the HA secondary and the primary FMCpri has not renewed yet"* ]]
+	assert_equal "$(tree_sum "$sec")" "$sums"
+	sleep 1		# the primary's renewed CA must postdate the secondary's
+	run -0 generate_certs -r "$pri" -e -y
+	assert_line "Failed to push to FMCsec = /var/sf/peers/$puuid/from_peer/cacert.pem"
+	cp "$pri/etc/sf/ca_root/cacert.pem" "$sec/var/sf/peers/$puuid/from_peer/cacert.pem"
+	cp "$pri/var/sf/peers/$suuid/certs_pushed/sftunnel-cert.pem" "$sec/var/sf/peers/$puuid/from_peer/sftunnel-cert.pem"
+	run -0 generate_certs -r "$sec" -e -y
+	assert_consistent "$sec"
+	run -1 generate_certs -r "$sec" -e -y
+}
+
+# --- on a running lab (sftunneld on every host), addresses 127.150.x.x ---
+
+# lab_up ARGS...: a lab of our own address block, torn down by teardown
+lab_up() {
+	LABD=$LAB/lab
+	lab -d "$LABD" up -b 127.150 -k ec --no-ssh -t 30 "$@" 3>&-
+	FMC=$LABD/hosts/FMCpri/root
+	FMCUUID=$(lab -d "$LABD" uuid FMCpri)
+	CA=$FMC/etc/sf/ca_root/cacert.pem
+	cp "$CA" "$BATS_TEST_TMPDIR/oldca.pem"
+}
+
+# pdir HOST: the folder where HOST keeps what FMCpri issued for it
+pdir() {
+	local d=$LABD/hosts/$1/root/var/sf/peers/$FMCUUID
+	[ "$1" = FMCsec ] && d=$d/from_peer
+	echo "$d"
+}
+
+# sums HOST: the bytes of HOST's three files from FMCpri
+sums() { (cd "$(pdir "$1")" && sha256sum cacert.pem sftunnel-cert.pem sftunnel-key.pem); }
+
+# got_public HOST: HOST holds FMCpri's renewed CA and its reissued
+# certificate, next to the key it had
+got_public() {
+	local u d
+	u=$(lab -d "$LABD" uuid "$1")
+	d=$(pdir "$1")
+	cmp -s "$d/cacert.pem" "$CA" &&
+	    cmp -s "$d/sftunnel-cert.pem" "$FMC/var/sf/peers/$u/certs_pushed/sftunnel-cert.pem" &&
+	    [ "$(pubsum "$d/sftunnel-key.pem")" = "$(certpubsum "$d/sftunnel-cert.pem")" ]
+}
+
+# chains VIEWER HOST...: VIEWER sees each HOST up, on a certificate that
+# chains to VIEWER's current CA
+chains() {
+	local v=$1 h
+	shift
+	for h in "$@"; do
+		run -0 sftunnel_status -r "$LABD/hosts/$v/root" "$(lab -d "$LABD" uuid "$h")"
+		assert_line "Session certificate chains to current CA: Yes"
+	done
+}
+
+restart() {
+	local h
+	for h in "$@"; do
+		lab -d "$LABD" restart "$h" 3>&-
+	done
+}
+
+@test "generate_certs --extend: lab, all peers up: each gets the two public files on its own key, tunnels stay, restarts reconnect" {
+	local before h k1 k2 k3
+	lab_up -n 3
+	k1=$(sha256sum < "$(pdir FTD-1)/sftunnel-key.pem")
+	k2=$(sha256sum < "$(pdir FTD-2)/sftunnel-key.pem")
+	k3=$(sha256sum < "$(pdir FTD-3)/sftunnel-key.pem")
+	run -0 sftunnel_status -r "$FMC" --brief
+	before=$output
+	run -0 generate_certs -r "$FMC" -e -y
+	assert_equal "${#lines[@]}" 9
+	assert_line --index 8 "Do you want to continue? [yes/no]:yes"
+	assert_not_exist "$(done_run)/FAILED_PUSH"
+	for h in FTD-1 FTD-2 FTD-3; do
+		got_public "$h" || fail "$h did not get the public files"
+	done
+	# no key moved
+	assert_equal "$(sha256sum < "$(pdir FTD-1)/sftunnel-key.pem")" "$k1"
+	assert_equal "$(sha256sum < "$(pdir FTD-2)/sftunnel-key.pem")" "$k2"
+	assert_equal "$(sha256sum < "$(pdir FTD-3)/sftunnel-key.pem")" "$k3"
+	run -0 sftunnel_status -r "$FMC" --brief
+	assert_equal "$output" "$before"
+	# every daemon, the FMC's too, starts again on the renewed files
+	restart FMCpri FTD-1 FTD-2 FTD-3
+	lab -d "$LABD" wait-up -t 30
+	chains FMCpri FTD-1 FTD-2 FTD-3
+	chains FTD-1 FMCpri
+}
+
+@test "generate_certs --extend: lab, a one-minute CA, two FTDs cut: the reached ones take the renewal, the cut ones come back on their old files" {
+	local h k
+	lab_up -n 4 -l 60
+	lab -d "$LABD" cut FTD-3
+	lab -d "$LABD" cut FTD-4
+	lab -d "$LABD" wait-down -t 20 FTD-3
+	lab -d "$LABD" wait-down -t 20 FTD-4
+	sums FTD-3 > "$BATS_TEST_TMPDIR/FTD-3.sums"
+	sums FTD-4 > "$BATS_TEST_TMPDIR/FTD-4.sums"
+	run -0 generate_certs -r "$FMC" -e -y -t 5
+	assert_line "Failed to push to FTD-3 = /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
+	assert_line "Failed to push to FTD-4 = /var/sf/peers/$FMCUUID/cacert.pem"
+	got_public FTD-1 && got_public FTD-2
+	# all daemons start again, the FMC's included: the reached FTDs chain
+	restart FMCpri FTD-1 FTD-2
+	lab -d "$LABD" wait-up -t 30 FTD-1 FTD-2
+	chains FMCpri FTD-1 FTD-2
+	# the cut ones come back while the old CA is still valid
+	for h in FTD-3 FTD-4; do
+		lab -d "$LABD" heal "$h"
+		restart "$h"
+	done
+	lab -d "$LABD" wait-up -t 30 FTD-3 FTD-4
+	run -0 openssl x509 -checkend 0 -noout -in "$(pdir FTD-3)/cacert.pem"
+	for h in FTD-3 FTD-4; do
+		# on their old files: the FMC accepts their old certificates
+		assert_equal "$(sums "$h")" "$(cat "$BATS_TEST_TMPDIR/$h.sums")"
+		! cmp -s "$(pdir "$h")/cacert.pem" "$CA"
+	done
+	chains FMCpri FTD-3 FTD-4
+	chains FTD-3 FMCpri
+}
+
+@test "generate_certs --extend: lab, CA already expired with the tunnels up: the same result" {
+	lab_up -n 2 -l 4
+	until_ok 10 sh -c "! openssl x509 -checkend 0 -noout -in '$CA'"
+	lab -d "$LABD" wait-up -t 5
+	run -0 generate_certs -r "$FMC" -e -y
+	assert_line --index 6 --regexp '^Current ca_root expires in -0 days - at '
+	assert_equal "${#lines[@]}" 9
+	got_public FTD-1 && got_public FTD-2
+	restart FMCpri FTD-1 FTD-2
+	lab -d "$LABD" wait-up -t 30
+	chains FMCpri FTD-1 FTD-2
+}
+
+@test "generate_certs --extend: lab, the FMC's copy of a peer's key is not the peer's: cacert.pem only, the mismatch named" {
+	local u2 d f before
+	lab_up -n 2
+	u2=$(lab -d "$LABD" uuid FTD-2)
+	d=$FMC/var/sf/peers/$u2
+	# the FMC's records hold another key for FTD-2 than FTD-2 does
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$BATS_TEST_TMPDIR/k.pem" 2>/dev/null
+	pkitool reissue "$d/sftunnel-cert.pem" "$BATS_TEST_TMPDIR/k.pem" "$CA" \
+	    "$FMC/etc/sf/ca_root/private/cakey.pem" 99 $(($(date +%s) - 60)) $(($(date +%s) + 86400)) \
+	    > "$BATS_TEST_TMPDIR/c.pem"
+	for f in "$d" "$d/certs_pushed"; do
+		cp "$BATS_TEST_TMPDIR/k.pem" "$f/sftunnel-key.pem"
+		cp "$BATS_TEST_TMPDIR/c.pem" "$f/sftunnel-cert.pem"
+	done
+	before=$(cd "$(pdir FTD-2)" && sha256sum sftunnel-cert.pem sftunnel-key.pem)
+	run -0 generate_certs -r "$FMC" -e -n
+	assert_line "FTD-2 $u2 $(lab -d "$LABD" addr FTD-2) ftd: reissued certificate on its key; tunnel up, key mismatch: would push cacert.pem only to /var/sf/peers/$FMCUUID/"
+	run -0 generate_certs -r "$FMC" -e -y
+	assert_equal "${#lines[@]}" 12
+	assert_line --index 9 "Failed to push to FTD-2 = /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
+	assert_line --index 10 "Key mismatch on FTD-2: it holds another key than /var/sf/peers/$u2/certs_pushed/sftunnel-key.pem, so only cacert.pem was pushed"
+	assert_line --index 11 --partial "Some files were failed to be pushed"
+	assert_equal "$(cat "$(done_run)/FAILED_PUSH")" \
+	    "$u2 FTD-2 $(lab -d "$LABD" addr FTD-2) /var/sf/peers/$u2/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
+	# FTD-2 got the renewed CA and kept a pair that belongs together
+	cmp "$(pdir FTD-2)/cacert.pem" "$CA"
+	assert_equal "$(cd "$(pdir FTD-2)" && sha256sum sftunnel-cert.pem sftunnel-key.pem)" "$before"
+	got_public FTD-1
+	restart FMCpri FTD-1 FTD-2
+	lab -d "$LABD" wait-up -t 30
+	chains FMCpri FTD-1 FTD-2
+}
+
+@test "generate_certs --extend: lab, HA pair: primary then secondary; the primary's key for the secondary's certificate is not seen" {
+	local sec puuid suuid
+	lab_up -n 1 -H
+	sec=$LABD/hosts/FMCsec/root
+	puuid=$FMCUUID
+	suuid=$(lab -d "$LABD" uuid FMCsec)
+	run -1 generate_certs -r "$sec" -e -y
+	sleep 1		# the primary's renewed CA must postdate the secondary's
+	run -0 generate_certs -r "$FMC" -e -y
+	assert_equal "${#lines[@]}" 9
+	got_public FMCsec && got_public FTD-1
+	run -0 generate_certs -r "$sec" -e -y
+	# the primary shows the secondary its own identity, not the one the
+	# secondary issued for it: that certificate is not pushed
+	assert_line "Failed to push to FMCpri = /var/sf/peers/$suuid/from_peer/sftunnel-cert.pem"
+	assert_line "Key not seen on FMCpri: its session does not show which key it holds, so only cacert.pem was pushed"
+	cmp "$sec/etc/sf/ca_root/cacert.pem" "$FMC/var/sf/peers/$suuid/from_peer/cacert.pem"
+	cmp "$sec/etc/sf/ca_root/cacert.pem" "$LABD/hosts/FTD-1/root/var/sf/peers/$suuid/cacert.pem"
+	restart FMCpri FMCsec FTD-1
+	lab -d "$LABD" wait-up -t 30
+	chains FMCpri FMCsec FTD-1
+	chains FMCsec FTD-1
+}
