@@ -13,7 +13,6 @@
 #include "ctl.h"
 #include "log.h"
 #include "pki.h"
-/* root.h's PEERF_KEY (a peer file) shadows the socket family of that name. */
 #include "root.h"
 #include "xmalloc.h"
 #include "banned.h"
