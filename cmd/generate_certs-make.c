@@ -6,8 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/x509v3.h>
-
 #include "generate_certs.h"
 #include "log.h"
 #include "pki.h"
@@ -185,7 +183,7 @@ verify_staged(struct gc *gc, const char *relcert, const char *relkey,
 		goto out;
 	if (pki_chains_to(c, gc->ca, gc->start, &verr, NULL) == -1) {
 		log_warnx("%s: does not chain to the new CA: %s", pc,
-		    X509_verify_cert_error_string(verr));
+		    pki_verify_errstr(verr));
 		goto out;
 	}
 	if (pki_cert_info(c, &in) == -1)
@@ -285,8 +283,6 @@ gc_make(struct gc *gc)
 	    gc->start - gc->backdate, gc->start + PKI_CA_DAYS * PKI_DAY);
 	if (gc->ca == NULL)
 		return -1;
-	/* fill the extension cache now, before threads read the CA */
-	(void)X509_check_ca(gc->ca);
 	return 0;
 }
 
@@ -384,7 +380,7 @@ stage_ca(struct gc *gc)
 		    RP_CA_KEY);
 
 		if (pki_load_pair(pc, pk, &c, &k) == 0) {
-			if (X509_cmp(c, gc->ca) == 0)
+			if (pki_cert_equal(c, gc->ca))
 				rc = 0;
 			else
 				log_warnx("%s: does not match %s", pk, pc);

@@ -8,8 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/x509.h>
-
 #include "conf.h"
 #include "ctl.h"
 #include "log.h"
@@ -102,16 +100,11 @@ static void
 cert_facts(struct row *r, X509 *own_ca, int ftd)
 {
 	X509 *ca = own_ca, *cert;
-	const ASN1_TIME *na;
-	struct tm tm;
 
 	if (ftd)
 		ca = load_quiet(r->p->dir, PEERF_CACERT);
-	if (ca != NULL && (na = X509_get0_notAfter(ca)) != NULL &&
-	    ASN1_TIME_to_tm(na, &tm) == 1) {
-		r->ca_na = timegm(&tm);
+	if (ca != NULL && pki_validity(ca, NULL, &r->ca_na) == 0)
 		r->ca_ok = 1;
-	}
 	/*
 	 * A running daemon keeps this fact per file change: asking it saves
 	 * parsing one certificate per peer, most of the time at 1000 peers.

@@ -82,7 +82,7 @@ check_peer(struct bpeer *p)
 	else if (pki_chains_to(cert, ca, time(NULL), &verr, NULL) != 0)
 		snprintf(p->err, sizeof(p->err), "%s does not chain to the "
 		    "FMC's CA (%s)", p->f[PEERF_I_CERT]->path,
-		    X509_verify_cert_error_string(verr));
+		    pki_verify_errstr(verr));
 	X509_free(ca);
 	X509_free(cert);
 	EVP_PKEY_free(key);

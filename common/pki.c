@@ -152,6 +152,8 @@ pki_make_ca(EVP_PKEY *cakey, const char *uuid, unsigned long serial,
 		ossl_warnx("signing the CA");
 		goto fail;
 	}
+	/* fill the extension cache now, before threads read the CA */
+	(void)X509_check_ca(c);
 	X509_NAME_free(name);
 	return c;
  fail:
@@ -319,6 +321,8 @@ pki_renew_ca(X509 *old, EVP_PKEY *cakey, unsigned long serial, time_t nb,
 		ossl_warnx("signing the renewed CA");
 		goto fail;
 	}
+	/* as pki_make_ca: fill the extension cache before threads read it */
+	(void)X509_check_ca(c);
 	return c;
  fail:
 	X509_free(c);
@@ -647,6 +651,29 @@ pki_cert_info(X509 *c, struct pki_info *in)
 	return 0;
 }
 
+int
+pki_validity(X509 *c, time_t *nb, time_t *na)
+{
+	time_t b, a;
+
+	b = asn1_to_time(X509_get0_notBefore(c));
+	a = asn1_to_time(X509_get0_notAfter(c));
+	ERR_clear_error();
+	if (b == (time_t)-1 || a == (time_t)-1)
+		return -1;
+	if (nb != NULL)
+		*nb = b;
+	if (na != NULL)
+		*na = a;
+	return 0;
+}
+
+int
+pki_cert_equal(X509 *a, X509 *b)
+{
+	return a != NULL && b != NULL && X509_cmp(a, b) == 0;
+}
+
 long
 pki_days_until(time_t t, time_t now)
 {
@@ -725,6 +752,12 @@ pki_chains_to(X509 *cert, X509 *ca, time_t at, int *verr, int *depth)
 	X509_STORE_free(st);
 	ERR_clear_error();
 	return rc;
+}
+
+const char *
+pki_verify_errstr(int verr)
+{
+	return X509_verify_cert_error_string(verr);
 }
 
 int

@@ -10,10 +10,13 @@
 #include <openssl/x509.h>
 
 /*
- * All OpenSSL use of the suite's programs goes through here, apart from
- * TLS in the daemon.  Functions return 0/-1 or an object/NULL and report
- * failures once, with OpenSSL's first queued error.  Keys stay inside
- * EVP_PKEY; PEM text of a key lives in buffers the caller wipes.
+ * All OpenSSL calls of the library and the shipped commands are made
+ * here; callers only hold the X509 and EVP_PKEY objects these functions
+ * return and release them with X509_free() and EVP_PKEY_free().  The lab's
+ * daemon (TLS) and the benchmarks call OpenSSL themselves.  Functions
+ * return 0/-1 or an object/NULL and report failures once, with OpenSSL's
+ * first queued error.  Keys stay inside EVP_PKEY; PEM text of a key lives
+ * in buffers the caller wipes.
  */
 
 enum pki_keytype { PKI_RSA2048, PKI_ECP256 };
@@ -34,7 +37,8 @@ EVP_PKEY *pki_keygen(enum pki_keytype);
  * "title=InternalCA, OU=Intrusion Management System, CN=<uuid>,
  * O=Cisco Systems, Inc", v3 with basicConstraints CA:TRUE (critical),
  * keyUsage keyCertSign+cRLSign, subject key identifier.  Valid from
- * not_before to not_after.
+ * not_before to not_after.  Its extension cache is filled, so several
+ * threads may read (verify against, issue from) it at once.
  */
 X509	*pki_make_ca(EVP_PKEY *cakey, const char *uuid, unsigned long serial,
 	    time_t not_before, time_t not_after);
@@ -71,7 +75,8 @@ int	pki_key_fit(EVP_PKEY *key, char *why, size_t whylen);
  * it would name the old certificate); a new serial, SHA-256, valid from
  * nb to na.  Certificates issued under old chain to the result, and the
  * other way round.  Call pki_renewable first: cakey must be old's key.
- * The caller owns the result; NULL with the failure reported.
+ * The caller owns the result; NULL with the failure reported.  As with
+ * pki_make_ca, several threads may read the result at once.
  */
 X509	*pki_renew_ca(X509 *old, EVP_PKEY *cakey, unsigned long serial,
 	    time_t nb, time_t na);
@@ -133,6 +138,15 @@ struct pki_info {
 int	pki_cert_info(X509 *, struct pki_info *);
 
 /*
+ * The validity period alone (either pointer may be NULL), without the
+ * rest of pki_cert_info's work; 0/-1, nothing reported.
+ */
+int	pki_validity(X509 *, time_t *not_before, time_t *not_after);
+
+/* 1 when a and b are the same certificate (DER-equal), else 0. */
+int	pki_cert_equal(X509 *a, X509 *b);
+
+/*
  * Whole days from now to t, rounded down (toward minus infinity): 0 means
  * "expires within the next 24 hours", -1 "expired up to a day ago".
  */
@@ -157,6 +171,9 @@ int	pki_load_pair(const char *certpath, const char *keypath, X509 **cert,
  * a failed check is an answer, not an error.
  */
 int	pki_chains_to(X509 *cert, X509 *ca, time_t at, int *verr, int *depth);
+
+/* OpenSSL's text for such a code ("certificate has expired"); static. */
+const char *pki_verify_errstr(int verr);
 
 /*
  * 1 when cert is issued by ca and its signature checks out with ca's key,

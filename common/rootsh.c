@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "rootsh.h"
 #include "xmalloc.h"
 #include "banned.h"
@@ -23,8 +21,7 @@ nonce(char out[32])
 	unsigned char r[8];
 	size_t i;
 
-	if (RAND_bytes(r, sizeof(r)) != 1)
-		arc4random_buf(r, sizeof(r));
+	arc4random_buf(r, sizeof(r));
 	memcpy(out, "__SFCA_", 7);
 	for (i = 0; i < sizeof(r); i++)
 		snprintf(out + 7 + 2 * i, 3, "%02x", r[i]);
