@@ -62,7 +62,11 @@ usage(int status)
 	exit(status);
 }
 
-/* "1729000000", "@1729000000", "2034-10-09", "2034-10-09T10:12:50Z". */
+/*
+ * The five forms of check_ca_expiry.8, all UTC: "1729000000" or
+ * "@1729000000", "2034-10-09", "2034-10-09T10:12:50Z",
+ * "2034-10-09T10:12:50", "2034-10-09 10:12:50".
+ */
 static int
 parse_time(const char *s, time_t *out)
 {
@@ -395,8 +399,8 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			if (parse_time(optarg, &o.now) == -1) {
-				log_warnx("--at %s: not an epoch or "
-				    "YYYY-MM-DD[THH:MM:SSZ] time", optarg);
+				log_warnx("--at %s: not [@]epoch seconds or "
+				    "YYYY-MM-DD[( |T)HH:MM:SS[Z]]", optarg);
 				usage(EX_USAGE);
 			}
 			break;

@@ -73,6 +73,49 @@ teardown_file() {
 	assert_output --partial "--at yesterday"
 }
 
+# at_form TIME EPOCH: --at TIME is read as EPOCH, in UTC whatever TZ says
+# (Honolulu is 10 hours behind: a local reading would be off by 36000).
+at_form() {
+	TZ=Pacific/Honolulu run -3 check_ca_expiry -r "$FMC" -j -t "$1"
+	assert_line --index 0 "{\"now\": $2, \"certificates\": ["
+	assert_output --partial '"days_left": 10,'
+}
+
+@test "check_ca_expiry: --at takes epoch seconds, alone or after @" {
+	t=$((NA - 10 * 86400 - 5))
+	at_form "$t" "$t"
+	at_form "@$t" "$t"
+}
+
+@test "check_ca_expiry: --at takes YYYY-MM-DD, midnight UTC" {
+	d=$(date -u -d @$((NA - 10 * 86400)) +%Y-%m-%d)
+	t=$(date -u -d "$d" +%s)
+	TZ=Pacific/Honolulu run -3 check_ca_expiry -r "$FMC" -j -t "$d"
+	assert_line --index 0 "{\"now\": $t, \"certificates\": ["
+}
+
+@test "check_ca_expiry: --at takes YYYY-MM-DDTHH:MM:SSZ" {
+	t=$((NA - 10 * 86400 - 5))
+	at_form "$(date -u -d @$t +%Y-%m-%dT%H:%M:%SZ)" "$t"
+}
+
+@test "check_ca_expiry: --at takes YYYY-MM-DDTHH:MM:SS" {
+	t=$((NA - 10 * 86400 - 5))
+	at_form "$(date -u -d @$t +%Y-%m-%dT%H:%M:%S)" "$t"
+}
+
+@test "check_ca_expiry: --at takes 'YYYY-MM-DD HH:MM:SS'" {
+	t=$((NA - 10 * 86400 - 5))
+	at_form "$(date -u -d @$t '+%Y-%m-%d %H:%M:%S')" "$t"
+}
+
+@test "check_ca_expiry: --at refuses other forms, naming the ones it takes" {
+	for bad in "2034-10-09T10:12" "10:12:50" "2034/10/09" "@" "@-5" "2034-10-09Z"; do
+		run -2 check_ca_expiry -r "$FMC" -t "$bad"
+		assert_line --index 0 "check_ca_expiry: --at $bad: not [@]epoch seconds or YYYY-MM-DD[( |T)HH:MM:SS[Z]]"
+	done
+}
+
 @test "check_ca_expiry: health ok beyond 90 days" {
 	run -0 check_ca_expiry -H -r "$FMC" -t $((NA - 90 * 86400 - 1))
 	assert_output "Firewall Management Center's internal root certificate is valid for 90 more days."
