@@ -361,38 +361,38 @@ main(int argc, char *argv[])
 	};
 	struct opts o;
 	const char *root = NULL, *errstr;
-	int ch, i;
+	int ch, bad = 0, help = 0, json = 0, version = 0;
 
 	log_init(argv[0]);
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--health") == 0 ||
-		    strcmp(argv[i], "-H") == 0)
-			health_flag = 1;
 	memset(&o, 0, sizeof(o));
-	o.mode = M_TEXT;
 	o.now = time(NULL);
 	o.warn_days = 90;
 	o.crit_days = 0;
+	/*
+	 * A usage error exits 3 (unknown) with -H, 2 without, wherever -H
+	 * stands: so every option is parsed before any error is acted on.
+	 */
 	while ((ch = getopt_long(argc, argv, "Hc:f:hjr:t:Vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'H':
-			o.mode = M_HEALTH;
+			health_flag = 1;
 			break;
 		case 'c':
 			o.crit_days = strtonum(optarg, 0, 36500, &errstr);
 			if (errstr != NULL) {
 				log_warnx("--critical %s: %s", optarg, errstr);
-				usage(EX_USAGE);
+				bad = 1;
 			}
 			break;
 		case 'f':
 			o.file = optarg;
 			break;
 		case 'h':
-			usage(0);
+			help = 1;
+			break;
 		case 'j':
-			o.mode = M_JSON;
+			json = 1;
 			break;
 		case 'r':
 			root = optarg;
@@ -401,29 +401,36 @@ main(int argc, char *argv[])
 			if (parse_time(optarg, &o.now) == -1) {
 				log_warnx("--at %s: not [@]epoch seconds or "
 				    "YYYY-MM-DD[( |T)HH:MM:SS[Z]]", optarg);
-				usage(EX_USAGE);
+				bad = 1;
 			}
 			break;
 		case 'V':
-			printf("check_ca_expiry (sfca) %s\n", SFCA_VERSION);
-			return 0;
+			version = 1;
+			break;
 		case 'w':
 			o.warn_days = strtonum(optarg, 0, 36500, &errstr);
 			if (errstr != NULL) {
 				log_warnx("--warning %s: %s", optarg, errstr);
-				usage(EX_USAGE);
+				bad = 1;
 			}
 			break;
 		default:
-			usage(EX_USAGE);
+			bad = 1;
 		}
 	}
-	if (optind != argc)
+	if (bad || optind != argc)
 		usage(EX_USAGE);
-	if (health_flag && o.mode == M_JSON) {
+	if (help)
+		usage(0);
+	if (version) {
+		printf("check_ca_expiry (sfca) %s\n", SFCA_VERSION);
+		return 0;
+	}
+	if (health_flag && json) {
 		log_warnx("--health and --json exclude each other");
 		usage(EX_USAGE);
 	}
+	o.mode = health_flag ? M_HEALTH : json ? M_JSON : M_TEXT;
 	if (o.crit_days > o.warn_days) {
 		log_warnx("--critical must not exceed --warning");
 		usage(EX_USAGE);

@@ -226,6 +226,27 @@ assert c["not_after_epoch"] == int(sys.argv[2]), c
 	assert_output "check_ca_expiry: $BAD/none: No such file or directory"
 }
 
+@test "check_ca_expiry: -H is parsed like any option: -Hj and -jH agree" {
+	for args in -Hj -jH "-H -j" "-j -H" "--json --health" "-Hjr $FMC"; do
+		run -3 check_ca_expiry $args -r "$FMC"
+		assert_output --partial "check_ca_expiry: --health and --json exclude each other"
+		assert_line --index 1 --partial "usage: check_ca_expiry"
+	done
+}
+
+@test "check_ca_expiry: with -H a usage error is unknown (3), wherever -H stands" {
+	for args in -Hx -xH "-H -x" "-x -H" "-w x -H" "-H -w x" "-Ht bad" "-t bad -H" "-H extra"; do
+		run -3 check_ca_expiry $args -r "$FMC"
+		assert_output --partial "usage: check_ca_expiry"
+	done
+	for args in -x "-w x" "-t bad" "-jx" "-x --help"; do
+		run -2 check_ca_expiry $args -r "$FMC"
+		assert_output --partial "usage: check_ca_expiry"
+	done
+	run -1 check_ca_expiry -Hr "$FMC"
+	assert_output --partial "internal root certificate is expiring in 39 days."
+}
+
 @test "check_ca_expiry: usage, help and version" {
 	run -2 check_ca_expiry -x
 	assert_line --partial "usage: check_ca_expiry"
