@@ -435,7 +435,8 @@ main(int argc, char *argv[])
 		log_warnx("--critical must not exceed --warning");
 		usage(EX_USAGE);
 	}
+	/* a root that is not a folder is a usage error (3 with -H) */
 	if (o.file == NULL && root_set(root) == -1)
-		return o.mode == M_HEALTH ? HC_UNKNOWN : EX_ERROR;
+		return o.mode == M_HEALTH ? HC_UNKNOWN : EX_USAGE;
 	return check(&o);
 }

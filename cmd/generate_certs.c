@@ -624,7 +624,7 @@ main(int argc, char *argv[])
 	if (gc.days == 0)
 		gc.days = PKI_CA_DAYS;
 	if (root_set(root) == -1)
-		return 1;
+		return 2;
 	rc = run(&gc);
 	gc_material_free(&gc);
 	journal_release(&gc.journal);

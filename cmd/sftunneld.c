@@ -408,6 +408,6 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage(2);
 	if (root_set(root) == -1)
-		return 1;
+		return 2;
 	return run(fg, addr) == 0 ? 0 : 1;
 }

@@ -91,7 +91,7 @@ done
 case $port in ''|*[!0-9]*) usage;; esac
 [ -n "$secondary" ] && [ -z "$pwfile" ] && usage
 [ -n "$secondary" ] && [ -n "$hacsv" ] && usage
-[ -d "$R" ] || die "$R: no such folder"
+[ -d "$R" ] || { warn "$R: no such folder"; exit 2; }
 R=$(cd "$R" && pwd -P) || exit 1
 [ "$R" = / ] && R=
 

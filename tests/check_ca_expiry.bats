@@ -222,7 +222,16 @@ assert c["not_after_epoch"] == int(sys.argv[2]), c
 @test "check_ca_expiry: a tree that is neither FMC nor FTD" {
 	run -1 check_ca_expiry -r "$LAB"
 	assert_output --partial "neither an FMC nor an FTD tree"
-	run -1 check_ca_expiry -r "$BAD/none"
+}
+
+@test "check_ca_expiry: a root that is not a folder is a usage error (2, 3 with -H)" {
+	run -2 check_ca_expiry -r "$BAD/none"
+	assert_output "check_ca_expiry: $BAD/none: No such file or directory"
+	run -2 check_ca_expiry -r "$FMC/etc/sf/ims.conf"
+	assert_output "check_ca_expiry: $FMC/etc/sf/ims.conf: not a directory"
+	SFCA_ROOT=$BAD/none run -2 check_ca_expiry
+	SFCA_ROOT=$BAD/none run -2 check_ca_expiry -j
+	run -3 check_ca_expiry -H -r "$BAD/none"
 	assert_output "check_ca_expiry: $BAD/none: No such file or directory"
 }
 

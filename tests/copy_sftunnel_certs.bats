@@ -71,6 +71,16 @@ old_intact() {
 	! cmp -s "$F/etc/sf/ca_root/cacert.pem" "$(peerdir FTD-1)/cacert.pem"
 }
 
+@test "copy_sftunnel_certs: a root that is not a folder is a usage error, nothing touched" {
+	mkcsv FTD-1
+	run -2 copy_sftunnel_certs -r /nonexistent "$CSV"
+	assert_output "copy_sftunnel_certs: /nonexistent: No such file or directory"
+	run -2 copy_sftunnel_certs -r "$F/etc/sf/ims.conf" "$CSV"
+	assert_output "copy_sftunnel_certs: $F/etc/sf/ims.conf: not a directory"
+	SFCA_ROOT=/nonexistent run -2 copy_sftunnel_certs "$CSV"
+	old_intact
+}
+
 @test "copy_sftunnel_certs: wrong password fails that device only" {
 	mkcsv FTD-1 FTD-3
 	sed -i '1s/,"[^"]*"$/,"wrong,pass"/' "$CSV"

@@ -78,6 +78,15 @@ tty_run() {
 	run -2 generate_certs -t abc -r "$FMC"
 }
 
+@test "generate_certs: a root that is not a folder is a usage error, exit 2" {
+	run -2 generate_certs -r /nonexistent -y
+	assert_output "generate_certs: /nonexistent: No such file or directory"
+	run -2 generate_certs -r "$FMC/etc/sf/ims.conf" -y
+	assert_output "generate_certs: $FMC/etc/sf/ims.conf: not a directory"
+	SFCA_ROOT=/nonexistent run -2 generate_certs -y
+	assert_output "generate_certs: /nonexistent: No such file or directory"
+}
+
 @test "generate_certs: --version" {
 	run -0 generate_certs --version
 	assert_output "generate_certs (sfca) 0.1"

@@ -215,6 +215,9 @@ fmc_lab() { sfca_mktree "$LAB" -b 127.79 -k ec -n 1 "$@" >/dev/null; }
 	run -2 sh "$X" --bogus
 	run -2 sh "$X" --secondary 127.0.0.1
 	run -2 sh "$X" --port x
+	run -2 sh "$X" --root /nonexistent
+	assert_output "$NAME.sh: /nonexistent: no such folder"
+	run -2 sh "$X" --root "$X" --readiness-check
 	run -0 sh "$X" --help
 	assert_line --partial "usage: $NAME.sh"
 	run -0 sh "$X" --version

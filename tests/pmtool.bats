@@ -43,10 +43,11 @@ teardown_file() {
 @test "pmtool: no daemon is exit 1 with a clear error" {
 	run -1 pmtool -r "$SCRATCH/idle/hosts/FTD-1/root" restartbyid sftunnel
 	assert_output --partial "pmtool: sftunnel: not running"
-	run -1 pmtool -r /nonexistent restartbyid sftunnel
 }
 
 @test "pmtool: usage errors exit 2, --help 0" {
+	run -2 pmtool -r /nonexistent restartbyid sftunnel
+	assert_output "pmtool: /nonexistent: No such file or directory"
 	run -2 pmtool
 	run -2 pmtool restartbyid
 	run -2 pmtool stop sftunnel

@@ -94,6 +94,10 @@ print("ok")' "$BATS_TEST_TMPDIR/s.json"
 	run -2 sftunnel_status -r "$(lab root FMCpri)" 10.9.9.9
 	assert_output "sftunnel_status: 10.9.9.9: no such peer"
 	run -2 sftunnel_status -r /nonexistent
+	assert_output "sftunnel_status: /nonexistent: No such file or directory"
+	run -2 sftunnel_status -r "$(lab root FMCpri)/etc/sf/ims.conf"
+	assert_output --partial "ims.conf: not a directory"
+	SFCA_ROOT=/nonexistent run -2 sftunnel_status
 	run -2 sftunnel_status -r "$BATS_TEST_TMPDIR"
 	run -2 sftunnel_status --brief --json
 	run -2 sftunnel_status a b

@@ -179,5 +179,7 @@ teardown_file() {
 	run -2 sftunneld extra
 	run -0 sftunneld --help
 	assert_output --partial "usage: sftunneld"
-	run -1 sftunneld -d -r /nonexistent
+	run -2 sftunneld -d -r /nonexistent
+	assert_output --partial "/nonexistent: No such file or directory"
+	run -2 sfctl -r /nonexistent status
 }

@@ -143,6 +143,6 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	if (root_set(root) == -1)
-		return 1;
+		return 2;
 	return restart_sftunnel() == 0 ? 0 : 1;
 }

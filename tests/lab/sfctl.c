@@ -119,7 +119,7 @@ main(int argc, char *argv[])
 	if (argc < 1)
 		usage(2);
 	if (root_set(root) == -1)
-		return 1;
+		return 2;
 	if (strcmp(argv[0], "status") == 0 && argc == 1)
 		rc = do_status();
 	else if (strcmp(argv[0], "reload") == 0 && argc == 1)
