@@ -5,8 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/x509v3.h>
-
 #include "generate_certs.h"
 #include "log.h"
 #include "pki.h"
@@ -117,16 +115,12 @@ reissue_one(void *arg, size_t i)
 	if (sfile_exists(path) && (id->pushed_key = pki_load_key(path)) ==
 	    NULL)
 		goto out;
-	if (id->pushed_key == NULL || EVP_PKEY_eq(id->pushed_key,
-	    id->key) == 1) {
+	if (id->pushed_key == NULL || pki_key_equal(id->pushed_key, id->key)) {
 		EVP_PKEY_free(id->pushed_key);
 		id->pushed_key = NULL;
-		if (X509_up_ref(id->cert) != 1)
+		if ((id->pushed = pki_cert_ref(id->cert)) == NULL ||
+		    (id->pushed_key = pki_key_ref(id->key)) == NULL)
 			goto out;
-		id->pushed = id->cert;
-		if (EVP_PKEY_up_ref(id->key) != 1)
-			goto out;
-		id->pushed_key = id->key;
 	} else {
 		EVP_PKEY_free(id->pushed_key);
 		id->pushed_key = NULL;
@@ -155,8 +149,6 @@ gc_extend_make(struct gc *gc)
 	    gc->start - gc->backdate, not_after(gc));
 	if (gc->ca == NULL)
 		return -1;
-	/* fill the extension cache now, before threads read the CA */
-	(void)X509_check_ca(gc->ca);
 	log_info("renewed the InternalCA on its key (serial %lX); reissuing "
 	    "the certificates of this FMC and %zu peers on their keys over "
 	    "%d threads", gc->next_serial, gc->nid - 1, gc->threads);
@@ -184,13 +176,13 @@ stage_cert(struct gc *gc, const char *rel, X509 *c, EVP_PKEY *key,
 	p = journal_path(&gc->journal, "%s/%s", GC_NEW, rel);
 	if ((back = pki_load_cert(p)) == NULL)
 		goto out;
-	if (X509_cmp(back, c) != 0 || !pki_key_matches(back, key)) {
+	if (!pki_cert_equal(back, c) || !pki_key_matches(back, key)) {
 		log_warnx("%s: not what was issued", p);
 		goto out;
 	}
 	if (pki_chains_to(back, gc->ca, gc->start, &verr, NULL) == -1) {
 		log_warnx("%s: does not chain to the renewed CA: %s", p,
-		    X509_verify_cert_error_string(verr));
+		    pki_verify_errstr(verr));
 		goto out;
 	}
 	if (pki_cert_info(back, &in) == -1)
@@ -246,7 +238,7 @@ stage_ca(struct gc *gc)
 		goto out;
 	if ((back = pki_load_cert(p)) == NULL)
 		goto out;
-	if (X509_cmp(back, gc->ca) != 0 || !pki_key_matches(back,
+	if (!pki_cert_equal(back, gc->ca) || !pki_key_matches(back,
 	    gc->cakey)) {
 		log_warnx("%s: does not match the CA key", p);
 		goto out;

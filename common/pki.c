@@ -674,6 +674,35 @@ pki_cert_equal(X509 *a, X509 *b)
 	return a != NULL && b != NULL && X509_cmp(a, b) == 0;
 }
 
+int
+pki_key_equal(EVP_PKEY *a, EVP_PKEY *b)
+{
+	int r = a != NULL && b != NULL && EVP_PKEY_eq(a, b) == 1;
+
+	ERR_clear_error();
+	return r;
+}
+
+X509 *
+pki_cert_ref(X509 *c)
+{
+	if (X509_up_ref(c) != 1) {
+		ossl_warnx("certificate reference");
+		return NULL;
+	}
+	return c;
+}
+
+EVP_PKEY *
+pki_key_ref(EVP_PKEY *k)
+{
+	if (EVP_PKEY_up_ref(k) != 1) {
+		ossl_warnx("key reference");
+		return NULL;
+	}
+	return k;
+}
+
 long
 pki_days_until(time_t t, time_t now)
 {

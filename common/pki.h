@@ -146,6 +146,17 @@ int	pki_validity(X509 *, time_t *not_before, time_t *not_after);
 /* 1 when a and b are the same certificate (DER-equal), else 0. */
 int	pki_cert_equal(X509 *a, X509 *b);
 
+/* 1 when a and b hold the same public key, else 0; nothing reported. */
+int	pki_key_equal(EVP_PKEY *a, EVP_PKEY *b);
+
+/*
+ * Another reference to the same object, which the caller releases with
+ * X509_free() or EVP_PKEY_free() as any other; NULL (reported) when
+ * OpenSSL refuses.
+ */
+X509	*pki_cert_ref(X509 *);
+EVP_PKEY *pki_key_ref(EVP_PKEY *);
+
 /*
  * Whole days from now to t, rounded down (toward minus infinity): 0 means
  * "expires within the next 24 hours", -1 "expired up to a day ago".
