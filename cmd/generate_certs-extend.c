@@ -164,11 +164,10 @@ static int
 stage_cert(struct gc *gc, const char *rel, X509 *c, EVP_PKEY *key,
     const char *uuid)
 {
-	struct pki_info in;
 	char *pem = NULL, *p = NULL;
 	size_t len;
 	X509 *back = NULL;
-	int verr = 0, rc = -1;
+	int rc = -1;
 
 	if ((pem = pki_cert_pem(c, &len)) == NULL ||
 	    gc_put_pem(gc, rel, pem, len, 0644) == -1)
@@ -180,17 +179,8 @@ stage_cert(struct gc *gc, const char *rel, X509 *c, EVP_PKEY *key,
 		log_warnx("%s: not what was issued", p);
 		goto out;
 	}
-	if (pki_chains_to(back, gc->ca, gc->start, &verr, NULL) == -1) {
-		log_warnx("%s: does not chain to the renewed CA: %s", p,
-		    pki_verify_errstr(verr));
+	if (gc_check_issued(gc, p, back, uuid, "renewed") == -1)
 		goto out;
-	}
-	if (pki_cert_info(back, &in) == -1)
-		goto out;
-	if (strcasecmp(in.cn, uuid) != 0) {
-		log_warnx("%s: CN %s, expected %s", p, in.cn, uuid);
-		goto out;
-	}
 	rc = 0;
  out:
 	X509_free(back);

@@ -162,6 +162,32 @@ gc_put_pem(struct gc *gc, const char *rel, const char *pem, size_t len,
 }
 
 /*
+ * The certificate read back from path chains to gc's CA at the start of
+ * the run and names uuid.  ca_word says which CA ("new", "renewed") in
+ * the message.
+ */
+int
+gc_check_issued(struct gc *gc, const char *path, X509 *c, const char *uuid,
+    const char *ca_word)
+{
+	struct pki_info in;
+	int verr = 0;
+
+	if (pki_chains_to(c, gc->ca, gc->start, &verr, NULL) == -1) {
+		log_warnx("%s: does not chain to the %s CA: %s", path,
+		    ca_word, pki_verify_errstr(verr));
+		return -1;
+	}
+	if (pki_cert_info(c, &in) == -1)
+		return -1;
+	if (strcasecmp(in.cn, uuid) != 0) {
+		log_warnx("%s: CN %s, expected %s", path, in.cn, uuid);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Read back what was staged and check it: the key is the private half of
  * the certificate, the certificate carries the holder's uuid and chains
  * to the new CA.  This catches a short write or a corrupt disk before
@@ -171,27 +197,16 @@ static int
 verify_staged(struct gc *gc, const char *relcert, const char *relkey,
     const char *uuid)
 {
-	struct pki_info in;
 	EVP_PKEY *k = NULL;
 	X509 *c = NULL;
 	char *pc, *pk;
-	int verr = 0, rc = -1;
+	int rc = -1;
 
 	pc = journal_path(&gc->journal, "%s/%s", GC_NEW, relcert);
 	pk = journal_path(&gc->journal, "%s/%s", GC_NEW, relkey);
-	if (pki_load_pair(pc, pk, &c, &k) == -1)
+	if (pki_load_pair(pc, pk, &c, &k) == -1 ||
+	    gc_check_issued(gc, pc, c, uuid, "new") == -1)
 		goto out;
-	if (pki_chains_to(c, gc->ca, gc->start, &verr, NULL) == -1) {
-		log_warnx("%s: does not chain to the new CA: %s", pc,
-		    pki_verify_errstr(verr));
-		goto out;
-	}
-	if (pki_cert_info(c, &in) == -1)
-		goto out;
-	if (strcasecmp(in.cn, uuid) != 0) {
-		log_warnx("%s: CN %s, expected %s", pc, in.cn, uuid);
-		goto out;
-	}
 	rc = 0;
  out:
 	X509_free(c);

@@ -142,6 +142,12 @@ unsigned long gc_old_serial(void);
 /* Write pem as new/<rel> in the journal, mode mode, without an fsync. */
 int	gc_put_pem(struct gc *, const char *rel, const char *pem, size_t len,
 	    mode_t mode);
+/*
+ * The certificate c, read back from path, chains to gc.ca at gc.start and
+ * names uuid; ca_word ("new", "renewed") names the CA in the message.
+ */
+int	gc_check_issued(struct gc *, const char *path, X509 *c,
+	    const char *uuid, const char *ca_word);
 /* An index.txt line ("V ...", as openssl ca) per certificate of gc.id. */
 int	gc_index_lines(const struct gc *, FILE *);
 
