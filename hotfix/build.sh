@@ -35,16 +35,13 @@ rm -rf "$stage"
 mkdir -p "$stage/payload/bin" "$stage/payload/libexec" "$stage/payload/man"
 p=$stage/payload
 
-# The commands, their man pages, and the file formats' and overview pages.
+# The commands, and the man pages man/SHIPPED lists (make install reads it too).
 for c in "$@"; do
 	install -m 755 "$bindir/$c" "$p/bin/$c"
 	strip --strip-unneeded "$p/bin/$c"
-	for m in "$top"/man/"$c".[1-8]; do
-		[ -e "$m" ] && install -m 644 "$m" "$p/man/"
-	done
 done
-for m in "$top"/man/*.5 "$top"/man/*.7; do
-	[ -e "$m" ] && install -m 644 "$m" "$p/man/"
+for m in $(sed -e 's/#.*//' "$top/man/SHIPPED"); do
+	install -m 644 "$top/man/$m" "$p/man/"
 done
 install -m 755 "$bindir/hfremote" "$p/libexec/hfremote"
 strip --strip-unneeded "$p/libexec/hfremote"

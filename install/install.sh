@@ -2,30 +2,26 @@
 # SPDX-License-Identifier: ISC
 # install.sh -- where every shipped file goes: install.sh [DESTDIR]
 #
-# Commands into $DESTDIR$PREFIX/sbin, man pages into share/man/man{5,7,8}.
-# Lab-only tools (mktree, sftunneld, pmtool) are not installed.
+# Commands into $DESTDIR$PREFIX/sbin: every command of cmd/ (which holds
+# exactly the shipped ones) that is built.  Man pages into share/man/man<s>:
+# those man/SHIPPED lists (the hotfix payload reads it too).  Lab-only tools
+# (tests/lab: mktree, sftunneld, pmtool, ...) and their pages are not installed.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-}
 prefix=${PREFIX:-/usr/local}
 bin=${SFCA_BIN:-$top/bin}
-SHIPPED="check_ca_expiry sftunnel_status generate_certs copy_sftunnel_certs
-copy_sftunnel_certs_jumpserver"
 
 install -d -m 755 "$dest$prefix/sbin"
-for c in $SHIPPED; do
+for f in "$top"/cmd/*.c; do
+	c=${f##*/}
+	c=${c%.c}
+	case $c in *-*) continue ;; esac	# a part of a command
 	[ -x "$bin/$c" ] || continue
 	install -m 755 "$bin/$c" "$dest$prefix/sbin/$c"
-	for m in "$top"/man/"$c".[1-8]; do
-		[ -e "$m" ] || continue
-		s=${m##*.}
-		install -d -m 755 "$dest$prefix/share/man/man$s"
-		install -m 644 "$m" "$dest$prefix/share/man/man$s/"
-	done
 done
-for m in "$top"/man/*.5 "$top"/man/*.7; do
-	[ -e "$m" ] || continue
+for m in $(sed -e 's/#.*//' "$top/man/SHIPPED"); do
 	s=${m##*.}
 	install -d -m 755 "$dest$prefix/share/man/man$s"
-	install -m 644 "$m" "$dest$prefix/share/man/man$s/"
+	install -m 644 "$top/man/$m" "$dest$prefix/share/man/man$s/"
 done

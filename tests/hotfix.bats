@@ -71,6 +71,30 @@ fmc_lab() { sfca_mktree "$LAB" -b 127.79 -k ec -n 1 "$@" >/dev/null; }
 	refute_output --partial libbsd
 }
 
+# shipped_pages: the names man/SHIPPED lists, sorted
+shipped_pages() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$SFCA_TOP/man/SHIPPED" | LC_ALL=C sort; }
+
+@test "hotfix: the payload carries the commands of cmd/ and the pages man/SHIPPED lists, no lab page" {
+	local p=$SFCA_TOP/build/hotfix/stage/payload
+	run -0 bash -c "cd '$p/man' && ls | LC_ALL=C sort"
+	assert_output "$(shipped_pages)"
+	run -0 bash -c "cd '$p/bin' && ls | LC_ALL=C sort"
+	assert_output "$(cd "$SFCA_TOP/cmd" && ls | sed -n 's/^\([^-]*\)\.c$/\1/p' | LC_ALL=C sort)"
+	for m in sftunneld.8 sftunnel.7 pmtool.8; do
+		assert_file_not_exist "$p/man/$m"
+		assert_file_exist "$SFCA_TOP/tests/lab/man/$m"
+	done
+}
+
+@test "hotfix: make install installs the same commands and pages as the payload" {
+	local dest=$D/inst
+	run -0 env PREFIX=/usr/local sh "$SFCA_TOP/install/install.sh" "$dest"
+	run -0 bash -c "find '$dest/usr/local/share/man' -type f -printf '%f\\n' | LC_ALL=C sort"
+	assert_output "$(shipped_pages)"
+	run -0 bash -c "cd '$dest/usr/local/sbin' && ls | LC_ALL=C sort"
+	assert_output "$(cd "$SFCA_TOP/build/hotfix/stage/payload/bin" && ls | LC_ALL=C sort)"
+}
+
 @test "hotfix: --readiness-check reports and changes nothing" {
 	fmc_lab
 	unpack
