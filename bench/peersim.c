@@ -25,6 +25,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "frame.h"
+
 /*
  * usage: peersim [-i heartbeat] [-T lifetime] labdir
  *
@@ -32,7 +34,8 @@
  * against the FMC's real sftunneld, speaking sftunnel(7): one TLS 1.2+
  * client per FTD, bound to the FTD's own address, presenting the identity
  * in the FTD's var/sf/peers/<FMC>/ and trusting that folder's cacert.pem;
- * frames of one type byte, a 4-byte big-endian length and the payload.
+ * frames of one type byte, a 4-byte big-endian length and the payload,
+ * through the daemon's own framing (tests/lab/sftunneld/frame.c).
  * It sends a heartbeat every interval, declares the FMC gone after three
  * silent intervals, answers each push by checking the SHA-256, writing the
  * file into the FTD's folder (temporary file, fsync, rename; keys 0600) and
@@ -46,8 +49,6 @@
  * and prints a summary line on stderr.
  */
 
-#define FR_HDR		5
-#define FR_MAXLEN	(4 * 1024 * 1024)
 #define NFILES		3
 
 enum st { S_IDLE, S_CONNECTING, S_HANDSHAKE, S_UP };
@@ -268,13 +269,7 @@ send_frame(struct peer *p, int type, const void *buf, size_t len,
 		if ((p->wbuf = realloc(p->wbuf, p->wcap)) == NULL)
 			err(1, NULL);
 	}
-	p->wbuf[p->wlen] = (unsigned char)type;
-	p->wbuf[p->wlen + 1] = (unsigned char)(len >> 24);
-	p->wbuf[p->wlen + 2] = (unsigned char)(len >> 16);
-	p->wbuf[p->wlen + 3] = (unsigned char)(len >> 8);
-	p->wbuf[p->wlen + 4] = (unsigned char)len;
-	memcpy(p->wbuf + p->wlen + FR_HDR, buf, len);
-	p->wlen += FR_HDR + len;
+	p->wlen += frame_encode(p->wbuf + p->wlen, type, buf, len);
 	return flush(p, now);
 }
 
@@ -285,7 +280,7 @@ send_hb(struct peer *p, time_t now)
 	int n = snprintf(b, sizeof(b), "%lld", (long long)now);
 
 	p->hb_sent = now;
-	return send_frame(p, 'H', b, (size_t)n, now);
+	return send_frame(p, FR_HB, b, (size_t)n, now);
 }
 
 /* Write one pushed file the way the daemon does; NULL or why not. */
@@ -362,34 +357,31 @@ push(struct peer *p, const unsigned char *b, size_t len, time_t now)
 		o += (size_t)snprintf(out + o, sizeof(out) - o,
 		    "ERR file%zu malformed push\n", i);
 	o += (size_t)snprintf(out + o, sizeof(out) - o, "END\n");
-	(void)send_frame(p, 'R', out, o, now);
+	(void)send_frame(p, FR_PUSHR, out, o, now);
 }
 
 static void
 frames(struct peer *p, time_t now)
 {
 	size_t off = 0, len;
-	int type;
+	int type, r;
 
-	while (p->st == S_UP && p->rlen - off >= FR_HDR) {
-		len = (size_t)p->rbuf[off + 1] << 24 |
-		    (size_t)p->rbuf[off + 2] << 16 |
-		    (size_t)p->rbuf[off + 3] << 8 | p->rbuf[off + 4];
-		if (len > FR_MAXLEN) {
+	while (p->st == S_UP) {
+		r = frame_decode(p->rbuf + off, p->rlen - off, &type, &len);
+		if (r == -1) {
 			drop(p, now);
 			return;
 		}
-		if (p->rlen - off < FR_HDR + len)
+		if (r == 0)
 			break;
-		type = p->rbuf[off];
 		p->last_rx = now;
 		if (!p->confirmed) {
 			p->confirmed = 1;
 			n_conn++;
 		}
-		if (type == 'P')
+		if (type == FR_PUSH)
 			push(p, p->rbuf + off + FR_HDR, len, now);
-		else if (type != 'H') {
+		else if (type != FR_HB) {
 			drop(p, now);
 			return;
 		}
@@ -409,7 +401,7 @@ readable(struct peer *p, time_t now)
 	while (p->st == S_UP) {
 		if (p->rcap - p->rlen < 16384) {
 			p->rcap = p->rcap ? p->rcap * 2 : 32768;
-			if (p->rcap > FR_MAXLEN + 65536) {
+			if (p->rcap > FR_MAX + FR_HDR + 65536) {
 				drop(p, now);
 				return;
 			}

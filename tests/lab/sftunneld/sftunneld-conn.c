@@ -277,13 +277,7 @@ conn_send(struct conn *c, int type, const void *buf, size_t len)
 		c->wcap = c->wlen + FR_HDR + len + 4096;
 		c->wbuf = xreallocarray(c->wbuf, 1, c->wcap);
 	}
-	c->wbuf[c->wlen] = (unsigned char)type;
-	c->wbuf[c->wlen + 1] = (unsigned char)(len >> 24);
-	c->wbuf[c->wlen + 2] = (unsigned char)(len >> 16);
-	c->wbuf[c->wlen + 3] = (unsigned char)(len >> 8);
-	c->wbuf[c->wlen + 4] = (unsigned char)len;
-	memcpy(c->wbuf + c->wlen + FR_HDR, buf, len);
-	c->wlen += FR_HDR + len;
+	c->wlen += frame_encode(c->wbuf + c->wlen, type, buf, len);
 	flush(c, time(NULL));
 	return c->dead ? -1 : 0;
 }
@@ -510,18 +504,17 @@ static void
 parse_frames(struct conn *c, time_t now)
 {
 	size_t off = 0, len;
+	int type, r;
 
-	while (!c->dead && c->rlen - off >= FR_HDR) {
-		len = (size_t)c->rbuf[off + 1] << 24 |
-		    (size_t)c->rbuf[off + 2] << 16 |
-		    (size_t)c->rbuf[off + 3] << 8 | c->rbuf[off + 4];
-		if (len > FR_MAX) {
+	while (!c->dead) {
+		r = frame_decode(c->rbuf + off, c->rlen - off, &type, &len);
+		if (r == -1) {
 			conn_close(c, "protocol error: frame too long", now);
 			return;
 		}
-		if (c->rlen - off < FR_HDR + len)
+		if (r == 0)
 			break;
-		frame(c, c->rbuf[off], c->rbuf + off + FR_HDR, len, now);
+		frame(c, type, c->rbuf + off + FR_HDR, len, now);
 		off += FR_HDR + len;
 	}
 	if (off > 0 && !c->dead) {

@@ -11,6 +11,7 @@
 
 #include <openssl/ssl.h>
 
+#include "frame.h"
 #include "log.h"
 #include "peers.h"
 
@@ -22,15 +23,11 @@
  *	sftunneld-conn.c	connect, accept, handshake, frames, heartbeats
  *	sftunneld-ctl.c		the control socket (STATUS, PUSH, RELOAD)
  *	sftunneld-push.c	the receiving end of a file push
+ *	frame.c			the framing of sftunnel(7), shared with the bench
  */
 
-/* Tunnel frames: type byte, 4-byte big-endian length, payload. */
-#define FR_HDR		5
-#define FR_HB		'H'	/* heartbeat: "<epoch>" */
-#define FR_PUSH		'P'	/* "<id> <n>\n" + n x ("FILE name size sha\n" + data) */
-#define FR_PUSHR	'R'	/* "<id>\n" + ("OK name sha\n" | "ERR name why\n")... "END\n" */
-#define FR_MAX		(CTL_FILE_MAX * 4 + 4096)
-#define CTL_FILE_MAX	(1024 * 1024)
+/* Tunnel frames (FR_*): frame.h. */
+#define CTL_FILE_MAX	FR_FILE_MAX	/* a file pushed through the socket */
 #define WBUF_MAX	(32 * 1024 * 1024)
 
 /* Files watched for changes: cert, key, CA. */
