@@ -5,20 +5,29 @@
 
 #include <stddef.h>
 
+#include "esc.h"
+
 /*
  * devices.csv(5): "device_name,ipaddr,login,password[,role]".  A UTF-8
  * BOM, CRLF line ends, '#' comment lines, blank lines, spaces around
  * fields and RFC 4180 quoted fields ("a,""b") are accepted.  role is
- * empty or "fmc" (the jump host's FMC).  Anything else is an error
+ * empty or "fmc" (the jump host's FMC).  Every field is UTF-8 without
+ * control characters; names are unique.  Anything else (invalid UTF-8,
+ * a NUL byte, a duplicate name, which names both lines) is an error
  * naming "file:line", reported before any device is touched.
  */
-#define CSV_NAME_MAX	64
+#define CSV_NAME_MAX	64	/* bytes of a name as written in the file */
+#define CSV_VNAME_MAX	ESC_SIZE(CSV_NAME_MAX - 1)
 #define CSV_ADDR_MAX	46
 #define CSV_LOGIN_MAX	64
 #define CSV_PASS_MAX	256
 
 struct csv_row {
-	char	 name[CSV_NAME_MAX];
+	/*
+	 * The name, vis-encoded (esc_vis): it is only ever printed, and
+	 * this way never raw.  Unique in the file.
+	 */
+	char	 name[CSV_VNAME_MAX];
 	char	 addr[CSV_ADDR_MAX];	/* an IPv4 or IPv6 literal */
 	char	 login[CSV_LOGIN_MAX];
 	char	*password;		/* owned, wiped by csv_free */
@@ -34,7 +43,7 @@ struct csv {
 };
 
 /*
- * Parse path.  On success *out is the table, which the caller frees with
+ * Parse path, whole, in time near-linear in its size.  On success *out is the table, which the caller frees with
  * csv_free (that wipes every password).  The file's own buffer is wiped
  * before return.  A file readable by group or others is warned about
  * once on stderr, and still read.  -1 with one message naming the file

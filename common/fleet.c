@@ -96,7 +96,7 @@ worker(void *arg)
 			blk_add(&j->out, "Could not connect to %s",
 			    j->row->name);
 			snprintf(j->reason, sizeof(j->reason), "could not "
-			    "connect to %s (%s): unreachable earlier in this "
+			    "connect to %.120s (%s): unreachable earlier in this "
 			    "run", j->row->name, j->row->addr);
 			j->state = DEV_FAILED;
 			csv_row_wipe(j->row);
