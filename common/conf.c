@@ -274,24 +274,3 @@ tunconf_load(const char *path, struct tunconf *t)
 		tunconf_release(t);
 	return rc;
 }
-
-int
-tunconf_save(const struct tunconf *t, const char *path)
-{
-	char *buf;
-	int rc;
-
-	buf = xasprintf("proxyssl {\n"
-	    "  proxy_cert %s;\n"
-	    "  proxy_key %s;\n"
-	    "  proxy_cacert %s;\n"
-	    "  proxy_crl %s;\n"
-	    "  proxy_cipher %d;\n"
-	    "  proxy_tls_version %s;\n"
-	    "};\n", t->cert, t->key, t->cacert,
-	    t->crl != NULL ? t->crl : "/etc/sf/ca_root/crl.pem", t->cipher,
-	    t->tls_version != NULL ? t->tls_version : "TLSv1.2");
-	rc = sfile_write(path, buf, strlen(buf), 0644);
-	free(buf);
-	return rc;
-}

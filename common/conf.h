@@ -45,7 +45,6 @@ struct tunconf {
 
 /* Parse path; every field is allocated and freed by tunconf_release. */
 int	tunconf_load(const char *path, struct tunconf *);
-int	tunconf_save(const struct tunconf *, const char *path);
 void	tunconf_release(struct tunconf *);
 
 #endif

@@ -193,45 +193,6 @@ peer_load(const char *path, const char *folder, struct peer *p)
 	return rc;
 }
 
-static void
-jput(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
-int
-peer_save(const struct peer *p, const char *path)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
-	int rc;
-
-	if ((f = open_memstream(&buf, &len)) == NULL) {
-		log_warn("open_memstream");
-		return -1;
-	}
-	fputs("{\"uuid\": ", f);
-	jput(f, p->uuid);
-	fputs(", \"name\": ", f);
-	jput(f, p->name);
-	fputs(", \"ip\": ", f);
-	jput(f, p->ip);
-	fputs(", \"role\": ", f);
-	jput(f, p->role);
-	fprintf(f, ", \"port\": %d}\n", p->port);
-	fclose(f);
-	rc = sfile_write(path, buf, len, 0644);
-	free(buf);
-	return rc;
-}
-
 static int
 peer_cmp(const void *a, const void *b)
 {

@@ -42,8 +42,6 @@ int	peer_parse(const char *text, size_t len, const char *path,
 	    const char *folder, struct peer *p);
 /* The same from the file path (at most PEER_JSON_CAP bytes). */
 int	peer_load(const char *path, const char *folder, struct peer *p);
-/* Write p as sftunnel.json atomically (0644). */
-int	peer_save(const struct peer *, const char *path);
 
 /*
  * Every peer under <root>/var/sf/peers, sorted by name then uuid.  A

@@ -13,13 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conf.h"
 #include "log.h"
 #include "peers.h"
 #include "pki.h"
 #include "root.h"
 #include "sfile.h"
 #include "xmalloc.h"
+#include "mktree.h"
 #include "banned.h"
 
 /*
@@ -198,7 +198,7 @@ static void
 make_fmc(struct host *f, const char *ha, time_t ca_nb, time_t ca_na,
     time_t now)
 {
-	struct tunconf t;
+	struct lab_tunconf t;
 	char *p;
 
 	mkd(f->root, "etc/sf/keys", 0755);
@@ -218,7 +218,7 @@ make_fmc(struct host *f, const char *ha, time_t ca_nb, time_t ca_na,
 	t.cipher = 1;
 	t.tls_version = "TLSv1.2";
 	p = xasprintf("%s/%s", f->root, RP_TUNNEL_CONF);
-	if (tunconf_save(&t, p) == -1)
+	if (lab_tunconf_save(&t, p) == -1)
 		exit(1);
 	free(p);
 	put(f->root, "var/log/messages", "", 0640);
@@ -274,7 +274,7 @@ peer_json(const char *dir, struct host *h, const char *role)
 	strlcpy(p.role, role, sizeof(p.role));
 	p.port = SFTUNNEL_PORT;
 	path = xasprintf("%s/%s", dir, PEERF_JSON);
-	if (peer_save(&p, path) == -1)
+	if (lab_peer_save(&p, path) == -1)
 		exit(1);
 	free(path);
 }
