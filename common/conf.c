@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: ISC
-/* conf.c -- ims.conf (KEY=value) and sftunnel.conf (proxyssl block) */
+/* conf.c -- ims.conf (KEY=value) */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@ struct conf {
 	size_t	 n;
 };
 
-struct conf *
+static struct conf *
 conf_new(void)
 {
 	return xcalloc(1, sizeof(struct conf));
@@ -129,148 +129,4 @@ conf_get(const struct conf *c, const char *key)
 		if (c->lines[i].key != NULL && strcmp(c->lines[i].key, key) == 0)
 			return c->lines[i].text;
 	return NULL;
-}
-
-void
-conf_set(struct conf *c, const char *key, const char *value)
-{
-	size_t i;
-
-	for (i = 0; i < c->n; i++)
-		if (c->lines[i].key != NULL &&
-		    strcmp(c->lines[i].key, key) == 0) {
-			free(c->lines[i].text);
-			c->lines[i].text = xstrdup(value);
-			return;
-		}
-	conf_add(c, xstrdup(key), xstrdup(value));
-}
-
-int
-conf_save(const struct conf *c, const char *path)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
-	size_t i;
-	int rc;
-
-	if ((f = open_memstream(&buf, &len)) == NULL) {
-		log_warn("open_memstream");
-		return -1;
-	}
-	for (i = 0; i < c->n; i++) {
-		if (c->lines[i].key == NULL)
-			fprintf(f, "%s\n", c->lines[i].text);
-		else
-			fprintf(f, "%s=%s\n", c->lines[i].key,
-			    c->lines[i].text);
-	}
-	fclose(f);
-	rc = sfile_write(path, buf, len, 0644);
-	free(buf);
-	return rc;
-}
-
-void
-tunconf_release(struct tunconf *t)
-{
-	if (t == NULL)
-		return;
-	free(t->cert);
-	free(t->key);
-	free(t->cacert);
-	free(t->crl);
-	free(t->tls_version);
-	memset(t, 0, sizeof(*t));
-}
-
-int
-tunconf_load(const char *path, struct tunconf *t)
-{
-	char *buf, *line, *next, *s, *val, *end;
-	size_t len, lineno = 0;
-	int inblock = 0, seen = 0, rc = -1;
-	const char *errstr;
-
-	memset(t, 0, sizeof(*t));
-	if (sfile_read(path, SFILE_CAP, &buf, &len) == -1)
-		return -1;
-	for (line = buf; line != NULL && *line != '\0'; line = next) {
-		lineno++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = '\0';
-		s = trim(line);
-		if (*s == '\0' || *s == '#')
-			continue;
-		if (!inblock) {
-			if (strncmp(s, "proxyssl", 8) == 0 &&
-			    strchr(s, '{') != NULL) {
-				inblock = seen = 1;
-				continue;
-			}
-			continue;	/* other blocks are not ours */
-		}
-		if (strcmp(s, "};") == 0 || strcmp(s, "}") == 0) {
-			inblock = 0;
-			continue;
-		}
-		if ((end = strrchr(s, ';')) == NULL || end[1] != '\0') {
-			log_warnx("%s:%zu: expected \"name value;\"", path,
-			    lineno);
-			goto out;
-		}
-		*end = '\0';
-		val = s + strcspn(s, " \t");
-		if (*val != '\0')
-			*val++ = '\0';
-		val = trim(val);
-		if (*val == '\0') {
-			log_warnx("%s:%zu: %s: missing value", path, lineno, s);
-			goto out;
-		}
-		if (strcmp(s, "proxy_cert") == 0) {
-			free(t->cert);
-			t->cert = xstrdup(val);
-		} else if (strcmp(s, "proxy_key") == 0) {
-			free(t->key);
-			t->key = xstrdup(val);
-		} else if (strcmp(s, "proxy_cacert") == 0) {
-			free(t->cacert);
-			t->cacert = xstrdup(val);
-		} else if (strcmp(s, "proxy_crl") == 0) {
-			free(t->crl);
-			t->crl = xstrdup(val);
-		} else if (strcmp(s, "proxy_cipher") == 0) {
-			t->cipher = (int)strtonum(val, 0, 1, &errstr);
-			if (errstr != NULL) {
-				log_warnx("%s:%zu: proxy_cipher %s", path,
-				    lineno, errstr);
-				goto out;
-			}
-		} else if (strcmp(s, "proxy_tls_version") == 0) {
-			free(t->tls_version);
-			t->tls_version = xstrdup(val);
-		} else {
-			log_warnx("%s:%zu: unknown setting %s", path, lineno,
-			    s);
-			goto out;
-		}
-	}
-	if (!seen || inblock) {
-		log_warnx("%s: %s", path, seen ? "unterminated proxyssl block" :
-		    "no proxyssl block");
-		goto out;
-	}
-	if (t->cert == NULL || t->key == NULL || t->cacert == NULL) {
-		log_warnx("%s: proxyssl needs proxy_cert, proxy_key and "
-		    "proxy_cacert", path);
-		goto out;
-	}
-	rc = 0;
- out:
-	free(buf);
-	if (rc == -1)
-		tunconf_release(t);
-	return rc;
 }

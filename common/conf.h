@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: ISC */
-/* conf.h -- ims.conf (KEY=value) and sftunnel.conf (proxyssl block) */
+/* conf.h -- ims.conf (KEY=value) */
 #ifndef SFCA_CONF_H
 #define SFCA_CONF_H
 
 #include <stddef.h>
 
 /*
- * ims.conf: "KEY=value" lines; '#' comments and blank lines are kept on
- * rewrite.  Spaces around a line, a key and a value are not part of
- * them; quotes are (KEY="v" has the value "v" with its quotes).  A line
- * that is neither, or a NUL byte, is an error naming file and line.
+ * ims.conf: "KEY=value" lines, '#' comments and blank lines.  Spaces
+ * around a line, a key and a value are not part of them; quotes are
+ * (KEY="v" has the value "v" with its quotes).  A line that is neither,
+ * or a NUL byte, is an error naming file and line.  The commands only
+ * read it.  (sftunnel.conf no command reads; the lab's mktree writes it.)
  */
 struct conf;
 
@@ -27,24 +28,5 @@ int	conf_load(const char *path, struct conf **out);
 void	conf_free(struct conf *);
 /* The value of key, owned by the conf; NULL when absent. */
 const char *conf_get(const struct conf *, const char *key);
-/* Set (replace or append) key=value. */
-void	conf_set(struct conf *, const char *key, const char *value);
-struct conf *conf_new(void);
-/* Write the conf back atomically, mode 0644. */
-int	conf_save(const struct conf *, const char *path);
-
-/* sftunnel.conf: the proxyssl block of SPEC 1.1. */
-struct tunconf {
-	char	*cert;		/* proxy_cert */
-	char	*key;		/* proxy_key */
-	char	*cacert;	/* proxy_cacert */
-	char	*crl;		/* proxy_crl */
-	int	 cipher;	/* proxy_cipher */
-	char	*tls_version;	/* proxy_tls_version, e.g. "TLSv1.2" */
-};
-
-/* Parse path; every field is allocated and freed by tunconf_release. */
-int	tunconf_load(const char *path, struct tunconf *);
-void	tunconf_release(struct tunconf *);
 
 #endif

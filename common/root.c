@@ -147,16 +147,3 @@ root_kind(void)
 	free(p);
 	return k;
 }
-
-const char *
-root_kind_name(enum root_kind k)
-{
-	switch (k) {
-	case ROOT_FMC:
-		return "FMC";
-	case ROOT_FTD:
-		return "FTD";
-	default:
-		return "unknown";
-	}
-}

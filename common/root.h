@@ -87,6 +87,5 @@ char	*root_apath(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * SENSOR an FTD), falling back to the presence of ca_root or ngfw/.
  */
 enum root_kind root_kind(void);
-const char *root_kind_name(enum root_kind);
 
 #endif

@@ -212,18 +212,6 @@ sfile_syncfs(const char *path)
 	return rc;
 }
 
-int
-sfile_create_excl(const char *path, mode_t mode)
-{
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    mode);
-	if (fd == -1)
-		log_warn("%s", path);
-	return fd;
-}
-
 static int
 copy_atomic(const char *src, const char *dst, int sync)
 {

@@ -37,9 +37,6 @@ int	sfile_copy_nosync(const char *src, const char *dst);
 /* syncfs(2) of the file system that holds path: everything written so far. */
 int	sfile_syncfs(const char *path);
 
-/* Create path exclusively (O_EXCL|O_NOFOLLOW), mode mode; returns an fd. */
-int	sfile_create_excl(const char *path, mode_t mode);
-
 /* Atomically copy src to dst, keeping src's mode; -1 on error. */
 int	sfile_copy(const char *src, const char *dst);
 

@@ -387,14 +387,6 @@ sshc_read_until(struct sshc *c, const char *tag, int timeout_ms,
 	}
 }
 
-const char *
-sshc_pending(struct sshc *c, size_t *len)
-{
-	if (len != NULL)
-		*len = c->len;
-	return c->buf != NULL ? c->buf : "";
-}
-
 void
 sshc_free(struct sshc *c)
 {

@@ -82,9 +82,6 @@ int	sshc_expect(struct sshc *, const char *const *re, int n, int timeout_ms,
 int	sshc_read_until(struct sshc *, const char *tag, int timeout_ms,
 	    const char **out, size_t *outlen);
 
-/* The text received and not yet consumed (for error messages). */
-const char *sshc_pending(struct sshc *, size_t *len);
-
 /* Close, wiping what was received; NULL is fine. */
 void	sshc_free(struct sshc *);
 
