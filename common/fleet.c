@@ -276,9 +276,6 @@ fleet_free(struct dev_job *jobs, size_t n)
 void
 fleet_opts_init(struct fleet_opts *o, fleet_emit_fn emit, void *arg)
 {
-	const char *hook, *errstr;
-	char *colon;
-
 	memset(o, 0, sizeof(*o));
 	o->jobs = 8;
 	o->so.timeout = 20;
@@ -287,14 +284,22 @@ fleet_opts_init(struct fleet_opts *o, fleet_emit_fn emit, void *arg)
 	o->emit = emit;
 	o->emit_arg = arg;
 	o->wait_sec = 60;
-	if ((hook = getenv("SFCA_TEST_DROP_AFTER")) != NULL &&
-	    (colon = strrchr(hook, ':')) != NULL) {
-		o->drop_after = (int)strtonum(colon + 1, 0, 2, &errstr);
-		if (errstr != NULL)
-			o->drop_after = -1;
-		o->drop_name = o->hook = xstrdup(hook);
-		o->hook[colon - hook] = '\0';
-	}
+}
+
+void
+fleet_test_drop(struct fleet_opts *o, const char *hook)
+{
+	const char *errstr;
+	char *colon;
+
+	if (hook == NULL || (colon = strrchr(hook, ':')) == NULL)
+		return;
+	o->drop_after = (int)strtonum(colon + 1, 0, 2, &errstr);
+	if (errstr != NULL)
+		o->drop_after = -1;
+	free(o->hook);
+	o->drop_name = o->hook = xstrdup(hook);
+	o->hook[colon - hook] = '\0';
 }
 
 /* strtonum into *v; -1 reported naming the option. */

@@ -37,12 +37,19 @@ struct fleet_opts {
 
 /*
  * The copy tools' defaults: 8 jobs, 20 s to connect, 20 s a dialogue
- * step, 60 s to wait for the tunnels, no drop; then the test hook of
- * their man pages, SFCA_TEST_DROP_AFTER="NAME:n" (drop NAME after n
- * files).  emit and arg are stored as given.  Release with
- * fleet_opts_release.
+ * step, 60 s to wait for the tunnels, no drop.  emit and arg are stored
+ * as given.  Release with fleet_opts_release.
  */
 void	fleet_opts_init(struct fleet_opts *, fleet_emit_fn emit, void *arg);
+
+/*
+ * The test hook of the copy tools' man pages, which the command reads
+ * from SFCA_TEST_DROP_AFTER and passes here: "NAME:n" drops the session
+ * of device NAME after n (0 to 2) files.  NULL, or a value without ':',
+ * sets nothing; an n out of range names the device but drops nothing.
+ * hook is copied (freed by fleet_opts_release).
+ */
+void	fleet_test_drop(struct fleet_opts *, const char *hook);
 
 /*
  * One of the options both copy tools take, by its short name: -A
