@@ -58,17 +58,34 @@ live_cmp(const void *a, const void *b)
 	    ((const struct ctl_peer *)b)->uuid);
 }
 
-/* Parse a certificate quietly: a missing one is a fact to show. */
+/*
+ * A file of the tree that is there but cannot be used (not a regular
+ * file, a symbolic link, malformed): reported when read, and the exit
+ * status says so.
+ */
+static int bad_files;
+
+/*
+ * Parse a certificate: a missing one is a fact to show, quietly; one
+ * that is there and unusable is reported.
+ */
 static X509 *
-load_quiet(const char *dir, const char *name)
+load_cert(const char *path)
 {
-	char *path = xasprintf("%s/%s", dir, name);
 	X509 *x = NULL;
 
-	log_quiet(1);
-	if (sfile_exists(path))
-		x = pki_load_cert(path);
-	log_quiet(0);
+	if (sfile_exists(path) && (x = pki_load_cert(path)) == NULL)
+		bad_files++;
+	return x;
+}
+
+static X509 *
+load_in(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	X509 *x;
+
+	x = load_cert(path);
 	free(path);
 	return x;
 }
@@ -80,13 +97,15 @@ read_sw(struct row *r)
 	size_t len;
 
 	strlcpy(r->sw, "unknown", sizeof(r->sw));
-	log_quiet(1);
-	if (sfile_exists(path) && sfile_read(path, 256, &buf, &len) == 0) {
-		buf[strcspn(buf, "\r\n")] = '\0';
-		if (buf[0] != '\0')
-			strlcpy(r->sw, buf, sizeof(r->sw));
+	if (sfile_exists(path)) {
+		if (sfile_read(path, 256, &buf, &len) == -1)
+			bad_files++;
+		else {
+			buf[strcspn(buf, "\r\n")] = '\0';
+			if (buf[0] != '\0')
+				strlcpy(r->sw, buf, sizeof(r->sw));
+		}
 	}
-	log_quiet(0);
 	free(buf);
 	free(path);
 }
@@ -102,7 +121,7 @@ cert_facts(struct row *r, X509 *own_ca, int ftd)
 	X509 *ca = own_ca, *cert;
 
 	if (ftd)
-		ca = load_quiet(r->p->dir, PEERF_CACERT);
+		ca = load_in(r->p->dir, PEERF_CACERT);
 	if (ca != NULL && pki_validity(ca, NULL, &r->ca_na) == 0)
 		r->ca_ok = 1;
 	/*
@@ -112,7 +131,7 @@ cert_facts(struct row *r, X509 *own_ca, int ftd)
 	if (r->live != NULL && r->live->issued[0] != '\0')
 		r->chains = strcmp(r->live->issued, "yes") == 0;
 	else {
-		cert = load_quiet(r->p->dir, PEERF_CERT);
+		cert = load_in(r->p->dir, PEERF_CERT);
 		r->chains = pki_signed_by(cert, ca);
 		X509_free(cert);
 	}
@@ -282,9 +301,7 @@ status(enum mode mode, const char *sel)
 		qsort(live, nlive, sizeof(*live), live_cmp);
 	if (!ftd) {
 		path = root_path(RP_CA_CERT);
-		log_quiet(1);
-		ca = sfile_exists(path) ? pki_load_cert(path) : NULL;
-		log_quiet(0);
+		ca = load_cert(path);
 		free(path);
 	}
 	all_up = running;
@@ -339,7 +356,7 @@ status(enum mode mode, const char *sel)
 		log_warn("stdout");
 		goto out;
 	}
-	rc = all_up ? 0 : 1;
+	rc = all_up && bad_files == 0 ? 0 : 1;
  out:
 	X509_free(ca);
 	free(live);

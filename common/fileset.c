@@ -134,7 +134,7 @@ fileset_fetch_script(const char *const *pat, size_t npat)
 		s = t;
 	}
 	t = xasprintf("%s; do\n"
-	    "  [ -f \"$f\" ] && a+=(\"$f\")\n"
+	    "  [ -f \"$f\" ] && [ ! -L \"$f\" ] && a+=(\"$f\")\n"
 	    "done\n"
 	    "tar --format=ustar -cf - -- \"${a[@]}\" | base64 -w 0\n"
 	    "s=${PIPESTATUS[0]}; echo; exit $s\n", s);

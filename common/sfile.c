@@ -27,8 +27,17 @@ sfile_read(const char *path, size_t cap, char **out, size_t *len)
 
 	*out = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		log_warn("%s", path);
+	/*
+	 * Never through a symbolic link, and without waiting: a FIFO or a
+	 * device in place of a file would block open(2) (or read(2)) for
+	 * good.  The type is checked on what was opened.
+	 */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1) {
+		if (errno == ELOOP)
+			log_warnx("%s: is a symbolic link", path);
+		else
+			log_warn("%s", path);
 		return -1;
 	}
 	if (fstat(fd, &st) == -1) {
@@ -41,6 +50,10 @@ sfile_read(const char *path, size_t cap, char **out, size_t *len)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		log_warnx("%s: not a regular file", path);
+		goto out;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1) {
+		log_warn("%s", path);
 		goto out;
 	}
 	if ((size_t)st.st_size > cap) {
@@ -200,7 +213,8 @@ sfile_syncfs(const char *path)
 {
 	int fd, rc = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1) {
 		log_warn("%s", path);
 		return -1;
 	}

@@ -12,8 +12,11 @@
 /*
  * Read a regular file of at most cap bytes.  On success *out is a
  * NUL-terminated buffer the caller frees (freezero for secrets) and *len
- * its length.  A directory, a missing file or one over the cap is
- * reported naming the path; returns -1.
+ * its length.  The file is opened O_NOFOLLOW|O_NONBLOCK and its type
+ * checked on the descriptor: a symbolic link, a FIFO, a device, a
+ * directory, a missing file or one over the cap is reported naming the
+ * path, at once; returns -1.  Every file the suite reads from a tree
+ * comes through here.
  */
 int	sfile_read(const char *path, size_t cap, char **out, size_t *len);
 
