@@ -125,9 +125,10 @@ csv() {
 			    substr(a, int(i / 62) % 62 + 1, 1), substr(a, i % 62 + 1, 1)
 	}' >"$CSV")
 	[ "$(stat -c %s "$CSV")" -le 1048576 ]
-	run -0 timeout 20 copy_sftunnel_certs -n -r "$R" "$CSV"
-	[ "${#lines[@]}" -eq 95001 ]
-	assert_line "$CSV:95000: oIf :: as a: not a peer of this FMC by address"
+	# into a file: bats' run would split 95,001 lines in bash
+	timeout 20 copy_sftunnel_certs -n -r "$R" "$CSV" >"$D/plan" 2>&1
+	[ "$(wc -l <"$D/plan")" -eq 95001 ]
+	[ "$(tail -n 1 "$D/plan")" = "$CSV:95000: oIf :: as a: not a peer of this FMC by address" ]
 	# one duplicate at the end is still found, naming both lines
 	printf '00y,::,a,p\n' >>"$CSV"
 	run -2 timeout 20 copy_sftunnel_certs -n -r "$R" "$CSV"
