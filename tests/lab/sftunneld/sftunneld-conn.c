@@ -74,7 +74,7 @@ conn_reap(void)
 }
 
 void
-peer_lost(struct tpeer *t, const char *reason, time_t now)
+tpeer_lost(struct tpeer *t, const char *reason, time_t now)
 {
 	int was_up = t->up;
 
@@ -96,7 +96,7 @@ peer_lost(struct tpeer *t, const char *reason, time_t now)
 				t->backoff = sd.backoff_cap;
 		}
 	}
-	ctl_peer_lost(t);
+	control_peer_lost(t);
 }
 
 /* Close now for I/O; freed by conn_reap.  Accounts for the peer. */
@@ -110,7 +110,7 @@ conn_close(struct conn *c, const char *reason, time_t now)
 		(void)SSL_shutdown(c->ssl);	/* best effort, non-blocking */
 	ERR_clear_error();
 	if (c->peer != NULL && c->peer->conn == c)
-		peer_lost(c->peer, reason, now);
+		tpeer_lost(c->peer, reason, now);
 }
 
 void
@@ -165,7 +165,7 @@ conn_connect(struct tpeer *t, time_t now)
 	t->next_try = now + t->backoff;
 	sflog(&sd.log, SFLOG_INFO, "Initiating IPv4 connection");
 	if (ident_refresh(&t->id, 0, 0) == -1) {
-		peer_lost(t, "cannot load the tunnel identity", now);
+		tpeer_lost(t, "cannot load the tunnel identity", now);
 		return;
 	}
 	sflog(&sd.log, SFLOG_INFO, "Wait to connect to %d (IP: %s)",
@@ -176,13 +176,13 @@ conn_connect(struct tpeer *t, time_t now)
 	dst.sin_port = htons((unsigned short)t->p.port);
 	if (inet_pton(AF_INET, sd.addr, &src.sin_addr) != 1 ||
 	    inet_pton(AF_INET, t->p.ip, &dst.sin_addr) != 1) {
-		peer_lost(t, "bad IPv4 address", now);
+		tpeer_lost(t, "bad IPv4 address", now);
 		return;
 	}
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1) {
 		snprintf(why, sizeof(why), "socket: %s", strerror(errno));
-		peer_lost(t, why, now);
+		tpeer_lost(t, why, now);
 		return;
 	}
 	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1 ||
@@ -192,7 +192,7 @@ conn_connect(struct tpeer *t, time_t now)
 		sflog(&sd.log, SFLOG_ERROR, "Connect to %s failed: %s",
 		    t->p.ip, strerror(errno));
 		close(fd);
-		peer_lost(t, why, now);
+		tpeer_lost(t, why, now);
 		return;
 	}
 	c = conn_new(fd, 0, t->p.ip, now);
@@ -371,7 +371,7 @@ established(struct conn *c, time_t now)
 	    NID_commonName, cn, sizeof(cn)) <= 0)
 		cn[0] = '\0';
 	if (c->incoming) {
-		if ((t = tpeer_find(cn)) == NULL && peers_rescan() == 0)
+		if ((t = tpeer_find(cn)) == NULL && tpeers_rescan() == 0)
 			t = tpeer_find(cn);
 		if (t == NULL || t->outgoing) {
 			sflog(&sd.log, SFLOG_ERROR, "Refused connection from "
@@ -493,7 +493,7 @@ frame(struct conn *c, int type, const unsigned char *p, size_t len,
 		push_receive(c, p, len);
 		break;
 	case FR_PUSHR:
-		ctl_push_result(t, p, len);
+		control_push_result(t, p, len);
 		break;
 	default:
 		conn_close(c, "protocol error: unknown frame", now);

@@ -22,7 +22,7 @@
 #define CTL_REQ_MAX	(CTL_PUSH_MAX * (CTL_FILE_MAX + 256) + 256)
 #define CTL_IDLE	10
 
-struct ctlc {
+struct control_client {
 	int		 fd;
 	char		*buf;		/* the request */
 	size_t		 len, cap;
@@ -38,7 +38,7 @@ struct ctlc {
 };
 
 int
-ctl_listen(void)
+control_listen(void)
 {
 	struct sockaddr_un sun;
 	char *dir;
@@ -90,11 +90,11 @@ ctl_listen(void)
 }
 
 void
-ctl_accept(time_t now)
+control_accept(time_t now)
 {
 	struct ucred cr;
 	socklen_t sl;
-	struct ctlc *cc;
+	struct control_client *cc;
 	int fd;
 
 	while ((fd = accept4(sd.cfd, NULL, NULL, SOCK_NONBLOCK |
@@ -117,13 +117,13 @@ ctl_accept(time_t now)
 }
 
 int
-ctl_fd(struct ctlc *cc)
+control_fd(struct control_client *cc)
 {
 	return cc->fd;
 }
 
 short
-ctl_events(struct ctlc *cc)
+control_events(struct control_client *cc)
 {
 	if (cc->out != NULL)
 		return POLLOUT;
@@ -133,7 +133,7 @@ ctl_events(struct ctlc *cc)
 }
 
 static void
-reply(struct ctlc *cc, char *out, size_t len)
+reply(struct control_client *cc, char *out, size_t len)
 {
 	free(cc->out);
 	cc->out = out;		/* transferred */
@@ -143,14 +143,14 @@ reply(struct ctlc *cc, char *out, size_t len)
 }
 
 static void
-reply_str(struct ctlc *cc, const char *s)
+reply_str(struct control_client *cc, const char *s)
 {
 	reply(cc, xstrdup(s), strlen(s));
 }
 
 /* Every file of a pending or refused push gets the same ERR. */
 static void
-reply_push_err(struct ctlc *cc, const char *why)
+reply_push_err(struct control_client *cc, const char *why)
 {
 	char *out = NULL, *line;
 	size_t len = 0, i;
@@ -210,7 +210,7 @@ sb_raw(struct sbuf *s, const char *text)
 }
 
 static void
-do_status(struct ctlc *cc)
+do_status(struct control_client *cc)
 {
 	static const char *chain[] = { "unknown", "no", "yes" };
 	struct sbuf s = { NULL, 0, 0 };
@@ -267,12 +267,12 @@ do_status(struct ctlc *cc)
 }
 
 static void
-do_reload(struct ctlc *cc)
+do_reload(struct control_client *cc)
 {
 	size_t i;
 
 	sflog(&sd.log, SFLOG_INFO, "Reloading certificates");
-	(void)peers_rescan();
+	(void)tpeers_rescan();
 	if (strcmp(sd.kind, "fmc") == 0)
 		(void)ident_refresh(&sd.srv, 1, 1);
 	for (i = 0; i < sd.npeers; i++)
@@ -286,7 +286,7 @@ do_reload(struct ctlc *cc)
  * Returns 0 when incomplete, 1 when handled, -1 when malformed.
  */
 static int
-do_push(struct ctlc *cc, char *nl, time_t now)
+do_push(struct control_client *cc, char *nl, time_t now)
 {
 	char uuid[64], name[64], sha[80], *p, *e, *payload;
 	unsigned long long size;
@@ -339,7 +339,7 @@ do_push(struct ctlc *cc, char *nl, time_t now)
 
 /* 0 incomplete, 1 handled. */
 static int
-handle(struct ctlc *cc, time_t now)
+handle(struct control_client *cc, time_t now)
 {
 	char *nl;
 	int r;
@@ -366,7 +366,7 @@ handle(struct ctlc *cc, time_t now)
 }
 
 void
-ctl_io(struct ctlc *cc, short revents, time_t now)
+control_io(struct control_client *cc, short revents, time_t now)
 {
 	ssize_t r;
 
@@ -406,12 +406,12 @@ ctl_io(struct ctlc *cc, short revents, time_t now)
 }
 
 void
-ctl_timers(time_t now)
+control_timers(time_t now)
 {
 	size_t i;
 
 	for (i = 0; i < sd.nctls; i++) {
-		struct ctlc *cc = sd.ctls[i];
+		struct control_client *cc = sd.ctls[i];
 
 		if (cc->pushpeer != NULL && now >= cc->deadline)
 			reply_push_err(cc, "timeout");
@@ -422,7 +422,7 @@ ctl_timers(time_t now)
 }
 
 void
-ctl_push_result(struct tpeer *t, const unsigned char *p, size_t len)
+control_push_result(struct tpeer *t, const unsigned char *p, size_t len)
 {
 	const unsigned char *nl;
 	unsigned id;
@@ -433,7 +433,7 @@ ctl_push_result(struct tpeer *t, const unsigned char *p, size_t len)
 	    sscanf((const char *)p, "%u", &id) != 1)
 		return;
 	for (i = 0; i < sd.nctls; i++) {
-		struct ctlc *cc = sd.ctls[i];
+		struct control_client *cc = sd.ctls[i];
 
 		if (cc->pushpeer != t || cc->pushid != id)
 			continue;
@@ -447,7 +447,7 @@ ctl_push_result(struct tpeer *t, const unsigned char *p, size_t len)
 }
 
 void
-ctl_peer_lost(struct tpeer *t)
+control_peer_lost(struct tpeer *t)
 {
 	size_t i;
 
@@ -457,7 +457,7 @@ ctl_peer_lost(struct tpeer *t)
 }
 
 static void
-ctlc_free(struct ctlc *cc)
+control_client_free(struct control_client *cc)
 {
 	if (cc == NULL)
 		return;
@@ -470,13 +470,13 @@ ctlc_free(struct ctlc *cc)
 }
 
 void
-ctl_reap(void)
+control_reap(void)
 {
 	size_t i = 0;
 
 	while (i < sd.nctls) {
 		if (sd.ctls[i]->dead) {
-			ctlc_free(sd.ctls[i]);
+			control_client_free(sd.ctls[i]);
 			sd.ctls[i] = sd.ctls[--sd.nctls];
 		} else
 			i++;
@@ -484,12 +484,12 @@ ctl_reap(void)
 }
 
 void
-ctl_shutdown(void)
+control_shutdown(void)
 {
 	size_t i;
 
 	for (i = 0; i < sd.nctls; i++)
-		ctlc_free(sd.ctls[i]);
+		control_client_free(sd.ctls[i]);
 	free(sd.ctls);
 	sd.ctls = NULL;
 	sd.nctls = 0;

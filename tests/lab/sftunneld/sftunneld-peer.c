@@ -340,7 +340,7 @@ tpeer_find(const char *uuid)
 
 /* Add the peers that appeared since the last scan; known ones stay. */
 int
-peers_rescan(void)
+tpeers_rescan(void)
 {
 	struct peer *v = NULL;
 	size_t n = 0, i;
@@ -359,12 +359,12 @@ peers_rescan(void)
 }
 
 int
-peers_init(void)
+tpeers_init(void)
 {
 	X509 *ca;
 	size_t i;
 
-	if (peers_rescan() == -1)
+	if (tpeers_rescan() == -1)
 		return -1;
 	if (strcmp(sd.kind, "fmc") == 0) {
 		sd.srv.path[0] = root_path(RP_OWN_CERT);

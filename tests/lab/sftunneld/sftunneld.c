@@ -195,7 +195,7 @@ loop(void)
 {
 	struct pollfd *pfd = NULL;
 	struct conn **pc = NULL;
-	struct ctlc **pk = NULL;
+	struct control_client **pk = NULL;
 	size_t cap = 0, n, i, nc, nk, base;
 	time_t now;
 
@@ -220,8 +220,8 @@ loop(void)
 		}
 		for (i = 0; i < nk; i++) {
 			pk[i] = sd.ctls[i];
-			pfd[base + nc + i].fd = ctl_fd(pk[i]);
-			pfd[base + nc + i].events = ctl_events(pk[i]);
+			pfd[base + nc + i].fd = control_fd(pk[i]);
+			pfd[base + nc + i].events = control_events(pk[i]);
 		}
 		n = base + nc + nk;
 		for (i = 0; i < n; i++)
@@ -234,17 +234,18 @@ loop(void)
 		if (pfd[0].revents & POLLIN)
 			conn_accept(sd.lfd, now);
 		if (pfd[1].revents & POLLIN)
-			ctl_accept(now);
+			control_accept(now);
 		for (i = 0; i < nc; i++)
 			if (pfd[base + i].revents != 0)
 				conn_io(pc[i], pfd[base + i].revents, now);
 		for (i = 0; i < nk; i++)
 			if (pfd[base + nc + i].revents != 0)
-				ctl_io(pk[i], pfd[base + nc + i].revents, now);
+				control_io(pk[i], pfd[base + nc + i].revents,
+				    now);
 		conn_timers(now);
-		ctl_timers(now);
+		control_timers(now);
 		conn_reap();
-		ctl_reap();
+		control_reap();
 	}
 	free(pfd);
 	free(pc);
@@ -255,7 +256,7 @@ static void
 teardown(const char *why)
 {
 	conn_close_all(why);
-	ctl_shutdown();
+	control_shutdown();
 	if (sd.lfd != -1)
 		close(sd.lfd);
 	sd.lfd = -1;
@@ -319,7 +320,7 @@ run(int foreground, const char *addr)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (peers_init() == -1 || ctl_listen() == -1)
+	if (tpeers_init() == -1 || control_listen() == -1)
 		goto out;
 	if (strcmp(sd.kind, "fmc") == 0 && listen_tunnel() == -1)
 		goto out;

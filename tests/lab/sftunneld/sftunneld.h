@@ -111,7 +111,7 @@ struct conn {
 	int		 confirmed;	/* the other end accepted us too */
 };
 
-struct ctlc;
+struct control_client;
 
 struct sftd {
 	/* configuration */
@@ -138,51 +138,174 @@ struct sftd {
 	/* control socket */
 	int		 cfd;
 	char		*sockpath;
-	struct ctlc	**ctls;
+	struct control_client **ctls;
 	size_t		 nctls;
 	unsigned	 push_seq;
 };
 
 extern struct sftd sd;
 
-/* sftunneld-peer.c */
-int	 peers_init(void);
-int	 peers_rescan(void);
+/*
+ * Every function below runs on the one thread of the loop and works on
+ * sd; none blocks.  Objects stay owned by sd (peers, connections, control
+ * clients) and are freed by the *_reap, *_free and *_shutdown calls only.
+ */
+
+/* sftunneld-peer.c: the peer table sd.peers (libsfca's peers_* read folders) */
+
+/*
+ * Load the peer folders (peers_load) into sd.peers, then on an FMC build
+ * the server identity sd.srv from the tree's own certificate, key and CA,
+ * and take each peer's issued-certificate facts.  0, or -1 reported once
+ * (the daemon cannot start).
+ */
+int	 tpeers_init(void);
+/*
+ * Add the peer folders that appeared since the last scan; known peers
+ * and their connections stay as they are, none is removed.  0, or -1
+ * when the folders cannot be read (reported; the table is unchanged).
+ */
+int	 tpeers_rescan(void);
+/* The peer of that uuid (case aside), owned by sd.peers; NULL if none. */
 struct tpeer *tpeer_find(const char *uuid);
+/*
+ * Make id->ctx match id's three files: rebuilt when any changed (by
+ * stat) or force, and id->ca (id->gen bumped) when the CA file changed.
+ * A failed rebuild keeps the previous context and is logged once per
+ * change.  0 when id->ctx is usable, -1 when there is none.
+ */
 int	 ident_refresh(struct ident *, int server, int force);
+/* Free what id holds (paths, context, CA) and clear it; id stays. */
 void	 ident_release(struct ident *);
+/*
+ * Set t->chain: does the certificate t presented (t->pcert) chain to
+ * the CA its side trusts now?  -1 when t is down or either is unknown;
+ * worked out again only when that CA changed (its gen).
+ */
 void	 tpeer_chain_update(struct tpeer *);
+/*
+ * An FMC's own CA from the tree, cached until its file changes and owned
+ * by the cache (not to be freed); NULL on an FTD or when unreadable.
+ */
 X509	*issued_ca(void);
+/*
+ * Set t->issued: 1 when the certificate in t's folder is signed by the
+ * CA (fmc_ca from issued_ca() on an FMC; on an FTD that FMC's cacert.pem
+ * in the folder), 0 when not, -1 when either cannot be read.  Files are
+ * parsed again only when they changed.
+ */
 void	 tpeer_issued_update(struct tpeer *, X509 *fmc_ca);
+/* Free the cached certificate and clear the cache. */
 void	 certcache_release(struct certcache *);
+/* Free every peer and sd.srv; the connections must be gone first. */
 void	 tpeers_free(void);
+/* OpenSSL's text for a verify error code (static storage). */
 const char *verr_string(int);
 
-/* sftunneld-conn.c */
-void	 conn_connect(struct tpeer *, time_t now);
-void	 conn_accept(int lfd, time_t now);
-short	 conn_events(struct conn *);
-void	 conn_io(struct conn *, short revents, time_t now);
-void	 conn_timers(time_t now);
-void	 conn_close(struct conn *, const char *reason, time_t now);
-void	 conn_reap(void);
-void	 conn_close_all(const char *reason);
-int	 conn_send(struct conn *, int type, const void *, size_t);
-void	 peer_lost(struct tpeer *, const char *reason, time_t now);
+/* sftunneld-conn.c: the tunnels, one struct conn each (sd.conns) */
 
-/* sftunneld-ctl.c */
-int	 ctl_listen(void);
-void	 ctl_accept(time_t now);
-short	 ctl_events(struct ctlc *);
-int	 ctl_fd(struct ctlc *);
-void	 ctl_io(struct ctlc *, short revents, time_t now);
-void	 ctl_timers(time_t now);
-void	 ctl_push_result(struct tpeer *, const unsigned char *, size_t);
-void	 ctl_peer_lost(struct tpeer *);
-void	 ctl_reap(void);
-void	 ctl_shutdown(void);
+/*
+ * Start an outgoing connection to t from sd.addr (non-blocking) and
+ * schedule the next try.  A failure (identity unreadable, socket,
+ * connect) is logged the vendor's way and ends in tpeer_lost.
+ */
+void	 conn_connect(struct tpeer *, time_t now);
+/*
+ * Accept what is pending on the listening socket lfd (64 at most a
+ * turn) and start the server side of TLS with the identity as the files
+ * are now; the peer is known once its certificate's CN is.
+ */
+void	 conn_accept(int lfd, time_t now);
+/* The poll(2) events c waits for in its state. */
+short	 conn_events(struct conn *);
+/*
+ * Move c on after poll reported revents: connect, handshake, write what
+ * is queued, read and act on whole frames.  Errors close c (conn_close),
+ * never the daemon.
+ */
+void	 conn_io(struct conn *, short revents, time_t now);
+/*
+ * Once a turn: close handshakes older than 3 heartbeats (5 s at least),
+ * close tunnels silent for 3 heartbeats, send due heartbeats, and
+ * reconnect outgoing peers whose back-off has passed.
+ */
+void	 conn_timers(time_t now);
+/*
+ * Mark c dead (a TLS close is attempted once, without blocking) and, if
+ * it was its peer's connection, account the loss with reason
+ * (tpeer_lost).  c stays allocated until conn_reap; a second call does
+ * nothing.
+ */
+void	 conn_close(struct conn *, const char *reason, time_t now);
+/* Free the connections closed during this turn of the loop. */
+void	 conn_reap(void);
+/* conn_close every connection with reason, then conn_reap. */
+void	 conn_close_all(const char *reason);
+/*
+ * Queue one frame of type with len payload bytes (copied) on an up c and
+ * try to write it now.  -1 when c is not up or dead, len exceeds FR_MAX,
+ * the queue would pass WBUF_MAX, or the write closed c.
+ */
+int	 conn_send(struct conn *, int type, const void *, size_t);
+/*
+ * t is down for reason: logged if it was up, disconnect time and reason
+ * kept for STATUS, the back-off of an outgoing peer set (at once after a
+ * loss, then doubling up to sd.backoff_cap), and a control client
+ * waiting on a push to t answered (control_peer_lost).
+ */
+void	 tpeer_lost(struct tpeer *, const char *reason, time_t now);
+
+/* sftunneld-ctl.c: the control socket's server (its client: libsfca's ctl_*) */
+
+/*
+ * Create the control socket (root_path RP_CTL_SOCK, 0600, in a 0700
+ * folder made if needed; a stale socket is replaced) and listen on it,
+ * as sd.cfd.  0, or -1 reported once.
+ */
+int	 control_listen(void);
+/*
+ * Accept the clients pending on sd.cfd into sd.ctls; a client that is
+ * not uid 0 gets "ERR permission denied" and is closed.
+ */
+void	 control_accept(time_t now);
+/* The poll(2) events cc waits for: none while its push is under way. */
+short	 control_events(struct control_client *);
+/* cc's socket, for poll(2). */
+int	 control_fd(struct control_client *);
+/*
+ * Move cc on after poll reported revents: read its request and answer
+ * STATUS, RELOAD or PUSH (a push is sent to the peer and answered by
+ * control_push_result), or send the reply; cc is marked dead when done
+ * or on error, freed by control_reap.
+ */
+void	 control_io(struct control_client *, short revents, time_t now);
+/*
+ * Once a turn: answer "timeout" to pushes past their deadline, drop
+ * clients idle for more than CTL_IDLE seconds.
+ */
+void	 control_timers(time_t now);
+/*
+ * A push result frame (FR_PUSHR payload, len bytes) arrived from t:
+ * hand it as the reply to the client waiting on that push id; ignored
+ * when none waits or the payload has no id line.
+ */
+void	 control_push_result(struct tpeer *, const unsigned char *, size_t);
+/* t's tunnel is gone: the clients waiting on a push to t get ERR. */
+void	 control_peer_lost(struct tpeer *);
+/* Free the clients marked dead, wiping their requests (they carry keys). */
+void	 control_reap(void);
+/* Free every client, close the socket and remove its file. */
+void	 control_shutdown(void);
 
 /* sftunneld-push.c */
+
+/*
+ * A push frame (FR_PUSH payload, len bytes) arrived on c: check each
+ * file (a pushable name, its sha256, a valid PEM), back up what it
+ * replaces and write it atomically into the peer's push folder, then
+ * answer an FR_PUSHR frame with OK and the sha256 on disk, or ERR and
+ * why, per file.  A malformed header is ignored (the sender times out).
+ */
 void	 push_receive(struct conn *, const unsigned char *, size_t);
 
 #endif
