@@ -109,6 +109,13 @@ struct gc {
 	unsigned long	 next_serial;	/* the CA's; id[i] gets +1+i */
 };
 
+/*
+ * Every function below reports its failure once (log_warn*) and returns
+ * -1 (or as said); none exits.  gc and what it points to are the
+ * caller's; material a function makes is owned by gc until
+ * gc_material_free.
+ */
+
 /* generate_certs.c */
 /* SFCA_TEST_KILL_AT=step: SIGKILL here, as a power cut would. */
 void	gc_test_hook(const char *step);
@@ -127,41 +134,57 @@ int	gc_par_run(void *arg, size_t n, int nthreads,
  * the CA certificate; with --extend the same but the keys.
  */
 void	gc_manifest_build(struct gc *);
-/* New CA key and certificate, and a key per gc.id (kept ones on -k). */
+/*
+ * New CA key and certificate, and a key per gc.id (kept ones on -k), in
+ * memory, owned by gc.  0, or -1 reported.
+ */
 int	gc_make(struct gc *);
 /*
  * Issue every gc.id's certificate and write it, its key and the CA's
  * files into the journal's new/, each read back and verified; one
- * syncfs at the end.
+ * syncfs at the end.  0, or -1 reported (new/ is then not to be used).
  */
 int	gc_stage(struct gc *);
 /* Free the keys and certificates of gc and its ids; again is harmless. */
 void	gc_material_free(struct gc *);
 /* The CA's serial counter (etc/sf/ca_root/serial), 1 when unreadable. */
 unsigned long gc_old_serial(void);
-/* Write pem as new/<rel> in the journal, mode mode, without an fsync. */
+/*
+ * Write len bytes of pem as new/<rel> in the journal, mode mode, without
+ * an fsync (gc_stage syncs once).  0, or -1 reported.
+ */
 int	gc_put_pem(struct gc *, const char *rel, const char *pem, size_t len,
 	    mode_t mode);
 /*
- * The certificate c, read back from path, chains to gc.ca at gc.start and
- * names uuid; ca_word ("new", "renewed") names the CA in the message.
+ * 0 when the certificate c, read back from path, chains to gc.ca at
+ * gc.start and names uuid; else -1 with one message naming path, where
+ * ca_word ("new", "renewed") names the CA.
  */
 int	gc_check_issued(struct gc *, const char *path, X509 *c,
 	    const char *uuid, const char *ca_word);
-/* An index.txt line ("V ...", as openssl ca) per certificate of gc.id. */
+/*
+ * Write to f an index.txt line ("V ...", as openssl ca) per certificate
+ * of gc.id.  0, or -1 reported.
+ */
 int	gc_index_lines(const struct gc *, FILE *);
 
+/* generate_certs-extend.c: the same keys (--extend). */
 /*
- * generate_certs-extend.c: the same keys.  gc_extend_check loads the
- * current CA and its key (gc.oldca, gc.cakey) and, when they cannot be
- * renewed on that key, says why and that the default mode is the way out,
- * in one line: -1.  gc_extend_make renews the CA and reissues every
- * gc.id's certificate on the key next to it (and certs_pushed/'s on its
- * key), in memory; gc_extend_stage writes them and the CA database into
- * new/, each read back and verified, and one syncfs.
+ * Load the current CA and its key into gc.oldca and gc.cakey.  0 when
+ * the CA can be renewed on that key; else -1 with one line saying why
+ * and that the default mode is the way out.
  */
 int	gc_extend_check(struct gc *);
+/*
+ * Renew the CA on its key and reissue every gc.id's certificate on the
+ * key next to it (and certs_pushed/'s on its key), in memory, owned by
+ * gc.  0, or -1 reported.
+ */
 int	gc_extend_make(struct gc *);
+/*
+ * Write gc_extend_make's certificates and the CA database into new/,
+ * each read back and verified, then one syncfs.  0, or -1 reported.
+ */
 int	gc_extend_stage(struct gc *);
 
 /* generate_certs-journal.c: the run folder, its markers and the commit. */
@@ -177,14 +200,17 @@ int	journal_lock(void);
  * its new/ is removed and it is marked ABANDONED.  -1 with a message.
  */
 int	journal_find_pending(struct journal *j, int dry);
-/* Make a new run folder (0700) named after start, or the next free second. */
+/*
+ * Make a new run folder (0700) named after start, or the next free
+ * second, and set j on it (journal_release frees).  0, or -1 reported.
+ */
 int	journal_create(struct journal *j, time_t start);
 /* "<run folder>/<fmt...>", allocated; the caller frees. */
 char	*journal_path(const struct journal *j, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Append rel (a path from the root; taken over) to the manifest. */
 void	journal_manifest_add(struct journal *j, char *rel);
-/* Write MANIFEST, one path a line. */
+/* Write MANIFEST atomically, one path a line.  0, or -1 reported. */
 int	journal_manifest_write(const struct journal *j);
 /* Write marker durably and log it; -1 with a message. */
 int	journal_mark(const struct journal *j, const char *marker);
@@ -193,7 +219,7 @@ int	journal_has(const struct journal *j, const char *marker);
 /*
  * Copy every manifest path that exists into backup/ and mark BACKED_UP;
  * nothing when already BACKED_UP, so a re-run never backs up half-new
- * files over the originals.
+ * files over the originals.  0, or -1 reported.
  */
 int	journal_backup(const struct journal *j);
 /*
@@ -205,21 +231,28 @@ int	journal_commit(const struct journal *j);
 /*
  * Remove the run folder of a run whose staging failed: nothing was
  * replaced.  When it cannot be removed, its new/ goes and it is marked
- * ABANDONED.
+ * ABANDONED.  0, or -1 reported.
  */
 int	journal_discard(const struct journal *j);
-/* Mark DONE and remove new/: the tree and backup/ hold what is needed. */
+/*
+ * Mark DONE and remove new/: the tree and backup/ hold what is needed.
+ * 0, or -1 reported.
+ */
 int	journal_finish(const struct journal *j);
 /* Free j's folder name and manifest; j can be used again. */
 void	journal_release(struct journal *j);
 
 /* generate_certs-push.c: through sftunneld, and the vendor's report. */
 /*
- * Fill gc.id[].up and session_* from sftunneld's STATUS; *daemon_up 0 when
- * not running.
+ * Fill gc.id[].up and session_* from sftunneld's STATUS (cleared first);
+ * *daemon_up 0 when it is not running, which is not an error.  0, or -1
+ * when STATUS fails (reported).
  */
 int	gc_status(struct gc *, int *daemon_up);
-/* Ask sftunneld to reload its files; no daemon is not an error. */
+/*
+ * Ask sftunneld to reload its files; no daemon is not an error.  0, or -1
+ * reported.
+ */
 int	gc_reload(void);
 /*
  * Push cacert.pem, sftunnel-key.pem, sftunnel-cert.pem to every peer that
@@ -241,7 +274,7 @@ enum gc_key gc_key_state(const struct gc *, const struct gc_id *,
  * Print "Failed to push ..." per file not pushed (--extend: and a "Key
  * mismatch" or "Key not seen" line per peer that got cacert.pem only) and
  * write FAILED_PUSH into the run folder (removed when nothing failed);
- * *nfailed counts.
+ * *nfailed counts.  0, or -1 when FAILED_PUSH cannot be written (reported).
  */
 int	gc_report(struct gc *, int *nfailed);
 
