@@ -295,11 +295,31 @@ source_path(const struct gc_id *g, const char *file)
 }
 
 /*
- * The vendor's report: one "Failed to push to NAME = DEST" per file not
- * pushed, by peer name and in the push order, and FAILED_PUSH with the
+ * Whether any file of the run's set failed for peer g: then every file
+ * of the set is listed for it, so that whoever copies by hand copies
+ * the files that go together, never a key without its certificate.
+ */
+static int
+peer_failed(const struct gc_id *g, const int *set, int n)
+{
+	int j;
+
+	if (g->p == NULL)
+		return 0;
+	for (j = 0; j < n; j++)
+		if (!g->ok[set[j]])
+			return 1;
+	return 0;
+}
+
+/*
+ * The vendor's report: one "Failed to push to NAME = DEST" per file
+ * listed, by peer name and in the push order, and FAILED_PUSH with the
  * five fields "PEER_UUID PEER_NAME PEER_IP SOURCE_ON_FMC DEST_ON_PEER".
- * No failure, no FAILED_PUSH (a stale one from an earlier attempt of the
- * same run goes).
+ * A peer any of whose files failed has every file of the run's set
+ * listed (all three, with --extend the two public ones).  No failure,
+ * no FAILED_PUSH (a stale one from an earlier attempt of the same run
+ * goes).
  */
 int
 gc_report(struct gc *gc, int *nfailed)
@@ -318,14 +338,12 @@ gc_report(struct gc *gc, int *nfailed)
 	}
 	for (i = 0; i < gc->nid; i++) {
 		struct gc_id *g = &gc->id[i];
-		int bad = 0;
+		int bad = peer_failed(g, set, n);
 
 		if (g->p == NULL)
 			continue;
-		for (j = 0; j < n; j++) {
-			if (g->ok[k = set[j]])
-				continue;
-			bad = 1;
+		for (j = 0; j < n && bad; j++) {
+			k = set[j];
 			(*nfailed)++;
 			d = dest_path(gc, g, peerf_names[k]);
 			s = source_path(g, peerf_names[k]);
@@ -352,9 +370,8 @@ gc_report(struct gc *gc, int *nfailed)
 	if (rc == -1)
 		return -1;
 	for (i = 0; i < gc->nid; i++)
-		for (j = 0; j < n && gc->id[i].p != NULL; j++) {
-			if (gc->id[i].ok[k = set[j]])
-				continue;
+		for (j = 0; j < n && peer_failed(&gc->id[i], set, n); j++) {
+			k = set[j];
 			d = dest_path(gc, &gc->id[i], peerf_names[k]);
 			printf("Failed to push to %s = %s\n",
 			    gc->id[i].p->name, d);

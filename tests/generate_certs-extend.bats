@@ -505,12 +505,15 @@ restart() {
 	run -0 generate_certs -r "$FMC" -e -n
 	assert_line "FTD-2 $u2 $(lab -d "$LABD" addr FTD-2) ftd: reissued certificate on its key; tunnel up, key mismatch: would push cacert.pem only to /var/sf/peers/$FMCUUID/"
 	run -0 generate_certs -r "$FMC" -e -y
-	assert_equal "${#lines[@]}" 12
-	assert_line --index 9 "Failed to push to FTD-2 = /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
-	assert_line --index 10 "Key mismatch on FTD-2: it holds another key than /var/sf/peers/$u2/certs_pushed/sftunnel-key.pem, so only cacert.pem was pushed"
-	assert_line --index 11 --partial "Some files were failed to be pushed"
+	assert_equal "${#lines[@]}" 13
+	# both public files are listed, the pushed cacert.pem too: they go together
+	assert_line --index 9 "Failed to push to FTD-2 = /var/sf/peers/$FMCUUID/cacert.pem"
+	assert_line --index 10 "Failed to push to FTD-2 = /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
+	assert_line --index 11 "Key mismatch on FTD-2: it holds another key than /var/sf/peers/$u2/certs_pushed/sftunnel-key.pem, so only cacert.pem was pushed"
+	assert_line --index 12 --partial "Some files were failed to be pushed"
 	assert_equal "$(cat "$(done_run)/FAILED_PUSH")" \
-	    "$u2 FTD-2 $(lab -d "$LABD" addr FTD-2) /var/sf/peers/$u2/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
+	    "$u2 FTD-2 $(lab -d "$LABD" addr FTD-2) /etc/sf/ca_root/cacert.pem /var/sf/peers/$FMCUUID/cacert.pem
+$u2 FTD-2 $(lab -d "$LABD" addr FTD-2) /var/sf/peers/$u2/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
 	# FTD-2 got the renewed CA and kept a pair that belongs together
 	cmp "$(pdir FTD-2)/cacert.pem" "$CA"
 	assert_equal "$(cd "$(pdir FTD-2)" && sha256sum sftunnel-cert.pem sftunnel-key.pem)" "$before"
@@ -534,6 +537,7 @@ restart() {
 	run -0 generate_certs -r "$sec" -e -y
 	# the primary shows the secondary its own identity, not the one the
 	# secondary issued for it: that certificate is not pushed
+	assert_line "Failed to push to FMCpri = /var/sf/peers/$suuid/from_peer/cacert.pem"
 	assert_line "Failed to push to FMCpri = /var/sf/peers/$suuid/from_peer/sftunnel-cert.pem"
 	assert_line "Key not seen on FMCpri: its session does not show which key it holds, so only cacert.pem was pushed"
 	cmp "$sec/etc/sf/ca_root/cacert.pem" "$FMC/var/sf/peers/$suuid/from_peer/cacert.pem"

@@ -599,6 +599,30 @@ $u3 FTD-3 $ip3 /var/sf/peers/$u3/certs_pushed//sftunnel-cert.pem /var/sf/peers/$
 	lab_teardown
 }
 
+@test "generate_certs: lab, one file of a peer refused: all three of its files are in FAILED_PUSH" {
+	local u2 ip2 d
+	lab_up -n 2
+	u2=$(lab -d "$LABD" uuid FTD-2)
+	ip2=$(lab -d "$LABD" addr FTD-2)
+	# FTD-2 cannot store its certificate: a folder stands in its place
+	d=$LABD/hosts/FTD-2/root/var/sf/peers/$FMCUUID/sftunnel-cert.pem
+	rm -f "$d"
+	mkdir "$d"
+	touch "$d/x"
+	run -0 generate_certs -r "$FMC" -y -t 10
+	assert_equal "$(cat "$(done_run)/FAILED_PUSH")" \
+"$u2 FTD-2 $ip2 /etc/sf/ca_root/cacert.pem /var/sf/peers/$FMCUUID/cacert.pem
+$u2 FTD-2 $ip2 /var/sf/peers/$u2/certs_pushed//sftunnel-key.pem /var/sf/peers/$FMCUUID/sftunnel-key.pem
+$u2 FTD-2 $ip2 /var/sf/peers/$u2/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
+	assert_line "Failed to push to FTD-2 = /var/sf/peers/$FMCUUID/cacert.pem"
+	assert_line "Failed to push to FTD-2 = /var/sf/peers/$FMCUUID/sftunnel-key.pem"
+	assert_line "Failed to push to FTD-2 = /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
+	# the two it did take are there: the list is what to copy together
+	cmp "$FMC/etc/sf/ca_root/cacert.pem" "${d%/*}/cacert.pem"
+	received FTD-1
+	lab_teardown
+}
+
 @test "generate_certs: lab, CA already expired with the tunnels still up: same result" {
 	lab_up -n 2 -l 4
 	# the tunnels outlive the CA
