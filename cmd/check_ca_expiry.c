@@ -57,6 +57,41 @@ usage(int status)
 	fprintf(f,
 	    "usage: check_ca_expiry [-HhjV] [-c days] [-f cert] [-r root] "
 	    "[-t time] [-w days]\n");
+	if (status == 0)
+		fputs("\n"
+		    "Tell how long the InternalCA has left, in the vendor's "
+		    "words; on an FTD, the\n"
+		    "CA of each FMC it is registered with.\n"
+		    "\n"
+		    "  -c, --critical=days  with -H: critical when at most "
+		    "days remain (default 0)\n"
+		    "  -f, --file=cert      check this PEM certificate instead "
+		    "of the tree's\n"
+		    "  -H, --health         the FMC health alert's text, with "
+		    "Nagios exit statuses\n"
+		    "  -h, --help           print this help and exit 0\n"
+		    "  -j, --json           one JSON object: validity, days "
+		    "left, status (not -H)\n"
+		    "  -r, --root=root      the appliance root (default "
+		    "$SFCA_ROOT, else /)\n"
+		    "  -t, --at=time        at time, UTC: [@]epoch or "
+		    "YYYY-MM-DD[( |T)HH:MM:SS[Z]]\n"
+		    "  -V, --version        print the version and exit 0\n"
+		    "  -w, --warning=days   with -H: warn when at most days "
+		    "remain (default 90)\n"
+		    "\n"
+		    "Exit status: 0 valid for more than 30 days; 1 error (a "
+		    "missing or bad\n"
+		    "certificate, a tree that is neither FMC nor FTD); 2 usage "
+		    "error, or a root\n"
+		    "that is not a folder; 3 expires within the next 30 days; "
+		    "4 expired.\n"
+		    "With -H: 0 OK, 1 warning, 2 critical, 3 unknown (an "
+		    "unreadable certificate,\n"
+		    "a usage error).  With several certificates, the worst "
+		    "status wins.\n"
+		    "\n"
+		    SFCA_HELP_MAN("check_ca_expiry", "8"), f);
 	if (status != 0 && health_flag)
 		status = HC_UNKNOWN;
 	exit(status);

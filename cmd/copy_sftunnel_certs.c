@@ -30,6 +30,40 @@ usage(int status)
 	fprintf(f, "usage: copy_sftunnel_certs [-AhnV] [-j jobs] "
 	    "[-k known_hosts] [-r root] [-t timeout]\n"
 	    "                           [-w wait] devices.csv\n");
+	if (status == 0)
+		fputs("\n"
+		    "On the FMC: log in to each device of devices.csv over "
+		    "SSH, copy the sftunnel\n"
+		    "files this FMC issued for it, restart its tunnel and see "
+		    "it come back.\n"
+		    "\n"
+		    "  -A, --accept-new               record an unknown "
+		    "device's host key\n"
+		    "  -h, --help                     print this help and exit "
+		    "0\n"
+		    "  -j, --jobs=jobs                devices at a time (1 to "
+		    "256, default 8)\n"
+		    "  -k, --known-hosts=known_hosts  host keys (default "
+		    "~/.ssh/known_hosts)\n"
+		    "  -n, --dry-run                  print the plan and "
+		    "connect nowhere\n"
+		    "  -r, --root=root                the FMC's root (default "
+		    "$SFCA_ROOT, else /)\n"
+		    "  -t, --timeout=timeout          seconds to connect (1 to "
+		    "600, default 20)\n"
+		    "  -V, --version                  print the version and "
+		    "exit 0\n"
+		    "  -w, --wait=wait                seconds to wait for the "
+		    "tunnels (default 60)\n"
+		    "\n"
+		    "Exit status: 0 every device done or skipped; 1 at least "
+		    "one device failed,\n"
+		    "or the FMC's files could not be read; 2 usage error, a "
+		    "root that is not a\n"
+		    "folder, or a malformed devices.csv (no device touched).\n"
+		    "\n"
+		    SFCA_HELP_MAN("copy_sftunnel_certs", "8")
+		    "  its CSV: man -l " SFCA_MANDIR "/man5/devices.csv.5\n", f);
 	exit(status);
 }
 

@@ -39,6 +39,41 @@ usage(int status)
 	    "[-K dir] [-k known_hosts]\n"
 	    "                                      [-t timeout] [-w wait] "
 	    "devices.csv\n");
+	if (status == 0)
+		fputs("\n"
+		    "From a jump host: fetch the FMC's sftunnel files over SSH "
+		    "(the CSV row marked\n"
+		    "fmc), then do what copy_sftunnel_certs does for every "
+		    "other row.\n"
+		    "\n"
+		    "  -A, --accept-new               record an unknown "
+		    "device's host key\n"
+		    "  -h, --help                     print this help and exit "
+		    "0\n"
+		    "  -j, --jobs=jobs                devices at a time (1 to "
+		    "256, default 8)\n"
+		    "  -K, --keep=dir                 also write the fetched "
+		    "files under dir\n"
+		    "  -k, --known-hosts=known_hosts  host keys (default "
+		    "~/.ssh/known_hosts)\n"
+		    "  -n, --dry-run                  print the plan from the "
+		    "CSV, connect nowhere\n"
+		    "  -t, --timeout=timeout          seconds to connect (1 to "
+		    "600, default 20)\n"
+		    "  -V, --version                  print the version and "
+		    "exit 0\n"
+		    "  -w, --wait=wait                seconds to wait for the "
+		    "tunnels (default 60)\n"
+		    "\n"
+		    "Exit status: 0 every device done or skipped; 1 at least "
+		    "one device failed,\n"
+		    "or the FMC could not be reached or read; 2 usage error, a "
+		    "malformed\n"
+		    "devices.csv, or not exactly one row marked fmc (nothing "
+		    "touched).\n"
+		    "\n"
+		    SFCA_HELP_MAN("copy_sftunnel_certs_jumpserver", "8")
+		    "  its CSV: man -l " SFCA_MANDIR "/man5/devices.csv.5\n", f);
 	exit(status);
 }
 

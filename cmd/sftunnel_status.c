@@ -38,6 +38,30 @@ usage(int status)
 
 	fprintf(f, "usage: sftunnel_status [-bhjV] [-r root] "
 	    "[peer-ip | peer-uuid]\n");
+	if (status == 0)
+		fputs("\n"
+		    "Per peer: name, UUID, address, role, tunnel state and "
+		    "times, heartbeats,\n"
+		    "cipher, CA expiry and whether its certificate chains to "
+		    "the current CA.\n"
+		    "All peers, or the one named by its address or UUID.\n"
+		    "\n"
+		    "  -b, --brief        one line per peer: name uuid ip role "
+		    "up|down\n"
+		    "  -h, --help         print this help and exit 0\n"
+		    "  -j, --json         one JSON object: a daemon object and "
+		    "a peers array\n"
+		    "  -r, --root=root    the appliance root (default "
+		    "$SFCA_ROOT, else /)\n"
+		    "  -V, --version      print the version and exit 0\n"
+		    "\n"
+		    "Exit status: 0 every peer shown is connected; 1 at least "
+		    "one is not, or the\n"
+		    "daemon is not running; 2 error (unknown peer, a root that "
+		    "is not a folder or\n"
+		    "not an appliance tree) or usage error.\n"
+		    "\n"
+		    SFCA_HELP_MAN("sftunnel_status", "8"), f);
 	exit(status);
 }
 

@@ -40,6 +40,35 @@ usage() {
 	       $PROG -c [-r root]
 	       $PROG -u [-r root]
 	EOF
+	[ "${2:-2}" -eq 0 ] && cat <<-EOF
+
+	Install the sfca commands into /$BINDIR of this FMC, with the vendor
+	names as links and the manual pages in /$MANDIR; restart nothing.
+	On the primary of an HA pair, also on the secondary (over SSH).
+
+	  -a, --accept-new-host-key      record the secondary's host key if unknown
+	  -C, --ha-csv devices.csv       the secondary's login and password: its row
+	  -c, --readiness-check          run every check and report; change nothing
+	  -f, --force                    on a secondary: install without the record
+	  -h, --help                     print this help and exit 0
+	  -k, --known-hosts known-hosts  for the secondary (~/.ssh/known_hosts)
+	  -l, --login login              login on the secondary (default admin)
+	  -P, --port port                the secondary's SSH port (default 22)
+	  -p, --password-file file       the secondary's password: its first line
+	  -R, --primary-record line      on a secondary: the primary's patch_history
+	  -r, --root root                install into this appliance tree, not /
+	  -s, --secondary host           on the primary: install on the secondary
+	  -u, --uninstall                put back what it replaced, remove the rest
+	  -V, --version                  print the hotfix's name and exit 0
+
+	Exit status: 0 installed, uninstalled, ready, or nothing to do; 1 refused
+	(corrupted installer, not a supported FMC, HA order) or failed, here or on
+	the secondary; 2 usage error, or a root that is not a folder.
+
+	The commands' manual pages, once installed (this installer's own,
+	sfca_hotfix(8), comes with the sources and the release notes):
+	  man -l /$MANDIR/man8/generate_certs.8
+	EOF
 	exit "${2:-2}"
 }
 cleanup() { [ -n "$TMP" ] && rm -rf "$TMP"; TMP=; }
@@ -66,7 +95,7 @@ logeach() {
 
 # --- options ---------------------------------------------------------------
 R=/ mode=install force= secondary= login=admin pwfile= hacsv= precord=
-known= acceptnew= port=22
+known= acceptnew= port=22 installed=
 need() { [ $# -ge 2 ] || usage; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -355,7 +384,19 @@ install_here() {
 	[ "$HA_ROLE" = secondary ] && [ -n "$precord" ] &&
 	    printf '%s\n' "$precord" >"$st/primary_record"
 	: >"$st/complete"
+	installed=1
 	log INFO "$HOTFIX installed: commands in /$BINDIR (vendor names as links), man pages in /$MANDIR; nothing restarted"
+}
+
+# man_hint: how to read the manual pages here (man(1) searches /$MANDIR
+# only when /$BINDIR is on the PATH, which a `sudo su` shell may lack)
+man_hint() {
+	say ""
+	say "Manual pages of the commands, on this FMC:"
+	say "  man -l $R/$MANDIR/man8/generate_certs.8"
+	say "or, for all of them in this shell:"
+	say "  export MANPATH=$R/$MANDIR:"
+	say "  man generate_certs"
 }
 
 # --- uninstall ------------------------------------------------------------------
@@ -477,6 +518,8 @@ install)
 			secondary_hint
 		fi
 	fi
+	# the closing message of an install that changed something
+	[ -n "$installed" ] && man_hint
 	;;
 esac
 exit 0

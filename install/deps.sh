@@ -10,7 +10,8 @@ set -eu
 
 PKGS="build-essential clang pkg-config libssl-dev libssh-dev libbsd-dev
 openssl bats bats-assert bats-support bats-file mandoc openssh-server
-openssh-client util-linux iproute2 procps psmisc valgrind libpam-modules"
+openssh-client util-linux iproute2 procps psmisc valgrind libpam-modules
+bsdextrautils man-db"
 # Only for make bench (deps.sh --bench): the parallel-ssh baseline, and GNU
 # time for the peak memory of sftunnel_status.
 BENCH_PKGS="pssh time"

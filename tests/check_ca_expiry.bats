@@ -266,3 +266,24 @@ assert c["not_after_epoch"] == int(sys.argv[2]), c
 	assert_output "check_ca_expiry (sfca) 0.1"
 	run -3 check_ca_expiry -H -j
 }
+
+@test "check_ca_expiry: --help lists every option of the SYNOPSIS, the exit statuses, the manual" {
+	run -0 sfca_help_check "$SFCA_TOP/man/check_ca_expiry.8" check_ca_expiry
+	run -0 check_ca_expiry -h
+	assert_line "  -H, --health         the FMC health alert's text, with Nagios exit statuses"
+	assert_line "  man -l /usr/local/sf/share/man/man8/check_ca_expiry.8"
+}
+
+@test "check_ca_expiry: the --help check fails on an option --help does not list" {
+	local man=$BATS_TEST_TMPDIR/check_ca_expiry.8
+	# the page grows an option the command's --help lacks
+	sed 's/^\.Op Fl HhjV$/.Op Fl HhjVZ/' "$SFCA_TOP/man/check_ca_expiry.8" >"$man"
+	run -1 sfca_help_check "$man" check_ca_expiry
+	assert_line "missing from --help: -Z"
+	assert_line --partial "usage differs from the SYNOPSIS"
+	# a --help that lost the line of -w, --warning
+	help_without_w() { check_ca_expiry "$@" | grep -v -- '^  -w, '; }
+	run -1 sfca_help_check "$SFCA_TOP/man/check_ca_expiry.8" help_without_w
+	assert_output "missing from --help: -w
+long option missing from --help: --warning"
+}

@@ -239,3 +239,9 @@ old_intact() {
 	[ "$(grep -c 'Peer certificate chains to current CA: Yes' <<<"$output")" -ge 4 ]
 	refute_output --partial 'chains to current CA: No'
 }
+
+@test "copy_sftunnel_certs: --help lists every option of the SYNOPSIS, the exit statuses, the manual" {
+	run -0 sfca_help_check "$SFCA_TOP/man/copy_sftunnel_certs.8" copy_sftunnel_certs
+	run -0 copy_sftunnel_certs --help
+	assert_line "  its CSV: man -l /usr/local/sf/share/man/man5/devices.csv.5"
+}

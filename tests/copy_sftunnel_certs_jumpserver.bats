@@ -117,3 +117,7 @@ mkcsv() {
 	assert_output --partial "no device was touched"
 	refute_output --partial "Attempting connection to FTD-1"
 }
+
+@test "copy_sftunnel_certs_jumpserver: --help lists every option of the SYNOPSIS, the exit statuses, the manual" {
+	run -0 sfca_help_check "$SFCA_TOP/man/copy_sftunnel_certs_jumpserver.8" copy_sftunnel_certs_jumpserver
+}

@@ -71,6 +71,10 @@ tty_run() {
 	assert_output --partial "usage: generate_certs"
 }
 
+@test "generate_certs: --help lists every option of the SYNOPSIS, the exit statuses, the manual" {
+	run -0 sfca_help_check "$SFCA_TOP/man/generate_certs.8" generate_certs
+}
+
 @test "generate_certs: a bad option or an argument is a usage error, exit 2" {
 	run -2 generate_certs --bogus
 	run -2 generate_certs -r "$FMC" extra

@@ -80,3 +80,116 @@ sfca_mktree() {
 sfca_host() {
 	awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$LAB/hosts.txt"
 }
+
+# sfca_synopsis_options MANPAGE: the options of an mdoc page's SYNOPSIS,
+# one a line: "-X" for each letter of a `Fl` group (`.Op Fl HhjV`), and
+# "--name" for `Fl Fl name` or `Fl \-name`.  A `Fl` takes the words up
+# to the next macro or punctuation.
+sfca_synopsis_options() {
+	awk '
+	/^\.Sh / { syn = ($2 == "SYNOPSIS"); next }
+	!syn { next }
+	{
+		for (i = 1; i <= NF; i++) {
+			if ($i != "Fl" && $i != ".Fl")
+				continue
+			while (i < NF) {
+				w = $(i + 1)
+				if (w == "Fl" && i + 2 <= NF) {
+					print "--" $(i + 2)
+					i += 2
+					continue
+				}
+				if (w ~ /^[A-Z][a-z]$/ || w !~ /^(\\-)?[A-Za-z0-9]/)
+					break
+				i++
+				if (sub(/^\\-/, "", w)) {
+					print "--" w
+					continue
+				}
+				n = split(w, ch, "")
+				for (k = 1; k <= n; k++)
+					print "-" ch[k]
+			}
+		}
+	}' "$1" | sort -u
+}
+
+# sfca_long_options MANPAGE: the long options of the page's option list
+# (`.It Fl c Ar days , Fl Fl critical ...`), one "--name" a line.
+sfca_long_options() {
+	awk '/^\.It Fl / {
+		for (i = 2; i < NF; i++)
+			if ($i == "Fl" && $(i + 1) == "Fl")
+				print "--" $(i + 2)
+			else if ($i == "Fl" && $(i + 1) ~ /^\\-/)
+				print "--" substr($(i + 1), 3)
+	}' "$1" | sort -u
+}
+
+# sfca_help_check [-m PAGE] MANPAGE CMD...: `CMD... --help` stands alone:
+# it exits 0; its usage is the page's SYNOPSIS (as mandoc renders it,
+# blanks aside); every SYNOPSIS option starts a line of its own
+# ("  -c, --critical=days  what it does"); every long option of the
+# page's list is named; it has an "Exit status" paragraph naming each
+# status of the page's EXIT STATUS list; and it tells how to open the
+# page (or PAGE, "name.8") where the hotfix installs it.  Every miss is a
+# line on stdout, and the function fails.
+sfca_help_check() {
+	local man help rc syn use o st name sec bad=0 page=
+	if [ "$1" = -m ]; then
+		page=$2
+		shift 2
+	fi
+	man=$1
+	shift
+	name=$(basename "${page:-$man}")
+	sec=${name##*.}
+	name=${name%.*}
+	help=$("$@" --help 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		echo "$* --help: exit $rc"
+		bad=1
+	fi
+	syn=$(mandoc -Tascii "$man" | col -b |
+	    awk '/^SYNOPSIS/ { f = 1; next } /^[A-Z]/ { f = 0 } f' |
+	    tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//')
+	use=$(awk 'NF == 0 { exit } { print }' <<<"$help" |
+	    sed '1s/^usage://' | tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//')
+	if [ "$syn" != "$use" ]; then
+		echo "usage differs from the SYNOPSIS of $man:"
+		echo "  usage:    $use"
+		echo "  SYNOPSIS: $syn"
+		bad=1
+	fi
+	for o in $(sfca_synopsis_options "$man"); do
+		if ! grep -qE -- "^ +(-[A-Za-z0-9], )?$o([ ,=]|$)" <<<"$help"; then
+			echo "missing from --help: $o"
+			bad=1
+		fi
+	done
+	for o in $(sfca_long_options "$man"); do
+		if ! grep -qE -- "(^|[ ,])$o([ =]|$)" <<<"$help"; then
+			echo "long option missing from --help: $o"
+			bad=1
+		fi
+	done
+	local ex
+	ex=$(awk '/^Exit status/ { f = 1 } f && NF == 0 { exit } f' <<<"$help")
+	if [ -z "$ex" ]; then
+		echo "no Exit status paragraph in --help"
+		bad=1
+	fi
+	for st in $(awk '/^\.Sh / { f = ($2 == "EXIT") } f && /^\.It [0-9]+$/ { print $2 }' "$man" | sort -u); do
+		if ! grep -qE "(^|[^0-9])$st([^0-9]|$)" <<<"$ex"; then
+			echo "exit status $st missing from --help"
+			bad=1
+		fi
+	done
+	if ! grep -qF "man -l /usr/local/sf/share/man/man$sec/$name.$sec" <<<"$help"; then
+		echo "--help does not say: man -l /usr/local/sf/share/man/man$sec/$name.$sec"
+		bad=1
+	fi
+	return "$bad"
+}

@@ -247,6 +247,36 @@ shipped_pages() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$SFCA_TOP/man/SHIPPED
 	run -0 sh "$X" --version
 }
 
+@test "hotfix: --help lists every option of the SYNOPSIS, the exit statuses, the manual" {
+	unpack
+	# its own page does not ship: it points to the commands' pages
+	run -0 sfca_help_check -m generate_certs.8 "$SFCA_TOP/man/sfca_hotfix.8" sh "$X"
+}
+
+@test "hotfix: the closing message says how to read the man pages, and that works" {
+	fmc_lab
+	unpack
+	local r=$LAB/hosts/FMCpri/root m=$LAB/hosts/FMCpri/root/usr/local/sf/share/man
+	run -0 sh "$X" --root "$r"
+	assert_line "Manual pages of the commands, on this FMC:"
+	assert_line "  man -l $m/man8/generate_certs.8"
+	assert_line "  export MANPATH=$m:"
+	[ "${lines[-1]}" = "  man generate_certs" ]
+	# what it says works, whatever the PATH
+	PATH=/usr/bin:/bin MANPAGER=cat run -0 man -l "$m/man8/generate_certs.8"
+	assert_output --partial "generate_certs"
+	for p in generate_certs check_ca_expiry devices.csv; do
+		MANPATH=$m: PATH=/usr/bin:/bin run -0 man -w "$p"
+		assert_output --regexp "^$m/man[58]/$p\.[58]\$"
+	done
+	MANPATH=$m: PATH=/usr/bin:/bin run -0 man -w ls
+	# after an uninstall the pages are gone, and a new install says it again
+	run -0 sh "$X" --root "$r" --uninstall
+	assert_file_not_exist "$m/man8/generate_certs.8"
+	run -0 sh "$X" --root "$r"
+	assert_line "  export MANPATH=$m:"
+}
+
 @test "hotfix: the secondary refuses while the primary lacks it, names the primary" {
 	fmc_lab -H
 	unpack

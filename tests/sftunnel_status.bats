@@ -146,3 +146,7 @@ print("ok")' "$BATS_TEST_TMPDIR/s.json"
 	run -0 sftunnel_status -r "$fmc" --brief "$(lab uuid FTD-2)"
 	run -0 sftunnel_status -r "$(lab root FTD-2)"
 }
+
+@test "sftunnel_status: --help lists every option of the SYNOPSIS, the exit statuses, the manual" {
+	run -0 sfca_help_check "$SFCA_TOP/man/sftunnel_status.8" sftunnel_status
+}
