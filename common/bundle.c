@@ -10,6 +10,7 @@
 
 #include "bundle.h"
 #include "conf.h"
+#include "esc.h"
 #include "log.h"
 #include "peers.h"
 #include "pki.h"
@@ -19,38 +20,127 @@
 
 #define FAILED_PUSH	"FAILED_PUSH"
 
-static void
+/*
+ * src (decoded, absolute) with every run of slashes made one, into out;
+ * -1 when it is not absolute or does not fit.
+ */
+static int
+squeeze(const char *src, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	if (src[0] != '/')
+		return -1;
+	for (; *src != '\0'; src++) {
+		if (*src == '/' && n > 0 && out[n - 1] == '/')
+			continue;
+		if (n + 1 >= outlen)
+			return -1;
+		out[n++] = *src;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+/*
+ * Whether src (squeezed, absolute) is one of the places peer p's file k
+ * may come from: the FMC's CA for cacert.pem, else the file of that name
+ * in p's own folder or its certs_pushed/.
+ */
+static int
+own_source(const struct bpeer *p, int k, const char *src)
+{
+	char *a, *b;
+	int ok;
+
+	if (k == PEERF_I_CACERT)
+		return strcmp(src, "/" RP_CA_CERT) == 0;
+	a = xasprintf("/%s/%s/%s/%s", RP_PEERS, p->folder, PEERF_PUSHED,
+	    peerf_names[k]);
+	b = xasprintf("/%s/%s/%s", RP_PEERS, p->folder, peerf_names[k]);
+	ok = strcmp(src, a) == 0 || strcmp(src, b) == 0;
+	free(a);
+	free(b);
+	return ok;
+}
+
+/*
+ * Read FAILED_PUSH (SPEC 2.3: "PEER_UUID PEER_NAME PEER_IP SOURCE DEST",
+ * fields vis-encoded, see esc.h) and take, for each file it names for a
+ * peer of the bundle, the source it names.  The name and address are
+ * not used (a name with a space of an older writer spans two fields):
+ * the uuid is the first field, source and destination the last two.  A
+ * source is believed only when it is one of that peer's own files
+ * (own_source): anything else, a peer's key taken from another peer's
+ * folder say, is how a planted line would hand a device another's key,
+ * and makes the whole file an error naming file:line, as does a line
+ * that cannot be read.  A line for a uuid that is no peer here is
+ * ignored (the peer may have gone since).  -1 reported.
+ */
+static int
 apply_failed_push(struct bundle *b, const struct bfile *fp)
 {
-	char uuid[64], name[64], ip[64], src[512], dst[512];
-	const char *p = fp->data, *e, *base;
-	char line[1400];
-	size_t i, n;
+	char line[1400], uuid[64], src[512], dst[512], path[512];
+	char *fld[8], *last, *t, *base;
+	const char *p = fp->data, *end = fp->data + fp->len, *e;
+	size_t i, n, nf, lineno = 0;
 	int k;
 
-	for (; p != NULL && *p != '\0'; p = e == NULL ? NULL : e + 1) {
-		e = strchr(p, '\n');
-		n = e == NULL ? strlen(p) : (size_t)(e - p);
-		if (n >= sizeof(line))
+	for (; p < end; p = e + 1) {
+		lineno++;
+		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			e = end;
+		n = (size_t)(e - p);
+		if (n == 0)
 			continue;
+		if (n >= sizeof(line) || memchr(p, '\0', n) != NULL) {
+			log_warnx("%s:%zu: malformed line", b->failed_push,
+			    lineno);
+			return -1;
+		}
 		memcpy(line, p, n);
 		line[n] = '\0';
-		if (sscanf(line, "%63s %63s %63s %511s %511s", uuid, name, ip,
-		    src, dst) != 5)
-			continue;
+		nf = 0;
+		for (t = strtok_r(line, " \t", &last); t != NULL;
+		    t = strtok_r(NULL, " \t", &last)) {
+			if (nf == sizeof(fld) / sizeof(fld[0]))
+				break;
+			fld[nf++] = t;
+		}
+		if (nf < 5 || t != NULL ||
+		    esc_unvis(uuid, sizeof(uuid), fld[0]) == -1 ||
+		    esc_unvis(src, sizeof(src), fld[nf - 2]) == -1 ||
+		    esc_unvis(dst, sizeof(dst), fld[nf - 1]) == -1 ||
+		    squeeze(src, path, sizeof(path)) == -1) {
+			log_warnx("%s:%zu: malformed line", b->failed_push,
+			    lineno);
+			return -1;
+		}
 		base = strrchr(dst, '/');
-		if ((k = peerf_index(base == NULL ? dst : base + 1)) == -1)
-			continue;
+		if ((k = peerf_index(base == NULL ? dst : base + 1)) == -1) {
+			log_warnx("%s:%zu: %s is not a file a peer receives",
+			    b->failed_push, lineno, fld[nf - 1]);
+			return -1;
+		}
 		for (i = 0; i < b->n; i++) {
-			if (strcmp(b->p[i].uuid, uuid) != 0)
+			struct bpeer *bp = &b->p[i];
+
+			if (strcasecmp(bp->uuid, uuid) != 0)
 				continue;
-			b->p[i].in_failed = 1;
-			if ((b->p[i].f[k] = fileset_get(&b->fs, src)) == NULL)
-				snprintf(b->p[i].err, sizeof(b->p[i].err),
+			if (!own_source(bp, k, path)) {
+				log_warnx("%s:%zu: %s is not %s's own %s: "
+				    "refused", b->failed_push, lineno,
+				    fld[nf - 2], bp->name, peerf_names[k]);
+				return -1;
+			}
+			bp->in_failed = 1;
+			if ((bp->f[k] = fileset_get(&b->fs, path + 1)) == NULL)
+				snprintf(bp->err, sizeof(bp->err),
 				    "%.60s names %.100s, not on the FMC",
-				    b->failed_push, src);
+				    b->failed_push, path);
 		}
 	}
+	return 0;
 }
 
 /* The key matches the certificate, which chains to the CA. */
@@ -247,6 +337,7 @@ peer_of(const struct bfile *js, struct bpeer *bp, char *folder)
 	if (rc == -1)
 		return -1;
 	memset(bp, 0, sizeof(*bp));
+	strlcpy(bp->folder, folder, sizeof(bp->folder));
 	strlcpy(bp->uuid, p.uuid, sizeof(bp->uuid));
 	strlcpy(bp->name, p.name, sizeof(bp->name));
 	strlcpy(bp->ip, p.ip, sizeof(bp->ip));
@@ -320,7 +411,8 @@ bundle_build(struct bundle *b, struct fileset *fs)
 		keep[nkeep++] = fp;
 		snprintf(b->failed_push, sizeof(b->failed_push), "/%s",
 		    fp->path);
-		apply_failed_push(b, fp);
+		if (apply_failed_push(b, fp) == -1)
+			goto out;
 	}
 	prune(b, keep, nkeep);
 	for (i = 0; i < b->n; i++)
@@ -350,3 +442,4 @@ bundle_find(const struct bundle *b, const char *uuid)
 			return &b->p[i];
 	return NULL;
 }
+

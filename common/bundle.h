@@ -15,6 +15,7 @@
  */
 struct bpeer {
 	char		 uuid[37];
+	char		 folder[37];	/* its folder under var/sf/peers */
 	char		 name[64];
 	char		 ip[46];
 	char		 role[8];	/* ftd, fmc-ha */
@@ -51,7 +52,11 @@ char	*bundle_fetch_script(void);
 /*
  * Take over fs (emptied) and work out, for every peer folder, the files
  * to copy: the newest FAILED_PUSH's sources when it names the peer, else
- * certs_pushed/, else the peer folder, and the FMC's cacert.pem.  Files
+ * certs_pushed/, else the peer folder, and the FMC's cacert.pem.  A
+ * peer's files come only from its own folder, its certs_pushed/ and the
+ * FMC's CA: a FAILED_PUSH line whose source is anything else (or that
+ * cannot be read) is an error naming the file and line, and no peer is
+ * usable.  Files
  * of fs that none of this uses are dropped (wiped) from b->fs.  Each
  * peer's set is checked (the key matches the certificate, which chains
  * to the CA); a peer whose set fails has err set.  ims.conf and every
@@ -59,10 +64,11 @@ char	*bundle_fetch_script(void);
  * reads them.  -1 with one message when the FMC itself cannot be made
  * out (ims.conf missing, malformed or without APPLIANCE_UUID, no CA) or
  * a peer folder's sftunnel.json is malformed (its uuid not the folder's,
- * say): then no peer is usable.
+ * say), or FAILED_PUSH is refused: then no peer is usable.
  */
 int	bundle_build(struct bundle *, struct fileset *fs);
 void	bundle_release(struct bundle *);
 const struct bpeer *bundle_find(const struct bundle *, const char *uuid);
+
 
 #endif

@@ -124,3 +124,106 @@ untrusted_sum() {
 	[ "$(untrusted_sum "$R")" = "$before" ]
 }
 
+
+# ---------------------------------------------------------------------
+# What the copy tools believe: the sources FAILED_PUSH names, the UUID
+# a device reports (a planted line, a lying device, -N)
+# ---------------------------------------------------------------------
+
+# A lab of FMCpri, FTD-1 and FTD-2 with sshds, and their known hosts.
+trust_setup() {
+	local h
+	D=$(sfca_scratch)
+	LAB=$D/lab
+	lab -d "$LAB" up -n 2 -k ec -b 127.160 >/dev/null 3>&- || return 1
+	F=$LAB/hosts/FMCpri/root
+	FU=$(sfca_host FMCpri 4)
+	U1=$(sfca_host FTD-1 4)
+	U2=$(sfca_host FTD-2 4)
+	IP1=$(sfca_host FTD-1 3)
+	IP2=$(sfca_host FTD-2 3)
+	KH=$D/known_hosts
+	for h in FTD-1 FTD-2; do
+		"$SFCA_TOP/tests/lab/ssh/sshd-host" known-hosts "$LAB" "$h" ||
+		    return 1
+	done >"$KH"
+	CSV=$D/devices.csv
+}
+
+# trust_csv HOST...: a 0600 CSV of those hosts
+trust_csv() {
+	local h
+	(umask 077; for h in "$@"; do
+		printf '%s,%s,admin,"%s"\n' "$h" "$(sfca_host "$h" 3)" \
+		    "$(awk -v n="$h" '$1 == n { print $2 }' "$LAB/passwords")"
+	done >"$CSV")
+}
+
+# sha256 of every file of every host's tree but logs, heartbeats, the
+# daemons' own state and the FMC's var/tmp/certs (the planted file)
+trust_sums() {
+	local h
+	for h in FMCpri FTD-1 FTD-2; do
+		echo "$h"
+		(cd "$LAB/hosts/$h/root" && find . -xdev -type f \
+		    ! -name sftunnel-heartbeat ! -name '*.lock' ! -name '*.pid' \
+		    ! -path '*/var/log/*' ! -path './var/tmp/certs/*' -print0 |
+		    LC_ALL=C sort -z |
+		    xargs -0 sha256sum)
+	done
+}
+
+# FTD-1 holds none of FTD-2's files, and FTD-2's key is on no FTD but FTD-2
+trust_no_foreign_key() {
+	local k2
+	k2=$(sha256sum <"$F/var/sf/peers/$U2/certs_pushed/sftunnel-key.pem")
+	[ "$(sha256sum <"$LAB/hosts/FTD-1/root/ngfw/var/sf/peers/$FU/sftunnel-key.pem")" != "$k2" ]
+	! cmp -s "$F/var/sf/peers/$U2/certs_pushed/sftunnel-cert.pem" \
+	    "$LAB/hosts/FTD-1/root/ngfw/var/sf/peers/$FU/sftunnel-cert.pem"
+}
+
+@test "hostile: a FAILED_PUSH line that gives FTD-1 FTD-2's key is refused naming file:line; no device changes" {
+	trust_setup
+	local fp=$F/var/tmp/certs/9999999999/FAILED_PUSH before
+	# planted by root in a folder that passes the ownership check
+	mkdir -p "${fp%/*}"
+	chmod 0755 "$F/var/tmp/certs" "${fp%/*}"
+	{
+		echo "$U1 FTD-1 $IP1 /etc/sf/ca_root/cacert.pem /var/sf/peers/$FU/cacert.pem"
+		echo "$U1 FTD-1 $IP1 /var/sf/peers/$U2/certs_pushed//sftunnel-key.pem /var/sf/peers/$FU/sftunnel-key.pem"
+		echo "$U1 FTD-1 $IP1 /var/sf/peers/$U2/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FU/sftunnel-cert.pem"
+	} >"$fp"
+	trust_csv FTD-1 FTD-2
+	before=$(trust_sums)
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -w 5 "$CSV"
+	assert_output "copy_sftunnel_certs: /var/tmp/certs/9999999999/FAILED_PUSH:2: /var/sf/peers/$U2/certs_pushed//sftunnel-key.pem is not FTD-1's own sftunnel-key.pem: refused"
+	[ "$(trust_sums)" = "$before" ]
+	trust_no_foreign_key
+	# a source elsewhere on the FMC, even encoded, is refused the same way
+	printf '%s FTD-1 %s /etc/sf/ca_root/private/cakey.pem /var/sf/peers/%s/sftunnel-key.pem\n' \
+	    "$U1" "$IP1" "$FU" >"$fp"
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -w 5 "$CSV"
+	assert_output "copy_sftunnel_certs: /var/tmp/certs/9999999999/FAILED_PUSH:1: /etc/sf/ca_root/private/cakey.pem is not FTD-1's own sftunnel-key.pem: refused"
+	printf '%s FTD-1 %s /var/sf/peers/%s/certs_pushed/..\\057..\\057%s/certs_pushed/sftunnel-key.pem /var/sf/peers/%s/sftunnel-key.pem\n' \
+	    "$U1" "$IP1" "$U1" "$U2" "$FU" >"$fp"
+	run -1 copy_sftunnel_certs -n -r "$F" "$CSV"
+	assert_output --partial "FAILED_PUSH:1: /var/sf/peers/$U1/certs_pushed/..\\057..\\057$U2/certs_pushed/sftunnel-key.pem is not FTD-1's own sftunnel-key.pem: refused"
+	[ "$(trust_sums)" = "$before" ]
+}
+
+@test "hostile: a FAILED_PUSH naming a device's own files is followed: it gets its own files only" {
+	trust_setup
+	local fp=$F/var/tmp/certs/9999999999/FAILED_PUSH d
+	mkdir -p "${fp%/*}"
+	chmod 0755 "$F/var/tmp/certs" "${fp%/*}"
+	# the peer folder's own copy instead of certs_pushed/, as a line may say
+	echo "$U1 FTD-1 $IP1 /var/sf/peers/$U1//sftunnel-key.pem /var/sf/peers/$FU/sftunnel-key.pem" >"$fp"
+	trust_csv FTD-1
+	run -0 copy_sftunnel_certs -r "$F" -k "$KH" -w 30 "$CSV"
+	assert_output --regexp 'FTD-1 +127\.160\.1\.1 +done'
+	d=$LAB/hosts/FTD-1/root/ngfw/var/sf/peers/$FU
+	cmp "$F/var/sf/peers/$U1/sftunnel-key.pem" "$d/sftunnel-key.pem"
+	cmp "$F/var/sf/peers/$U1/certs_pushed/sftunnel-cert.pem" "$d/sftunnel-cert.pem"
+	cmp "$F/etc/sf/ca_root/cacert.pem" "$d/cacert.pem"
+	trust_no_foreign_key
+}
