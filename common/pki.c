@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: ISC
 /* pki.c -- keys, the InternalCA and sftunnel certificates, over OpenSSL 3 */
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -394,20 +395,29 @@ pki_pubkey_sha256(X509 *c, char out[65])
 	return rc;
 }
 
-/* What kind of PEM block the text holds first, for clear messages. */
+/*
+ * What kind of PEM block the len bytes at pem hold first, for clear
+ * messages.  The text need not be NUL-terminated: nothing past len is
+ * read.
+ */
 static const char *
-pem_kind(const char *pem)
+pem_kind(const char *pem, size_t len)
 {
-	const char *b;
+	static const char begin[] = "-----BEGIN ";
+	static const char pkey[] = "PRIVATE KEY-----";
+	const char *b, *end = pem + len, *k;
+	size_t n;
 
-	if ((b = strstr(pem, "-----BEGIN ")) == NULL)
+	if ((b = memmem(pem, len, begin, sizeof(begin) - 1)) == NULL)
 		return NULL;
-	b += 11;
-	if (strncmp(b, "CERTIFICATE-----", 16) == 0 ||
-	    strncmp(b, "TRUSTED CERTIFICATE-----", 24) == 0)
+	b += sizeof(begin) - 1;
+	n = (size_t)(end - b);
+	if ((n >= 16 && memcmp(b, "CERTIFICATE-----", 16) == 0) ||
+	    (n >= 24 && memcmp(b, "TRUSTED CERTIFICATE-----", 24) == 0))
 		return "certificate";
-	if (strstr(b, "PRIVATE KEY-----") != NULL &&
-	    strstr(b, "PRIVATE KEY-----") - b < 24)
+	if ((k = memmem(b, n < 24 + sizeof(pkey) - 1 ? n :
+	    24 + sizeof(pkey) - 1, pkey, sizeof(pkey) - 1)) != NULL &&
+	    k - b < 24)
 		return "key";
 	return "other";
 }
@@ -425,7 +435,11 @@ pem_precheck(const char *pem, size_t len, const char *what, const char *want)
 		log_warnx("%s: empty file", what);
 		return -1;
 	}
-	if ((kind = pem_kind(pem)) == NULL) {
+	if (len > INT_MAX) {	/* BIO_new_mem_buf would take strlen */
+		log_warnx("%s: too large", what);
+		return -1;
+	}
+	if ((kind = pem_kind(pem, len)) == NULL) {
 		log_warnx("%s: not a PEM file", what);
 		return -1;
 	}

@@ -108,7 +108,11 @@ int	pki_pubkey_sha256(X509 *, char out[65]);
  */
 X509	*pki_load_cert(const char *path);
 EVP_PKEY *pki_load_key(const char *path);
-/* The same from memory; what names the source in messages. */
+/*
+ * The same from memory: the len bytes at pem, which need not be
+ * NUL-terminated (nothing past len is read); what names the source in
+ * messages.
+ */
 X509	*pki_cert_from_pem(const char *pem, size_t len, const char *what);
 EVP_PKEY *pki_key_from_pem(const char *pem, size_t len, const char *what);
 
