@@ -323,34 +323,32 @@ store(struct peer *p, const char *name, const unsigned char *data,
 static void
 push(struct peer *p, const unsigned char *b, size_t len, time_t now)
 {
-	const unsigned char *e, *end = b + len;
-	char name[64], want[80], sha[65], out[2048];
-	unsigned long long size;
+	const unsigned char *end = b + len;
+	char sha[65], out[2048];
+	struct frame_file f;
 	unsigned id;
-	size_t n, i, o;
+	size_t n, i, o, used;
 	const char *why;
 
-	if ((e = memchr(b, '\n', len)) == NULL ||
-	    sscanf((const char *)b, "%u %zu", &id, &n) != 2 || n > 8)
+	if (frame_push_head(b, len, &id, &n, &used) != 1)
 		return;
 	o = (size_t)snprintf(out, sizeof(out), "%u\n", id);
-	b = e + 1;
+	b += used;
 	for (i = 0; i < n; i++) {
-		if ((e = memchr(b, '\n', (size_t)(end - b))) == NULL ||
-		    sscanf((const char *)b, "FILE %63s %llu %79s", name, &size,
-		    want) != 3 || size > (unsigned long long)(end - (e + 1)))
+		if (frame_file_head(b, (size_t)(end - b), &f, &used) != 1 ||
+		    f.size > (size_t)(end - (b + used)))
 			break;
-		b = e + 1;
-		why = store(p, name, b, (size_t)size, want, sha);
-		b += size;
+		b += used;
+		why = store(p, f.name, b, f.size, f.sha, sha);
+		b += f.size;
 		if (why == NULL) {
 			n_push_files++;
 			o += (size_t)snprintf(out + o, sizeof(out) - o,
-			    "OK %s %s\n", name, sha);
+			    "OK %s %s\n", f.name, sha);
 		} else {
 			n_push_err++;
 			o += (size_t)snprintf(out + o, sizeof(out) - o,
-			    "ERR %s %s\n", name, why);
+			    "ERR %s %s\n", f.name, why);
 		}
 	}
 	for (; i < n; i++)

@@ -17,6 +17,11 @@ setup_file() {
 	mktree -o "$SCRATCH/foreign" -n 1 -k ec -b 127.92 3>&-
 }
 
+# a test that failed while it played FTD-1 (lab cut) leaves it stopped
+teardown() {
+	lab heal FTD-1 >/dev/null 2>&1 3>&- || true
+}
+
 teardown_file() {
 	lab down --purge 3>&-
 	rm -rf "$SCRATCH"
@@ -182,4 +187,158 @@ teardown_file() {
 	run -2 sftunneld -d -r /nonexistent
 	assert_output --partial "/nonexistent: No such file or directory"
 	run -2 sfctl -r /nonexistent status
+}
+
+# ---------------------------------------------------------------------
+# Hostile peers: a peer with a valid certificate that sends malformed
+# frames, floods handshakes or pushes without end (tests/lab/rawpeer)
+# ---------------------------------------------------------------------
+
+# hostile_as FTD: CERT KEY CA of that FTD, as it holds them for the FMC.
+# The tests stop that FTD's own daemon (lab cut) while they play it, or
+# it would reconnect and replace them.
+hostile_as() {
+	local d
+	d=$(lab root "$1")/var/sf/peers/$(lab uuid FMCpri)
+	echo "$d/sftunnel-cert.pem $d/sftunnel-key.pem $d/cacert.pem"
+}
+
+# pushfile OUT ID NAME FILE: an FR_PUSH payload of one well-formed file
+pushfile() {
+	{
+		printf '%s 1\nFILE %s %s %s\n' "$2" "$3" "$(stat -c %s "$4")" \
+		    "$(sha256sum <"$4" | cut -d' ' -f1)"
+		cat "$4"
+	} >"$1"
+}
+
+# fmc_since FTD: the start of FTD's tunnel as the FMC's daemon tells it
+fmc_since() {
+	sftunnel_status -r "$(lab root FMCpri)" "$(lab uuid "$1")" |
+	    grep -F "Connection to peer" | grep -F "Start Time"
+}
+
+@test "sftunneld: a peer's malformed push frames are parsed by length and refused; the daemon and the other peers stay up" {
+	local fmc fp pid since2 t=$BATS_TEST_TMPDIR sha16
+	fmc=$(lab root FMCpri)
+	fp=$fmc/var/sf/peers/$(lab uuid FTD-1)/from_peer
+	run -0 lab wait-up -t 10
+	pid=$(cat "$fmc/var/sf/run/sftunnel.pid")
+	since2=$(fmc_since FTD-2)
+	[ -n "$since2" ]
+	run -0 lab cut FTD-1
+	sha16=$(printf -- '-----BEGIN CERTI' | sha256sum | cut -d' ' -f1)
+	# the PEM ends the payload: nothing past it may be read
+	printf -- '7 1\nFILE cacert.pem 16 %s\n-----BEGIN CERTI' "$sha16" >"$t/p1"
+	# a header split over two lines: no field from the next line
+	pushfile "$t/ca" 8 cacert.pem "$fmc/etc/sf/ca_root/cacert.pem"
+	sed '2s/ /\n/2' "$t/ca" >"$t/p2"
+	# a size past the payload, a signed size, a size of 25 digits
+	printf '9 1\nFILE cacert.pem 99 %s\nxx' "$sha16" >"$t/p3"
+	printf '10 1\nFILE cacert.pem +16 %s\n-----BEGIN CERTI' "$sha16" >"$t/p4"
+	printf '11 1\nFILE cacert.pem 1234567890123456789012345 %s\n' "$sha16" >"$t/p5"
+	# two spaces, a trailing field
+	printf '12 1\nFILE  cacert.pem 16 %s\n-----BEGIN CERTI' "$sha16" >"$t/p6"
+	printf '13 1\nFILE cacert.pem 16 %s x\n-----BEGIN CERTI' "$sha16" >"$t/p7"
+	# shellcheck disable=SC2046
+	run -0 rawpeer push "$(lab addr FMCpri)" $(hostile_as FTD-1) \
+	    "$t/p1" "$t/p2" "$t/p3" "$t/p4" "$t/p5" "$t/p6" "$t/p7"
+	assert_output "7
+ERR cacert.pem not a valid PEM file
+END
+8
+ERR file0 malformed push
+END
+9
+ERR file0 malformed push
+END
+10
+ERR file0 malformed push
+END
+11
+ERR file0 malformed push
+END
+12
+ERR file0 malformed push
+END
+13
+ERR file0 malformed push
+END"
+	assert_file_not_exist "$fp/cacert.pem"
+	# the same daemon, FTD-2's tunnel never dropped, FTD-1 back
+	run -0 cat "$fmc/var/sf/run/sftunnel.pid"
+	assert_output "$pid"
+	run -0 fmc_since FTD-2
+	assert_output "$since2"
+	run -0 lab heal FTD-1
+	run -0 lab wait-up -t 10
+}
+
+@test "sftunneld: what one peer pushes into its from_peer/ is bounded: three names, three backups" {
+	local fmc fp u t=$BATS_TEST_TMPDIR i n
+	fmc=$(lab root FMCpri)
+	u=$(lab uuid FTD-1)
+	fp=$fmc/var/sf/peers/$u/from_peer
+	run -0 lab wait-up -t 10
+	# two valid certificates, pushed in turn: each push backs up the other
+	pushfile "$t/a" 1 cacert.pem "$fmc/etc/sf/ca_root/cacert.pem"
+	pushfile "$t/b" 2 cacert.pem "$(echo "$SCRATCH"/foreign/hosts/FMCpri/root)/etc/sf/ca_root/cacert.pem"
+	printf '3 1\nFILE ../../../etc/sf/ims.conf 2 %s\nxx' \
+	    "$(printf xx | sha256sum | cut -d' ' -f1)" >"$t/c"
+	run -0 lab cut FTD-1
+	for i in 1 2 3 4 5 6; do
+		# shellcheck disable=SC2046
+		run -0 rawpeer push "$(lab addr FMCpri)" $(hostile_as FTD-1) "$t/a" "$t/b"
+		assert_line --index 1 --regexp '^OK cacert.pem [0-9a-f]{64}$'
+		sleep 1		# backups are named by the second
+	done
+	# shellcheck disable=SC2046
+	run -0 rawpeer push "$(lab addr FMCpri)" $(hostile_as FTD-1) "$t/c"
+	assert_line --index 1 "ERR ../../../etc/sf/ims.conf not a pushable file"
+	n=$(find "$fp/backup" -mindepth 1 -maxdepth 1 -type d | wc -l)
+	assert_equal "$n" 3
+	run -0 find "$fp" -type f ! -path "$fp/backup/*"
+	assert_output "$fp/cacert.pem"
+	run -0 grep -F "Removed old backup $fp/backup/" "$fmc/var/log/messages"
+	run -0 lab heal FTD-1
+	run -0 lab wait-up -t 10
+}
+
+@test "sftunneld: handshakes in progress are bounded per address; a flood is cut at once and keeps no peer out" {
+	local fmc pid
+	fmc=$(lab root FMCpri)
+	run -0 lab wait-up -t 10
+	# 100 connections from one address that never start TLS: all but 4
+	# are closed within the first second (not at the handshake timeout)
+	rawpeer flood "$(lab addr FMCpri)" 100 4 127.92.9.9 >"$BATS_TEST_TMPDIR/flood" &
+	pid=$!
+	sleep 1
+	run -0 lab restart FTD-2
+	run -0 lab wait-up FTD-2 -t 10
+	wait "$pid"
+	run -0 cat "$BATS_TEST_TMPDIR/flood"
+	assert_output "96 96"
+}
+
+@test "sftunneld: out of descriptors the daemon pauses accepting instead of spinning, and takes peers again after" {
+	local fmc pid dpid t0 t1 ticks soft hard
+	fmc=$(lab root FMCpri)
+	run -0 lab wait-up -t 10
+	dpid=$(cat "$fmc/var/sf/run/sftunnel.pid")
+	read -r soft hard < <(prlimit --pid "$dpid" --nofile --noheadings -o SOFT,HARD)
+	# few descriptors left: 60 connections from 60 addresses exhaust them
+	prlimit --pid "$dpid" --nofile=40:"$hard"
+	t0=$(awk '{ print $14 + $15 }' "/proc/$dpid/stat")
+	rawpeer flood "$(lab addr FMCpri)" 60 3 127.92.10 >/dev/null &
+	pid=$!
+	wait "$pid"
+	t1=$(awk '{ print $14 + $15 }' "/proc/$dpid/stat")
+	ticks=$((t1 - t0))
+	prlimit --pid "$dpid" --nofile="$soft:$hard"
+	# 3 s of flood cost well under a second of CPU (a spin costs 3)
+	echo "CPU ticks during the flood: $ticks"
+	[ "$ticks" -lt "$(( $(getconf CLK_TCK) / 2 ))" ]
+	run -0 grep -F "Accept: Too many open files; pausing" "$fmc/var/log/messages"
+	run -0 lab restart FTD-2
+	run -0 lab wait-up -t 15
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* frame.h -- sftunnel(7) framing, for the lab's daemon and bench/peersim.c */
+/* frame.h -- sftunnel(7) framing and the lines inside it, for the lab's daemon and bench/peersim.c */
 #ifndef SFTD_FRAME_H
 #define SFTD_FRAME_H
 
@@ -36,5 +36,54 @@ size_t	 frame_encode(unsigned char *out, int type, const void *payload,
  */
 int	 frame_decode(const unsigned char *buf, size_t avail, int *type,
 	    size_t *len);
+
+/*
+ * The text lines a peer or a control client sends, parsed by length: the
+ * bytes need not be NUL-terminated and are never read past avail.  A
+ * line ends at its '\n'; fields are separated by exactly one space (a
+ * field is never taken from the next line), numbers are decimal digits
+ * only, words are 1 to N-1 visible ASCII bytes.  Each parser returns 1
+ * with *used the length of the line with its '\n', 0 when no '\n' is
+ * within avail (yet) and avail is under FR_LINE_MAX, -1 when the line is
+ * malformed or longer.  Outputs are set only on 1.  Inside a frame the
+ * whole payload is there: 0 is malformed as well.
+ */
+#define FR_LINE_MAX	256
+#define FR_PUSH_FILES	8	/* files of one push */
+#define FR_NAME_SIZE	64
+#define FR_SHA_SIZE	80
+
+/* "FILE name size sha\n": one pushed file's header, size <= FR_FILE_MAX. */
+struct frame_file {
+	char	 name[FR_NAME_SIZE];
+	size_t	 size;
+	char	 sha[FR_SHA_SIZE];
+};
+int	 frame_file_head(const void *p, size_t avail, struct frame_file *,
+	    size_t *used);
+
+/* "<id> <n>\n", the first line of an FR_PUSH payload; n <= FR_PUSH_FILES. */
+int	 frame_push_head(const void *p, size_t avail, unsigned *id, size_t *n,
+	    size_t *used);
+
+/* "<id>\n", the first line of an FR_PUSHR payload. */
+int	 frame_pushr_head(const void *p, size_t avail, unsigned *id,
+	    size_t *used);
+
+/*
+ * A control socket PUSH request (sftunnel(7)): "PUSH uuid n\n", 1 <= n <=
+ * FR_PUSH_FILES, then n times a FILE header and its size bytes.  On 1 the
+ * whole request is the first r->end bytes of buf, file i's data at
+ * r->data[i]; 0 when more bytes are needed; -1 when malformed.
+ */
+struct frame_ctlpush {
+	char		 uuid[FR_NAME_SIZE];
+	size_t		 n;
+	size_t		 hlen;			/* "PUSH ...\n" */
+	struct frame_file f[FR_PUSH_FILES];
+	size_t		 data[FR_PUSH_FILES];	/* offsets in buf */
+	size_t		 end;
+};
+int	 frame_ctl_push(const void *buf, size_t len, struct frame_ctlpush *r);
 
 #endif

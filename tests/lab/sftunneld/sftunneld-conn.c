@@ -201,6 +201,24 @@ conn_connect(struct tpeer *t, time_t now)
 	t->conn = c;
 }
 
+/* Incoming handshakes in progress, in all and from ip. */
+static void
+pending(const char *ip, size_t *all, size_t *from)
+{
+	size_t i;
+
+	*all = *from = 0;
+	for (i = 0; i < sd.nconns; i++) {
+		struct conn *c = sd.conns[i];
+
+		if (c->dead || !c->incoming || c->st == C_UP)
+			continue;
+		(*all)++;
+		if (strcmp(c->ip, ip) == 0)
+			(*from)++;
+	}
+}
+
 void
 conn_accept(int lfd, time_t now)
 {
@@ -208,16 +226,29 @@ conn_accept(int lfd, time_t now)
 	socklen_t slen;
 	struct conn *c;
 	char ip[INET_ADDRSTRLEN];
+	size_t all, from;
 	int fd, i;
 
 	for (i = 0; i < 64; i++) {
 		slen = sizeof(sin);
 		fd = accept4(lfd, (struct sockaddr *)&sin, &slen,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1)
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE) {
+				if (sd.accept_pause < now)
+					sflog(&sd.log, SFLOG_ERROR, "Accept: "
+					    "%s; pausing", strerror(errno));
+				sd.accept_pause = now + ACCEPT_PAUSE;
+			}
 			break;
+		}
 		if (inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip)) == NULL)
 			strlcpy(ip, "?", sizeof(ip));
+		pending(ip, &all, &from);
+		if (all >= PENDING_MAX || from >= PENDING_PER_ADDR) {
+			close(fd);
+			continue;
+		}
 		/* New handshakes use the files as they are now. */
 		if (ident_refresh(&sd.srv, 1, 0) == -1) {
 			close(fd);

@@ -114,6 +114,8 @@ control_accept(time_t now)
 		    sizeof(*sd.ctls));
 		sd.ctls[sd.nctls++] = cc;
 	}
+	if (errno == EMFILE || errno == ENFILE)
+		sd.accept_pause = now + ACCEPT_PAUSE;
 }
 
 int
@@ -286,32 +288,23 @@ do_reload(struct control_client *cc)
  * Returns 0 when incomplete, 1 when handled, -1 when malformed.
  */
 static int
-do_push(struct control_client *cc, char *nl, time_t now)
+do_push(struct control_client *cc, time_t now)
 {
-	char uuid[64], name[64], sha[80], *p, *e, *payload;
-	unsigned long long size;
-	size_t n, i, off, hlen;
+	struct frame_ctlpush r;
 	struct tpeer *t;
+	char *p, *payload;
+	size_t i, plen;
+	int rv;
 
-	if (sscanf(cc->buf, "PUSH %63s %zu", uuid, &n) != 2 || n == 0 ||
-	    n > CTL_PUSH_MAX)
-		return -1;
-	off = (size_t)(nl - cc->buf) + 1;
-	for (i = 0; i < n; i++) {
-		p = cc->buf + off;
-		if ((e = memchr(p, '\n', cc->len - off)) == NULL)
-			return cc->len - off > 256 ? -1 : 0;
-		if (sscanf(p, "FILE %63s %llu %79s", name, &size, sha) != 3 ||
-		    size > CTL_FILE_MAX || strlen(name) >= 32)
+	if ((rv = frame_ctl_push(cc->buf, cc->len, &r)) != 1)
+		return rv;
+	for (i = 0; i < r.n; i++) {
+		if (strlen(r.f[i].name) >= sizeof(cc->names[i]))
 			return -1;
-		strlcpy(cc->names[i], name, sizeof(cc->names[i]));
-		off = (size_t)(e - cc->buf) + 1;
-		if (cc->len - off < size)
-			return 0;
-		off += size;
+		strlcpy(cc->names[i], r.f[i].name, sizeof(cc->names[i]));
 	}
-	cc->nfiles = n;
-	if ((t = tpeer_find(uuid)) == NULL) {
+	cc->nfiles = r.n;
+	if ((t = tpeer_find(r.uuid)) == NULL) {
 		reply_push_err(cc, "unknown peer");
 		return 1;
 	}
@@ -319,20 +312,19 @@ do_push(struct control_client *cc, char *nl, time_t now)
 		reply_push_err(cc, "peer down");
 		return 1;
 	}
-	hlen = (size_t)(nl - cc->buf) + 1;
 	cc->pushid = ++sd.push_seq;
-	p = xasprintf("%u %zu\n", cc->pushid, n);
-	payload = xmalloc(strlen(p) + off - hlen);
+	p = xasprintf("%u %zu\n", cc->pushid, r.n);
+	plen = strlen(p) + r.end - r.hlen;
+	payload = xmalloc(plen);
 	memcpy(payload, p, strlen(p));
-	memcpy(payload + strlen(p), cc->buf + hlen, off - hlen);
-	if (conn_send(t->conn, FR_PUSH, payload, strlen(p) + off - hlen) ==
-	    -1)
+	memcpy(payload + strlen(p), cc->buf + r.hlen, r.end - r.hlen);
+	if (conn_send(t->conn, FR_PUSH, payload, plen) == -1)
 		reply_push_err(cc, "tunnel write failed");
 	else {
 		cc->pushpeer = t;
 		cc->deadline = now + sd.push_timeout;
 	}
-	freezero(payload, strlen(p) + off - hlen);
+	freezero(payload, plen);
 	free(p);
 	return 1;
 }
@@ -356,7 +348,7 @@ handle(struct control_client *cc, time_t now)
 	else if (strncmp(cc->buf, "RELOAD\n", 7) == 0)
 		do_reload(cc);
 	else if (strncmp(cc->buf, "PUSH ", 5) == 0) {
-		if ((r = do_push(cc, nl, now)) == 0)
+		if ((r = do_push(cc, now)) == 0)
 			return 0;
 		if (r == -1)
 			reply_str(cc, "ERR malformed PUSH request\n");
@@ -424,22 +416,20 @@ control_timers(time_t now)
 void
 control_push_result(struct tpeer *t, const unsigned char *p, size_t len)
 {
-	const unsigned char *nl;
 	unsigned id;
-	size_t i;
+	size_t i, used;
 	char *out;
 
-	if ((nl = memchr(p, '\n', len)) == NULL ||
-	    sscanf((const char *)p, "%u", &id) != 1)
+	if (frame_pushr_head(p, len, &id, &used) != 1)
 		return;
 	for (i = 0; i < sd.nctls; i++) {
 		struct control_client *cc = sd.ctls[i];
 
 		if (cc->pushpeer != t || cc->pushid != id)
 			continue;
-		len -= (size_t)(nl + 1 - p);
+		len -= used;
 		out = xmalloc(len + 1);
-		memcpy(out, nl + 1, len);
+		memcpy(out, p + used, len);
 		out[len] = '\0';
 		reply(cc, out, len);
 		return;

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: ISC
 /* sftunneld-push.c -- the receiving end of a file push over the tunnel */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -37,6 +40,65 @@ pem_valid(int k, const char *name, const unsigned char *data, size_t len)
 	return 1;
 }
 
+static int
+namecmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Keep the PUSH_BACKUPS newest folders of <pushdir>/backup (their names
+ * are time stamps, so they sort by age): a peer that pushes again and
+ * again fills no disk.  Nothing is followed: a link or anything but a
+ * folder of plain files is left alone.
+ */
+static void
+prune_backups(const char *pushdir)
+{
+	char *path, **names = NULL;
+	struct dirent *de;
+	size_t n = 0, i;
+	DIR *d = NULL, *sub;
+	int dfd, sfd;
+
+	path = xasprintf("%s/backup", pushdir);
+	if ((dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || (d = fdopendir(dfd)) == NULL) {
+		if (dfd != -1)
+			close(dfd);
+		free(path);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+			continue;
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	qsort(names, n, sizeof(*names), namecmp);
+	for (i = 0; i + PUSH_BACKUPS < n; i++) {
+		if ((sfd = openat(dfd, names[i], O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) == -1)
+			continue;
+		if ((sub = fdopendir(sfd)) == NULL) {
+			close(sfd);
+			continue;
+		}
+		while ((de = readdir(sub)) != NULL)
+			if (de->d_type == DT_REG)
+				(void)unlinkat(sfd, de->d_name, 0);
+		closedir(sub);
+		if (unlinkat(dfd, names[i], AT_REMOVEDIR) == 0)
+			sflog(&sd.log, SFLOG_INFO, "Removed old backup %s/%s",
+			    path, names[i]);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	free(path);
+}
+
 /* Write one file; on success sha is the hash of what is on disk now. */
 static const char *
 store(struct tpeer *t, const char *name, const unsigned char *data,
@@ -67,6 +129,7 @@ store(struct tpeer *t, const char *name, const unsigned char *data,
 		why = "backup failed";
 		goto out;
 	}
+	prune_backups(t->pushdir);
 	if (sfile_write(path, data, len, peerf_modes[k]) == -1) {
 		why = "write failed";
 		goto out;
@@ -88,40 +151,37 @@ store(struct tpeer *t, const char *name, const unsigned char *data,
 void
 push_receive(struct conn *c, const unsigned char *p, size_t len)
 {
-	char name[64], want[80], sha[65], stamp[32], *line, *out = NULL;
-	const unsigned char *e, *end = p + len;
-	unsigned long long size;
+	char sha[65], stamp[32], *line, *out = NULL;
+	const unsigned char *end = p + len;
+	struct frame_file f;
 	unsigned id;
-	size_t n, i, olen = 0;
+	size_t n, i, olen = 0, used;
 	const char *why;
 	struct tm tm;
 	time_t now = time(NULL);
 
-	if ((e = memchr(p, '\n', len)) == NULL ||
-	    sscanf((const char *)p, "%u %zu", &id, &n) != 2 ||
-	    n > CTL_PUSH_MAX)
+	if (frame_push_head(p, len, &id, &n, &used) != 1)
 		return;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
 	out = xasprintf("%u\n", id);
 	olen = strlen(out);
-	p = e + 1;
+	p += used;
 	for (i = 0; i < n; i++) {
-		if ((e = memchr(p, '\n', (size_t)(end - p))) == NULL ||
-		    sscanf((const char *)p, "FILE %63s %llu %79s", name, &size,
-		    want) != 3 || size > (unsigned long long)(end - (e + 1)))
+		if (frame_file_head(p, (size_t)(end - p), &f, &used) != 1 ||
+		    f.size > (size_t)(end - (p + used)))
 			break;
-		p = e + 1;
-		why = store(c->peer, name, p, (size_t)size, want, stamp, sha);
-		p += size;
+		p += used;
+		why = store(c->peer, f.name, p, f.size, f.sha, stamp, sha);
+		p += f.size;
 		if (why == NULL) {
 			sflog(&sd.log, SFLOG_INFO, "Received %s from %s (%s)",
-			    name, c->peer->p.name, c->peer->p.uuid);
-			line = xasprintf("OK %s %s\n", name, sha);
+			    f.name, c->peer->p.name, c->peer->p.uuid);
+			line = xasprintf("OK %s %s\n", f.name, sha);
 		} else {
 			sflog(&sd.log, SFLOG_ERROR, "Push of %s from %s "
-			    "refused: %s", name, c->peer->p.name, why);
-			line = xasprintf("ERR %s %s\n", name, why);
+			    "refused: %s", f.name, c->peer->p.name, why);
+			line = xasprintf("ERR %s %s\n", f.name, why);
 		}
 		out = xreallocarray(out, 1, olen + strlen(line) + 1);
 		memcpy(out + olen, line, strlen(line) + 1);

@@ -208,9 +208,11 @@ loop(void)
 			pc = xreallocarray(pc, cap, sizeof(*pc));
 			pk = xreallocarray(pk, cap, sizeof(*pk));
 		}
-		pfd[0].fd = sd.lfd;
+		/* poll(2) skips a negative fd: no accept while paused */
+		now = time(NULL);
+		pfd[0].fd = now < sd.accept_pause ? -1 : sd.lfd;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = sd.cfd;
+		pfd[1].fd = now < sd.accept_pause ? -1 : sd.cfd;
 		pfd[1].events = POLLIN;
 		base = 2;
 		for (i = 0; i < nc; i++) {

@@ -29,6 +29,15 @@
 /* Tunnel frames (FR_*): frame.h. */
 #define CTL_FILE_MAX	FR_FILE_MAX	/* a file pushed through the socket */
 #define WBUF_MAX	(32 * 1024 * 1024)
+/*
+ * What one peer, or one address before TLS says who it is, may cost:
+ * handshakes in progress (over the bound a new connection is closed at
+ * once), and the backups of its pushes kept (the oldest go).
+ */
+#define PENDING_MAX	64	/* incoming handshakes in progress */
+#define PENDING_PER_ADDR 4	/* of them from one address */
+#define PUSH_BACKUPS	3	/* backup/<stamp>/ folders per push folder */
+#define ACCEPT_PAUSE	1	/* seconds without accept(2) after EMFILE */
 
 /* Files watched for changes: cert, key, CA. */
 struct ident {
@@ -129,6 +138,12 @@ struct sftd {
 	struct sflog	 log;
 	/* server side (an FMC) */
 	int		 lfd;
+	/*
+	 * Out of descriptors (EMFILE, ENFILE): neither listening socket is
+	 * polled before this time, rather than spin on what cannot be
+	 * accepted.
+	 */
+	time_t		 accept_pause;
 	struct ident	 srv;
 	/* peers and connections */
 	struct tpeer	**peers;
@@ -213,7 +228,10 @@ void	 conn_connect(struct tpeer *, time_t now);
 /*
  * Accept what is pending on the listening socket lfd (64 at most a
  * turn) and start the server side of TLS with the identity as the files
- * are now; the peer is known once its certificate's CN is.
+ * are now; the peer is known once its certificate's CN is.  A connection
+ * over PENDING_MAX handshakes in progress, or PENDING_PER_ADDR from its
+ * address, is closed at once; out of descriptors, accepting pauses for
+ * ACCEPT_PAUSE seconds (sd.accept_pause).
  */
 void	 conn_accept(int lfd, time_t now);
 /* The poll(2) events c waits for in its state. */
@@ -304,7 +322,10 @@ void	 control_shutdown(void);
  * file (a pushable name, its sha256, a valid PEM), back up what it
  * replaces and write it atomically into the peer's push folder, then
  * answer an FR_PUSHR frame with OK and the sha256 on disk, or ERR and
- * why, per file.  A malformed header is ignored (the sender times out).
+ * why, per file.  Headers are parsed by length (frame.h); a malformed
+ * first line is ignored (the sender times out), a malformed FILE header
+ * ends the push with ERR for it and the files after it.  The push folder
+ * keeps the PUSH_BACKUPS newest backup folders.
  */
 void	 push_receive(struct conn *, const unsigned char *, size_t);
 
