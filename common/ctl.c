@@ -197,9 +197,9 @@ read_all(int fd, char **out, size_t *outlen)
 /* Send req, read the reply.  fd < 0 passes CTL_NODAEMON/-1 through. */
 static int
 roundtrip(const char *req, size_t reqlen, const struct ctl_file *files,
-    size_t nfiles, int sec, char **reply)
+    size_t nfiles, int sec, char **reply, size_t *len)
 {
-	size_t len, i;
+	size_t i;
 	int fd, rc = -1;
 
 	*reply = NULL;
@@ -225,7 +225,7 @@ roundtrip(const char *req, size_t reqlen, const struct ctl_file *files,
 			goto out;
 	}
 	(void)shutdown(fd, SHUT_WR);
-	if (read_all(fd, reply, &len) == -1)
+	if (read_all(fd, reply, len) == -1)
 		goto out;
 	rc = 0;
  out:
@@ -354,29 +354,46 @@ kv_peer(void *a, const char *k, char *v)
 	set_peer(a, k, v);
 }
 
+/* A reply holding a NUL byte is malformed: it would end a line early. */
+static int
+reply_text(const char *reply, size_t len, const char *what)
+{
+	if (memchr(reply, '\0', len) != NULL) {
+		log_warnx("control socket: %s: NUL byte in the reply", what);
+		return -1;
+	}
+	return 0;
+}
+
 int
-ctl_status(struct ctl_peer **out, size_t *n, struct ctl_daemon *d)
+ctl_status_parse(char *reply, size_t len, struct ctl_peer **out, size_t *n,
+    struct ctl_daemon *d)
 {
 	struct ctl_peer *v = NULL;
 	struct ctl_daemon dd;
 	size_t cnt = 0, cap = 0;
-	char *reply = NULL, *p, *line;
-	int rc, done = 0;
+	char *p, *line;
+	int rc = -1, done = 0;
 
 	*out = NULL;
 	*n = 0;
 	memset(&dd, 0, sizeof(dd));
-	rc = roundtrip("STATUS\n", 7, NULL, 0, ctl_timeout, &reply);
-	if (rc != 0)
-		return rc;
-	rc = -1;
+	if (reply_text(reply, len, "STATUS") == -1)
+		return -1;
 	p = reply;
 	while ((line = next_line(&p)) != NULL) {
 		if (strncmp(line, "DAEMON ", 7) == 0)
 			each_kv(line, kv_daemon, &dd);
 		else if (strncmp(line, "PEER ", 5) == 0) {
+			if (cnt == CTL_PEERS_MAX) {
+				log_warnx("control socket: STATUS: more than "
+				    "%d peers", CTL_PEERS_MAX);
+				goto out;
+			}
 			if (cnt == cap) {
 				cap = cap == 0 ? 64 : cap * 2;
+				if (cap > CTL_PEERS_MAX)
+					cap = CTL_PEERS_MAX;
 				v = xreallocarray(v, cap, sizeof(*v));
 			}
 			memset(&v[cnt], 0, sizeof(v[cnt]));
@@ -403,33 +420,35 @@ ctl_status(struct ctl_peer **out, size_t *n, struct ctl_daemon *d)
 	rc = 0;
  out:
 	free(v);
+	return rc;
+}
+
+int
+ctl_status(struct ctl_peer **out, size_t *n, struct ctl_daemon *d)
+{
+	char *reply = NULL;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = roundtrip("STATUS\n", 7, NULL, 0, ctl_timeout, &reply, &len);
+	if (rc != 0)
+		return rc;
+	rc = ctl_status_parse(reply, len, out, n, d);
 	free(reply);
 	return rc;
 }
 
 int
-ctl_push(const char *peer_uuid, const struct ctl_file *files, size_t n,
-    struct ctl_result *res, int timeout_sec)
+ctl_push_parse(char *reply, size_t len, struct ctl_result *res, size_t n)
 {
-	char req[128], *reply = NULL, *p, *line, *w;
-	size_t i, got = 0;
-	int rc, done = 0;
+	char *p, *line, *w;
+	size_t got = 0;
+	int done = 0;
 
-	if (n == 0 || n > CTL_PUSH_MAX || strlen(peer_uuid) > 64) {
-		log_warnx("push: bad request");
+	if (reply_text(reply, len, "PUSH") == -1)
 		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		memset(&res[i], 0, sizeof(res[i]));
-		strlcpy(res[i].name, files[i].name, sizeof(res[i].name));
-		strlcpy(res[i].reason, "no answer", sizeof(res[i].reason));
-	}
-	snprintf(req, sizeof(req), "PUSH %s %zu\n", peer_uuid, n);
-	rc = roundtrip(req, strlen(req), files, n,
-	    timeout_sec > 0 ? timeout_sec : 30, &reply);
-	if (rc != 0)
-		return rc;
-	rc = -1;
 	p = reply;
 	while ((line = next_line(&p)) != NULL) {
 		if (strcmp(line, "END") == 0) {
@@ -451,15 +470,39 @@ ctl_push(const char *peer_uuid, const struct ctl_file *files, size_t n,
 			got++;
 		} else {
 			log_warnx("control socket: PUSH: %.100s", line);
-			goto out;
+			return -1;
 		}
 	}
 	if (!done || got != n) {
 		log_warnx("control socket: PUSH: truncated reply");
-		goto out;
+		return -1;
 	}
-	rc = 0;
- out:
+	return 0;
+}
+
+int
+ctl_push(const char *peer_uuid, const struct ctl_file *files, size_t n,
+    struct ctl_result *res, int timeout_sec)
+{
+	char req[128], *reply = NULL;
+	size_t i, len;
+	int rc;
+
+	if (n == 0 || n > CTL_PUSH_MAX || strlen(peer_uuid) > 64) {
+		log_warnx("push: bad request");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		memset(&res[i], 0, sizeof(res[i]));
+		strlcpy(res[i].name, files[i].name, sizeof(res[i].name));
+		strlcpy(res[i].reason, "no answer", sizeof(res[i].reason));
+	}
+	snprintf(req, sizeof(req), "PUSH %s %zu\n", peer_uuid, n);
+	rc = roundtrip(req, strlen(req), files, n,
+	    timeout_sec > 0 ? timeout_sec : 30, &reply, &len);
+	if (rc != 0)
+		return rc;
+	rc = ctl_push_parse(reply, len, res, n);
 	free(reply);
 	return rc;
 }
@@ -468,9 +511,10 @@ int
 ctl_reload(void)
 {
 	char *reply = NULL;
+	size_t len;
 	int rc;
 
-	rc = roundtrip("RELOAD\n", 7, NULL, 0, ctl_timeout, &reply);
+	rc = roundtrip("RELOAD\n", 7, NULL, 0, ctl_timeout, &reply, &len);
 	if (rc != 0)
 		return rc;
 	if (strcmp(reply, "OK\n") != 0) {

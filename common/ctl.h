@@ -77,6 +77,18 @@ struct ctl_peer {
  */
 int	ctl_status(struct ctl_peer **out, size_t *n, struct ctl_daemon *d);
 
+/*
+ * The parser of the reply, for ctl_status (and the fuzz harness; the
+ * PUSH reply's is ctl_push_parse): reply holds len bytes followed by a NUL, and is cut into
+ * lines in place.  A NUL byte inside is malformed.  A STATUS reply of
+ * more than CTL_PEERS_MAX peers is refused, so that a reply costs at most
+ * that many struct ctl_peer whatever its size.  0, or -1 with one
+ * message; results as ctl_status and ctl_push give them.
+ */
+#define CTL_PEERS_MAX	16384
+int	ctl_status_parse(char *reply, size_t len, struct ctl_peer **out,
+	    size_t *n, struct ctl_daemon *d);
+
 /* A file to push: name is cacert.pem, sftunnel-cert.pem or sftunnel-key.pem. */
 struct ctl_file {
 	const char	*name;
@@ -101,6 +113,9 @@ struct ctl_result {
 #define CTL_PUSH_MAX	8
 int	ctl_push(const char *peer_uuid, const struct ctl_file *files, size_t n,
 	    struct ctl_result *res, int timeout_sec);
+/* Its reply's parser, as ctl_status_parse; res as ctl_push fills it. */
+int	ctl_push_parse(char *reply, size_t len, struct ctl_result *res,
+	    size_t n);
 
 /* RELOAD: new handshakes use the certificate files as they are now. */
 int	ctl_reload(void);
