@@ -8,10 +8,12 @@
 # only when something is missing.
 set -eu
 
-PKGS="build-essential clang pkg-config libssl-dev libssh-dev libbsd-dev
-openssl bats bats-assert bats-support bats-file mandoc openssh-server
-openssh-client util-linux iproute2 procps psmisc valgrind libpam-modules
-bsdextrautils man-db"
+# libclang-rt-14-dev: libFuzzer for tests/fuzz (clang 14 is Debian 12's);
+# python3: tests/lab/rawpeer.
+PKGS="build-essential clang libclang-rt-14-dev pkg-config libssl-dev
+libssh-dev libbsd-dev openssl bats bats-assert bats-support bats-file mandoc
+openssh-server openssh-client util-linux iproute2 procps psmisc valgrind
+libpam-modules bsdextrautils man-db python3"
 # Only for make bench (deps.sh --bench): the parallel-ssh baseline, and GNU
 # time for the peak memory of sftunnel_status.
 BENCH_PKGS="pssh time"
