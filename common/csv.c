@@ -173,8 +173,8 @@ static const char *const field_names[CSV_FIELDS_MAX] = {
 
 /* Fill row from the fields; why (whylen bytes) says what is wrong. */
 static int
-fill_row(struct csv_row *r, struct field *f, int nf, char *why,
-    size_t whylen)
+fill_row(struct csv *c, struct csv_row *r, struct field *f, int nf,
+    char *why, size_t whylen)
 {
 	char vname[CSV_VNAME_MAX];
 	int i;
@@ -220,9 +220,15 @@ fill_row(struct csv_row *r, struct field *f, int nf, char *why,
 	strlcpy(r->name, vname, sizeof(r->name));
 	strlcpy(r->addr, f[1].s, sizeof(r->addr));
 	strlcpy(r->login, f[2].s, sizeof(r->login));
+	/* a field and its separator: never more than the file holds */
+	if (f[3].len + 1 > c->secretlen - c->secretused) {
+		strlcpy(why, "bad password", whylen);
+		return -1;
+	}
+	r->password = c->secret + c->secretused;
 	r->passlen = f[3].len;
-	r->password = xmalloc(f[3].len + 1);
 	memcpy(r->password, f[3].s, f[3].len + 1);
+	c->secretused += f[3].len + 1;
 	return 0;
 }
 
@@ -289,6 +295,8 @@ csv_parse(const char *buf, size_t len, const char *what, struct csv **out)
 	*out = NULL;
 	c = xcalloc(1, sizeof(*c));
 	c->path = xstrdup(what);
+	c->secretlen = len + 1;
+	c->secret = xmalloc_secret(c->secretlen);
 	scratch = xmalloc(len + 1);
 	p = buf;
 	end = buf + len;
@@ -323,7 +331,7 @@ csv_parse(const char *buf, size_t len, const char *what, struct csv **out)
 		r = &c->rows[c->n];
 		memset(r, 0, sizeof(*r));
 		r->line = lineno;
-		if (fill_row(r, f, nf, why, sizeof(why)) == -1)
+		if (fill_row(c, r, f, nf, why, sizeof(why)) == -1)
 			goto bad;
 		c->n++;
 		explicit_bzero(scratch, ll + 1);
@@ -361,7 +369,7 @@ csv_load(const char *path, struct csv **out)
 		log_warnx("%s: readable by group or others (chmod 600 it): "
 		    "it holds passwords", path);
 	rc = csv_parse(buf, len, path, out);
-	freezero(buf, len);
+	freezero(buf, len + 1);
 	return rc;
 }
 
@@ -369,7 +377,7 @@ void
 csv_row_wipe(struct csv_row *r)
 {
 	if (r->password != NULL)
-		freezero(r->password, r->passlen + 1);
+		explicit_bzero(r->password, r->passlen + 1);
 	r->password = NULL;
 	r->passlen = 0;
 }
@@ -383,6 +391,7 @@ csv_free(struct csv *c)
 		return;
 	for (i = 0; i < c->n; i++)
 		csv_row_wipe(&c->rows[i]);
+	xfree_secret(c->secret, c->secretlen);
 	free(c->rows);
 	free(c->path);
 	free(c);

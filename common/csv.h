@@ -30,7 +30,7 @@ struct csv_row {
 	char	 name[CSV_VNAME_MAX];
 	char	 addr[CSV_ADDR_MAX];	/* an IPv4 or IPv6 literal */
 	char	 login[CSV_LOGIN_MAX];
-	char	*password;		/* owned, wiped by csv_free */
+	char	*password;		/* in the table's secret block */
 	size_t	 passlen;
 	int	 is_fmc;		/* role column says "fmc" */
 	size_t	 line;			/* line number in the file */
@@ -40,6 +40,13 @@ struct csv {
 	char		*path;
 	struct csv_row	*rows;
 	size_t		 n;
+	/*
+	 * Every password, NUL-terminated, in one xmalloc_secret block (out
+	 * of core dumps), wiped and freed by csv_free.
+	 */
+	char		*secret;
+	size_t		 secretlen;
+	size_t		 secretused;
 };
 
 /*
@@ -58,7 +65,8 @@ int	csv_parse(const char *buf, size_t len, const char *what,
 /* Wipe and free; NULL is fine. */
 void	csv_free(struct csv *);
 
-/* Wipe and forget one row's password (after its last use). */
+/* Wipe and forget one row's password (after its last use); its bytes
+ * stay allocated in the table's secret block until csv_free. */
 void	csv_row_wipe(struct csv_row *);
 
 #endif

@@ -14,17 +14,26 @@
 #include "xmalloc.h"
 #include "banned.h"
 
+/* Take data (len + 1 bytes, NUL-terminated); a key moves to a secret block. */
 static void
 fileset_add(struct fileset *fs, const char *path, char *data, size_t len)
 {
+	struct bfile *f;
+
 	if (fs->n == fs->cap) {
 		fs->cap = fs->cap == 0 ? 64 : fs->cap * 2;
 		fs->f = xreallocarray(fs->f, fs->cap, sizeof(*fs->f));
 	}
-	fs->f[fs->n].path = xstrdup(path);
-	fs->f[fs->n].data = data;
-	fs->f[fs->n].len = len;
-	fs->n++;
+	f = &fs->f[fs->n++];
+	f->path = xstrdup(path);
+	f->len = len;
+	f->secret = strstr(path, "key") != NULL;
+	if (f->secret) {
+		f->data = xmalloc_secret(len + 1);
+		memcpy(f->data, data, len + 1);
+		freezero(data, len + 1);
+	} else
+		f->data = data;
 }
 
 void
@@ -42,7 +51,9 @@ void
 fileset_drop(struct fileset *fs, size_t i)
 {
 	free(fs->f[i].path);
-	if (fs->f[i].data != NULL)
+	if (fs->f[i].secret)
+		xfree_secret(fs->f[i].data, fs->f[i].len + 1);
+	else if (fs->f[i].data != NULL)
 		freezero(fs->f[i].data, fs->f[i].len + 1);
 	memset(&fs->f[i], 0, sizeof(fs->f[i]));
 }

@@ -11,13 +11,16 @@
  * either from the local tree (on the FMC) or from a tar stream fetched
  * from the FMC (on a jump host); what it is filled with is the caller's
  * choice (glob patterns), what is done with it too.  The set owns every buffer; each is
- * NUL-terminated and wiped when released.  A zeroed struct is an empty
- * set.
+ * NUL-terminated and wiped when released; a key (a path with "key" in
+ * it, as fileset_keep decides) lives in its own xmalloc_secret block,
+ * out of core dumps, for as long as the set holds it.  A zeroed struct
+ * is an empty set.
  */
 struct bfile {
 	char	*path;
 	char	*data;		/* NUL-terminated */
 	size_t	 len;
+	int	 secret;	/* a key: data is an xmalloc_secret block */
 };
 
 struct fileset {

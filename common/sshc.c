@@ -246,19 +246,14 @@ static void
 append(struct sshc *c, const char *p, size_t n)
 {
 	size_t i;
-	char *nb;
 
 	if (c->len + n + 1 > c->cap) {
 		size_t ncap = c->cap == 0 ? 2 * RX_CHUNK : c->cap;
 
 		while (c->len + n + 1 > ncap)
 			ncap *= 2;
-		nb = xmalloc(ncap);
-		if (c->len > 0)
-			memcpy(nb, c->buf, c->len);
-		if (c->buf != NULL)
-			freezero(c->buf, c->cap);
-		c->buf = nb;
+		/* the old block may hold a fetched key: wiped as it goes */
+		c->buf = xrecallocarray(c->buf, c->cap, ncap, 1);
 		c->cap = ncap;
 	}
 	for (i = 0; i < n; i++)
