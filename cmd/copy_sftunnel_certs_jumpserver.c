@@ -328,8 +328,10 @@ main(int argc, char *argv[])
 	log_init(argv[0]);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	fleet_opts_init(&fo, emit, NULL);
+#ifdef SFCA_TEST_HOOKS
 	/* the test hook of the man page, read here, never in libsfca */
 	fleet_test_drop(&fo, getenv("SFCA_TEST_DROP_AFTER"));
+#endif
 	while ((ch = getopt_long(argc, argv, "AhK:j:k:nt:Vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

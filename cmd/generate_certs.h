@@ -117,7 +117,8 @@ struct gc {
  */
 
 /* generate_certs.c */
-/* SFCA_TEST_KILL_AT=step: SIGKILL here, as a power cut would. */
+/* SFCA_TEST_KILL_AT=step: SIGKILL here, as a power cut would (only in
+ * the tests' build, SFCA_TEST_HOOKS; a no-op in what ships). */
 void	gc_test_hook(const char *step);
 
 /* generate_certs-make.c: build and verify the new material in new/. */

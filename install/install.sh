@@ -10,7 +10,8 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 dest=${1:-}
 prefix=${PREFIX:-/usr/local}
-bin=${SFCA_BIN:-$top/bin}
+# make install builds what ships, without the test hooks, in build/install/bin.
+bin=${SFCA_BIN:-$top/build/install/bin}
 
 install -d -m 755 "$dest$prefix/sbin"
 for f in "$top"/cmd/*.c; do

@@ -86,9 +86,20 @@ shipped_pages() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$SFCA_TOP/man/SHIPPED
 	done
 }
 
+@test "hotfix: the payload's binaries and make install's carry no SFCA_TEST_ hook, the tests' build does" {
+	local p=$SFCA_TOP/build/hotfix/stage/payload f
+	make -C "$SFCA_TOP" -s install DESTDIR="$D/inst" >/dev/null 3>&-
+	for f in "$p"/bin/* "$p"/libexec/* "$D"/inst/usr/local/sbin/*; do
+		run -1 grep -c SFCA_TEST_ "$f"
+	done
+	# the check can fail: the build the tests use has them
+	run -0 grep -l SFCA_TEST_KILL_AT "$SFCA_BIN/generate_certs"
+	run -0 grep -l SFCA_TEST_DROP_AFTER "$SFCA_BIN/copy_sftunnel_certs"
+}
+
 @test "hotfix: make install installs the same commands and pages as the payload" {
 	local dest=$D/inst
-	run -0 env PREFIX=/usr/local sh "$SFCA_TOP/install/install.sh" "$dest"
+	make -C "$SFCA_TOP" -s install DESTDIR="$dest" >/dev/null 3>&-
 	run -0 bash -c "find '$dest/usr/local/share/man' -type f -printf '%f\\n' | LC_ALL=C sort"
 	assert_output "$(shipped_pages)"
 	run -0 bash -c "cd '$dest/usr/local/sbin' && ls | LC_ALL=C sort"
