@@ -29,6 +29,7 @@ struct sshc {
 	char		*buf;		/* received, CRs dropped */
 	size_t		 len;
 	size_t		 cap;
+	size_t		 rx_max;	/* len never exceeds it */
 	char		*prev;		/* what read_until last handed out */
 	size_t		 prevlen;
 };
@@ -103,19 +104,45 @@ check_host_key(struct sshc *c, const struct sshc_opts *o)
 	}
 }
 
+/*
+ * Keyboard-interactive with one answer: the password, to the first round
+ * that asks one question.  A round that asks again (the device's way of
+ * saying "wrong password, try again"), asks several questions, or more
+ * than SSHC_KBDINT_ROUNDS rounds are refusals: the password is never
+ * sent twice.  An SSHC_* code, the error filled.
+ */
 static int
 kbdint(struct sshc *c, const char *password)
 {
-	int rc, i, n;
+	int rc, n, rounds = 0, answered = 0;
 
 	while ((rc = ssh_userauth_kbdint(c->s, NULL, NULL)) ==
 	    SSH_AUTH_INFO) {
+		if (++rounds > SSHC_KBDINT_ROUNDS)
+			return fail(c, SSHC_EAUTH, "login to %s refused: more "
+			    "than %d keyboard-interactive rounds", c->name,
+			    SSHC_KBDINT_ROUNDS);
 		n = ssh_userauth_kbdint_getnprompts(c->s);
-		for (i = 0; i < n; i++)
-			if (ssh_userauth_kbdint_setanswer(c->s, i, password) < 0)
-				return SSH_AUTH_ERROR;
+		if (n == 0)
+			continue;	/* an informational round */
+		if (answered)
+			return fail(c, SSHC_EAUTH, "login to %s refused: wrong "
+			    "login or password (not tried again)", c->name);
+		if (n != 1)
+			return fail(c, SSHC_EAUTH, "login to %s refused: it "
+			    "asks %d questions, not a password", c->name, n);
+		if (ssh_userauth_kbdint_setanswer(c->s, 0, password) < 0)
+			return fail(c, SSHC_EOTHER, "login to %s: %s", c->name,
+			    ssh_get_error(c->s));
+		answered = 1;
 	}
-	return rc;
+	if (rc == SSH_AUTH_SUCCESS)
+		return SSHC_OK;
+	if (rc == SSH_AUTH_ERROR)
+		return fail(c, SSHC_EIO, "connection to %s lost during login: "
+		    "%s", c->name, ssh_get_error(c->s));
+	return fail(c, SSHC_EAUTH, "login to %s refused: wrong login or "
+	    "password", c->name);
 }
 
 static int
@@ -130,19 +157,27 @@ authenticate(struct sshc *c, const char *password)
 		return fail(c, SSHC_EIO, "connection to %s lost during login: "
 		    "%s", c->name, ssh_get_error(c->s));
 	methods = ssh_userauth_list(c->s, NULL);
-	rc = SSH_AUTH_DENIED;
-	if (methods & SSH_AUTH_METHOD_PASSWORD)
+	/*
+	 * One method, one try: keyboard-interactive after a refused
+	 * "password" would be a second failed login with the same password.
+	 */
+	if (methods & SSH_AUTH_METHOD_PASSWORD) {
 		rc = ssh_userauth_password(c->s, NULL, password);
-	if (rc != SSH_AUTH_SUCCESS && rc != SSH_AUTH_ERROR &&
-	    (methods & SSH_AUTH_METHOD_INTERACTIVE))
-		rc = kbdint(c, password);
-	if (rc == SSH_AUTH_SUCCESS)
-		return SSHC_OK;
-	if (rc == SSH_AUTH_ERROR)
-		return fail(c, SSHC_EIO, "connection to %s lost during login: "
-		    "%s", c->name, ssh_get_error(c->s));
-	return fail(c, SSHC_EAUTH, "login to %s refused: wrong login or "
-	    "password", c->name);
+		if (rc == SSH_AUTH_SUCCESS)
+			return SSHC_OK;
+		if (rc == SSH_AUTH_ERROR)
+			return fail(c, SSHC_EIO, "connection to %s lost during "
+			    "login: %s", c->name, ssh_get_error(c->s));
+		if (rc == SSH_AUTH_PARTIAL)
+			return fail(c, SSHC_EAUTH, "login to %s refused: it "
+			    "asks for more than a password", c->name);
+		return fail(c, SSHC_EAUTH, "login to %s refused: wrong login "
+		    "or password", c->name);
+	}
+	if (methods & SSH_AUTH_METHOD_INTERACTIVE)
+		return kbdint(c, password);
+	return fail(c, SSHC_EAUTH, "login to %s refused: it offers no "
+	    "password login", c->name);
 }
 
 int
@@ -157,6 +192,7 @@ sshc_open(struct sshc **out, const char *name, const char *addr,
 
 	c = xcalloc(1, sizeof(*c));
 	*out = c;
+	c->rx_max = o->rx_max > 0 ? o->rx_max : SSHC_RX_MAX;
 	strlcpy(c->name, name, sizeof(c->name));
 	strlcpy(c->addr, addr, sizeof(c->addr));
 	if ((c->s = ssh_new()) == NULL)
@@ -291,6 +327,11 @@ fill(struct sshc *c, long deadline)
 	    !ssh_channel_is_open(c->ch)))
 		return fail(c, SSHC_EIO, "connection to %s lost (the device "
 		    "closed the session)", c->name);
+	if ((size_t)n > c->rx_max - c->len) {
+		explicit_bzero(chunk, (size_t)n);
+		return fail(c, SSHC_EFLOOD, "%s sent more than %zu bytes "
+		    "without the expected answer", c->name, c->rx_max);
+	}
 	append(c, chunk, (size_t)n);
 	explicit_bzero(chunk, (size_t)n);
 	return n > 0;

@@ -21,6 +21,12 @@
 #define SSHC_EIO	(-4)	/* the connection dropped */
 #define SSHC_ETIMEOUT	(-5)	/* no expected answer in time */
 #define SSHC_EOTHER	(-6)
+#define SSHC_EFLOOD	(-7)	/* sent more than rx_max without the answer */
+
+/* What a device may send before the answer a read waits for. */
+#define SSHC_RX_MAX	(4 * 1024 * 1024)
+/* Keyboard-interactive rounds a login may take. */
+#define SSHC_KBDINT_ROUNDS	4
 
 struct sshc;
 
@@ -31,6 +37,8 @@ struct sshc_opts {
 	int		 port;		/* 0: 22 */
 	const char	*accept_opt;	/* named in the unknown-key error;
 					   NULL: "--accept-new" */
+	size_t		 rx_max;	/* received and not yet consumed, at
+					   most; 0: SSHC_RX_MAX */
 };
 
 /* Call once before threads start; 0/-1. */
@@ -41,6 +49,12 @@ int	sshc_init(void);
  * copies; the caller keeps and wipes its own).  name labels the host in
  * error texts.  *out is set even on failure, so that sshc_error can be
  * read; free it with sshc_free.
+ *
+ * The password is sent once: by the "password" method when the device
+ * offers it, else as the one answer of keyboard-interactive (at most
+ * SSHC_KBDINT_ROUNDS rounds; a second question after the answer is a
+ * refusal).  A refused password is never tried again on the session (a
+ * device locks a user out after a few failed logins): SSHC_EAUTH.
  */
 int	sshc_connect(struct sshc **out, const char *name, const char *addr,
 	    const char *login, const char *password,
@@ -66,6 +80,10 @@ int	sshc_write(struct sshc *, const void *, size_t);
 int	sshc_puts(struct sshc *, const char *);
 
 /*
+ * Every read below stops with SSHC_EFLOOD once more than the session's
+ * rx_max bytes wait unconsumed (a device streaming output), the session
+ * then being of no further use.
+ *
  * Read until the tail of the received text (carriage returns dropped)
  * matches one of the n extended regular expressions (anchored with $ at
  * the end of what has arrived).  *which is the index that matched.  The

@@ -227,3 +227,67 @@ trust_no_foreign_key() {
 	cmp "$F/etc/sf/ca_root/cacert.pem" "$d/cacert.pem"
 	trust_no_foreign_key
 }
+
+# ---------------------------------------------------------------------
+# What a device can send: a device that streams output, a refused
+# password (tried once), a sudo that refuses; the three files of a device
+# change together.  Lab block 127.170.
+# ---------------------------------------------------------------------
+
+# bound_setup: FMCpri, FTD-1 and FTD-2 with sshds; KH and CSV (FTD-1 and
+# FTD-2 with their passwords); PD1 FTD-1's folder of this FMC's files
+bound_setup() {
+	local h
+	D=$(sfca_scratch)
+	LAB=$D/lab
+	lab -d "$LAB" up -n 2 -k ec -b 127.170 >/dev/null 3>&-
+	F=$LAB/hosts/FMCpri/root
+	PD1=$LAB/hosts/FTD-1/root/ngfw/var/sf/peers/$(sfca_host FMCpri 4)
+	KH=$D/known_hosts
+	for h in FMCpri FTD-1 FTD-2; do
+		"$SFCA_TOP/tests/lab/ssh/sshd-host" known-hosts "$LAB" "$h"
+	done >"$KH"
+	CSV=$D/devices.csv
+	(umask 077; for h in FTD-1 FTD-2; do
+		printf '%s,%s,admin,"%s"\n' "$h" "$(sfca_host "$h" 3)" \
+		    "$(awk -v n="$h" '$1 == n { print $2 }' "$LAB/passwords")"
+	done >"$CSV")
+}
+
+# bound_knob HOST FILE [VALUE]: a knob of tests/lab/ssh/README, then the
+# host's sshd again so that it reads it
+bound_knob() {
+	printf '%s\n' "${3-}" >"$LAB/hosts/$1/$2"
+	"$SFCA_TOP/tests/lab/ssh/sshd-host" down "$LAB" "$1" >/dev/null 3>&-
+	"$SFCA_TOP/tests/lab/ssh/sshd-host" up "$LAB" "$1" >/dev/null 3>&-
+}
+
+# bound_sum DIR: sha256 of FTD-1's three files as they are
+bound_sum() {
+	(cd "$1" && sha256sum cacert.pem sftunnel-key.pem sftunnel-cert.pem)
+}
+
+@test "hostile: a device that streams 100 MB fails alone, with a reason; the others are copied" {
+	local before
+	bound_setup
+	bound_knob FTD-1 flood 104857600
+	before=$(bound_sum "$PD1")
+	run -1 timeout 300 copy_sftunnel_certs -r "$F" -k "$KH" -w 30 "$CSV"
+	assert_output --regexp 'FTD-1 +127\.170\.1\.1 +failed +cannot reach a root shell on FTD-1: FTD-1 sent more than 4194304 bytes without the expected answer'
+	assert_output --regexp 'FTD-2 +127\.170\.1\.2 +done'
+	[ "$(bound_sum "$PD1")" = "$before" ]
+}
+
+@test "hostile: a refused password is tried once on the device, never again" {
+	local log n
+	bound_setup
+	log=$LAB/hosts/FTD-1/ssh/sshd.log
+	sed -i '1s/,"[^"]*"$/,"wrong"/' "$CSV"
+	n=$(grep -cE 'Failed (password|keyboard-interactive)' "$log" || true)
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -w 30 "$CSV"
+	assert_output --regexp 'FTD-1 +127\.170\.1\.1 +failed +login to FTD-1 refused: wrong login or password'
+	assert_output --regexp 'FTD-2 +127\.170\.1\.2 +done'
+	# one failed login in the device's sshd log, where two methods are offered
+	run -0 grep -cE 'Failed (password|keyboard-interactive)' "$log"
+	assert_output "$((n + 1))"
+}
