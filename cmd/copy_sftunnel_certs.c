@@ -27,7 +27,7 @@ usage(int status)
 {
 	FILE *f = status == 0 ? stdout : stderr;
 
-	fprintf(f, "usage: copy_sftunnel_certs [-AhnV] [-j jobs] "
+	fprintf(f, "usage: copy_sftunnel_certs [-AhNnV] [-j jobs] "
 	    "[-k known_hosts] [-r root] [-t timeout]\n"
 	    "                           [-w wait] devices.csv\n");
 	if (status == 0)
@@ -45,6 +45,10 @@ usage(int status)
 		    "256, default 8)\n"
 		    "  -k, --known-hosts=known_hosts  host keys (default "
 		    "~/.ssh/known_hosts)\n"
+		    "  -N, --nat                      accept a device the FMC "
+		    "has at another address\n"
+		    "                                 (behind NAT), unless "
+		    "another row has that address\n"
 		    "  -n, --dry-run                  print the plan and "
 		    "connect nowhere\n"
 		    "  -r, --root=root                the FMC's root (default "
@@ -175,6 +179,7 @@ main(int argc, char *argv[])
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "known-hosts", required_argument,	NULL, 'k' },
+		{ "nat",	no_argument,		NULL, 'N' },
 		{ "dry-run",	no_argument,		NULL, 'n' },
 		{ "root",	required_argument,	NULL, 'r' },
 		{ "timeout",	required_argument,	NULL, 't' },
@@ -193,7 +198,7 @@ main(int argc, char *argv[])
 	/* the test hook of the man page, read here, never in libsfca */
 	fleet_test_drop(&fo, getenv("SFCA_TEST_DROP_AFTER"));
 #endif
-	while ((ch = getopt_long(argc, argv, "Ahj:k:nr:t:Vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "Ahj:k:Nnr:t:Vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':

@@ -35,7 +35,7 @@ usage(int status)
 {
 	FILE *f = status == 0 ? stdout : stderr;
 
-	fprintf(f, "usage: copy_sftunnel_certs_jumpserver [-AhnV] [-j jobs] "
+	fprintf(f, "usage: copy_sftunnel_certs_jumpserver [-AhNnV] [-j jobs] "
 	    "[-K dir] [-k known_hosts]\n"
 	    "                                      [-t timeout] [-w wait] "
 	    "devices.csv\n");
@@ -56,6 +56,10 @@ usage(int status)
 		    "files under dir\n"
 		    "  -k, --known-hosts=known_hosts  host keys (default "
 		    "~/.ssh/known_hosts)\n"
+		    "  -N, --nat                      accept a device the FMC "
+		    "has at another address\n"
+		    "                                 (behind NAT), unless "
+		    "another row has that address\n"
 		    "  -n, --dry-run                  print the plan from the "
 		    "CSV, connect nowhere\n"
 		    "  -t, --timeout=timeout          seconds to connect (1 to "
@@ -315,6 +319,7 @@ main(int argc, char *argv[])
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "keep",	required_argument,	NULL, 'K' },
 		{ "known-hosts", required_argument,	NULL, 'k' },
+		{ "nat",	no_argument,		NULL, 'N' },
 		{ "dry-run",	no_argument,		NULL, 'n' },
 		{ "timeout",	required_argument,	NULL, 't' },
 		{ "version",	no_argument,		NULL, 'V' },
@@ -332,7 +337,7 @@ main(int argc, char *argv[])
 	/* the test hook of the man page, read here, never in libsfca */
 	fleet_test_drop(&fo, getenv("SFCA_TEST_DROP_AFTER"));
 #endif
-	while ((ch = getopt_long(argc, argv, "AhK:j:k:nt:Vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "AhK:j:k:Nnt:Vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: ISC
 /* bundle.c -- what an FMC issued for its peers: each peer's files chosen and checked */
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <arpa/inet.h>
 
 #include <limits.h>
 #include <stdio.h>
@@ -443,3 +446,64 @@ bundle_find(const struct bundle *b, const char *uuid)
 	return NULL;
 }
 
+/* Whether two addresses are the same (IPv6 in any spelling). */
+static int
+addr_same(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+
+	if (inet_pton(AF_INET, a, x) == 1)
+		return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+	if (inet_pton(AF_INET6, a, x) == 1)
+		return inet_pton(AF_INET6, b, y) == 1 &&
+		    memcmp(x, y, 16) == 0;
+	return strcasecmp(a, b) == 0;
+}
+
+/* The peer the FMC has at addr, or NULL. */
+static const struct bpeer *
+peer_at(const struct bundle *b, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (addr_same(b->p[i].ip, addr))
+			return &b->p[i];
+	return NULL;
+}
+
+int
+bundle_vouch(const struct bundle *b, const struct csv *c,
+    const struct csv_row *row, const struct bpeer *p, int nat, char *why,
+    size_t whylen)
+{
+	char pname[ESC_SIZE(64)], oname[ESC_SIZE(64)], at[200] = "";
+	const struct bpeer *o;
+	size_t i;
+
+	if (addr_same(p->ip, row->addr))
+		return 0;
+	esc_vis(pname, sizeof(pname), p->name);
+	if (!nat) {
+		if ((o = peer_at(b, row->addr)) != NULL) {
+			esc_vis(oname, sizeof(oname), o->name);
+			snprintf(at, sizeof(at), " (at %s it has %.60s, %s)",
+			    row->addr, oname, o->uuid);
+		}
+		snprintf(why, whylen, "%s (%s) says it is %s, the FMC's %s at "
+		    "%s%s: refused", row->name, row->addr, p->uuid, pname,
+		    p->ip, at);
+		return -1;
+	}
+	for (i = 0; i < c->n; i++) {
+		const struct csv_row *r = &c->rows[i];
+
+		if (r == row || !addr_same(r->addr, p->ip))
+			continue;
+		snprintf(why, whylen, "%s (%s) says it is %s, the FMC's %s at "
+		    "%s, which is %s (%s:%zu): refused", row->name, row->addr,
+		    p->uuid, pname, p->ip, r->name, c->path, r->line);
+		return -1;
+	}
+	return 0;
+}

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "csv.h"
 #include "fileset.h"
 #include "root.h"
 
@@ -70,5 +71,17 @@ int	bundle_build(struct bundle *, struct fileset *fs);
 void	bundle_release(struct bundle *);
 const struct bpeer *bundle_find(const struct bundle *, const char *uuid);
 
+/*
+ * Whether the device of row, which reports itself as peer p (found by
+ * the uuid it reported), may receive p's files: p's address in its
+ * sftunnel.json must be the row's.  With nat an address that differs is
+ * accepted (a device registered behind NAT), but never when another row
+ * of c has p's address: that row's device is p.  0, or -1 with why set
+ * (naming the device, the uuid it reported and the peer the FMC has for
+ * it); nothing is reported.
+ */
+int	bundle_vouch(const struct bundle *, const struct csv *c,
+	    const struct csv_row *row, const struct bpeer *p, int nat,
+	    char *why, size_t whylen);
 
 #endif

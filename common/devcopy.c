@@ -288,6 +288,12 @@ identify(struct dev_job *j, struct sshc *c)
 		failed(j, "%s", p->err);
 		return NULL;
 	}
+	/* the FMC's records must agree that this device is p */
+	if (bundle_vouch(j->b, j->csv, j->row, p, j->nat, j->reason,
+	    sizeof(j->reason)) == -1) {
+		j->state = DEV_FAILED;
+		return NULL;
+	}
 	j->peer = p;
 	if (strcmp(p->role, "fmc-ha") == 0)
 		return xasprintf("/%s/%s/from_peer", RP_PEERS, j->b->fmc_uuid);

@@ -35,6 +35,8 @@ struct dev_job {
 	const struct sshc_opts *so;
 	int		 step_ms;	/* each dialogue step */
 	int		 drop_after;	/* test hook: -1, or files before a drop */
+	const struct csv *csv;		/* every row, for bundle_vouch */
+	int		 nat;		/* bundle_vouch's nat */
 	/*
 	 * gate(gate_arg) is called once the device answered (host key
 	 * checked), before logging in; gated is then set, and whoever

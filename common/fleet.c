@@ -145,6 +145,8 @@ fleet_run(struct csv *c, const struct bundle *b, ssize_t skip_row,
 		p.jobs[i].so = &o->so;
 		p.jobs[i].step_ms = o->step_ms;
 		p.jobs[i].drop_after = -1;
+		p.jobs[i].csv = c;
+		p.jobs[i].nat = o->nat;
 		if (o->drop_name != NULL &&
 		    strcmp(o->drop_name, c->rows[i].name) == 0)
 			p.jobs[i].drop_after = o->drop_after;
@@ -329,6 +331,9 @@ fleet_opt(struct fleet_opts *o, int ch, const char *arg)
 		return number(&o->jobs, ch, arg, 1, 256);
 	case 'k':
 		o->so.known_hosts = arg;
+		return 1;
+	case 'N':
+		o->nat = 1;
 		return 1;
 	case 't':
 		return number(&o->so.timeout, ch, arg, 1, 600);

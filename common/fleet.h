@@ -32,6 +32,7 @@ struct fleet_opts {
 	fleet_emit_fn	 emit;
 	void		*emit_arg;
 	int		 wait_sec;	/* for the tunnels (fleet_wait) */
+	int		 nat;		/* -N: see bundle_vouch */
 	char		*hook;		/* owned: what drop_name points into */
 };
 
@@ -53,7 +54,8 @@ void	fleet_test_drop(struct fleet_opts *, const char *hook);
 
 /*
  * One of the options both copy tools take, by its short name: -A
- * (accept new host keys), -j jobs, -k known_hosts, -t timeout, -w wait.
+ * (accept new host keys), -j jobs, -k known_hosts, -N (devices behind
+ * NAT, see bundle_vouch), -t timeout, -w wait.
  * 1 when ch is one of them and taken, 0 when ch is none of them, -1 when
  * arg is out of range (reported); arg is kept, not copied.
  */

@@ -34,6 +34,9 @@ teardown() {
 	[ -e "$BATS_TEST_TMPDIR/ims.orig" ] &&
 	    cat "$BATS_TEST_TMPDIR/ims.orig" >"$F/etc/sf/ims.conf"
 	rm -rf "$F/var/sf/peers/00000000-0000-4000-8000-000000000000"
+	[ -e "$BATS_TEST_TMPDIR/ims3.orig" ] && cat "$BATS_TEST_TMPDIR/ims3.orig" \
+	    >"$LAB/hosts/FTD-3/root/etc/sf/ims.conf"
+	rm -rf "$F/var/tmp/certs/9999999999"
 }
 
 peerdir() { echo "$LAB/hosts/$1/root/ngfw/var/sf/peers/$FU"; }
@@ -120,4 +123,41 @@ mkcsv() {
 
 @test "copy_sftunnel_certs_jumpserver: --help lists every option of the SYNOPSIS, the exit statuses, the manual" {
 	run -0 sfca_help_check "$SFCA_TOP/man/copy_sftunnel_certs_jumpserver.8" copy_sftunnel_certs_jumpserver
+}
+
+@test "copy_sftunnel_certs_jumpserver: a device that reports another peer's UUID, or a FAILED_PUSH naming another peer's key, is refused" {
+	local u2 u3 ip2 ip3 ims=$LAB/hosts/FTD-3/root/etc/sf/ims.conf before fp
+	u2=$(sfca_host FTD-2 4)
+	u3=$(sfca_host FTD-3 4)
+	ip2=$(sfca_host FTD-2 3)
+	ip3=$(sfca_host FTD-3 3)
+	CSV=$BATS_TEST_TMPDIR/devices.csv
+	(umask 077
+	printf 'FMCpri,%s,admin,"%s",fmc\n' "$(sfca_host FMCpri 3)" "$(pw FMCpri)"
+	printf 'FTD-3,%s,admin,"%s"\n' "$ip3" "$(pw FTD-3)"
+	) >"$CSV"
+	# FTD-3 says it is FTD-2
+	cp "$ims" "$BATS_TEST_TMPDIR/ims3.orig"
+	sed -i "s/^APPLIANCE_UUID=.*/APPLIANCE_UUID=$u2/" "$ims"
+	before=$(cd "$(peerdir FTD-3)" && sha256sum ./*.pem)
+	run -1 copy_sftunnel_certs_jumpserver -k "$KH" -w 5 "$CSV"
+	assert_output --partial "Certificates will not be copied to FTD-3: FTD-3 ($ip3) says it is $u2, the FMC's FTD-2 at $ip2 (at $ip3 it has FTD-3, $u3): refused"
+	refute_output --partial "Copying certificates"
+	# --nat, with FTD-2's own row: still never FTD-2's files
+	printf 'FTD-2,%s,admin,"%s"\n' "$ip2" "$(pw FTD-2)" >>"$CSV"
+	run -1 copy_sftunnel_certs_jumpserver -N -k "$KH" -w 30 "$CSV"
+	assert_output --partial "Certificates will not be copied to FTD-3: FTD-3 ($ip3) says it is $u2, the FMC's FTD-2 at $ip2, which is FTD-2 ($CSV:3): refused"
+	assert_output --regexp "FTD-2 +$ip2 +done"
+	assert_equal "$(cd "$(peerdir FTD-3)" && sha256sum ./*.pem)" "$before"
+	cat "$BATS_TEST_TMPDIR/ims3.orig" >"$ims"
+	# a FAILED_PUSH on the FMC that sends FTD-3 FTD-2's key
+	fp=$F/var/tmp/certs/9999999999/FAILED_PUSH
+	mkdir -p "${fp%/*}"
+	chmod 0755 "${fp%/*}"
+	echo "$u3 FTD-3 $ip3 /var/sf/peers/$u2/certs_pushed//sftunnel-key.pem /var/sf/peers/$FU/sftunnel-key.pem" >"$fp"
+	run -1 copy_sftunnel_certs_jumpserver -k "$KH" -w 5 "$CSV"
+	assert_output --partial "/var/tmp/certs/9999999999/FAILED_PUSH:1: /var/sf/peers/$u2/certs_pushed//sftunnel-key.pem is not FTD-3's own sftunnel-key.pem: refused"
+	assert_output --partial "no device was touched"
+	refute_output --partial "Attempting connection to FTD-3"
+	assert_equal "$(cd "$(peerdir FTD-3)" && sha256sum ./*.pem)" "$before"
 }

@@ -228,6 +228,52 @@ trust_no_foreign_key() {
 	trust_no_foreign_key
 }
 
+@test "hostile: a device that reports another peer's UUID is refused naming both; no device changes" {
+	trust_setup
+	local before
+	# FTD-1 lies: it says it is FTD-2
+	sed -i "s/^APPLIANCE_UUID=.*/APPLIANCE_UUID=$U2/" \
+	    "$LAB/hosts/FTD-1/root/etc/sf/ims.conf"
+	trust_csv FTD-1
+	before=$(trust_sums)
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -w 5 "$CSV"
+	assert_output --partial "Certificates will not be copied to FTD-1: FTD-1 ($IP1) says it is $U2, the FMC's FTD-2 at $IP2 (at $IP1 it has FTD-1, $U1): refused"
+	assert_output --regexp "FTD-1 +$IP1 +failed +FTD-1 \\($IP1\\) says it is $U2"
+	refute_output --partial "Copying certificates"
+	[ "$(trust_sums)" = "$before" ]
+	trust_no_foreign_key
+}
+
+@test "hostile: --nat accepts a device registered at another address, never a UUID another row has" {
+	trust_setup
+	local j=$F/var/sf/peers/$U1/sftunnel.json before
+	# FTD-1 registered behind NAT: the FMC knows it as 10.160.1.1
+	sed -i "s/\"$IP1\"/\"10.160.1.1\"/" "$j"
+	grep -q '"10.160.1.1"' "$j"
+	trust_csv FTD-1
+	before=$(trust_sums)
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -w 5 "$CSV"
+	assert_output --partial "FTD-1 ($IP1) says it is $U1, the FMC's FTD-1 at 10.160.1.1: refused"
+	[ "$(trust_sums)" = "$before" ]
+	run -0 copy_sftunnel_certs --nat -r "$F" -k "$KH" -w 30 "$CSV"
+	assert_output --partial "Successfully copied certificates to FTD-1"
+	assert_output --regexp "FTD-1 +$IP1 +done"
+	# a liar behind "NAT": FTD-2's own row has FTD-2's address
+	sed -i "s/^APPLIANCE_UUID=.*/APPLIANCE_UUID=$U2/" \
+	    "$LAB/hosts/FTD-1/root/etc/sf/ims.conf"
+	trust_csv FTD-1 FTD-2
+	before=$(cd "$LAB/hosts/FTD-1/root" && find . -xdev -type f \
+	    -path '*/var/sf/peers/*' ! -name sftunnel-heartbeat -print0 |
+	    LC_ALL=C sort -z | xargs -0 sha256sum)
+	run -1 copy_sftunnel_certs -N -r "$F" -k "$KH" -w 30 "$CSV"
+	assert_output --partial "Certificates will not be copied to FTD-1: FTD-1 ($IP1) says it is $U2, the FMC's FTD-2 at $IP2, which is FTD-2 ($CSV:2): refused"
+	assert_output --regexp "FTD-2 +$IP2 +done"
+	[ "$(cd "$LAB/hosts/FTD-1/root" && find . -xdev -type f \
+	    -path '*/var/sf/peers/*' ! -name sftunnel-heartbeat -print0 |
+	    LC_ALL=C sort -z | xargs -0 sha256sum)" = "$before" ]
+	trust_no_foreign_key
+}
+
 # ---------------------------------------------------------------------
 # What a device can send: a device that streams output, a refused
 # password (tried once), a sudo that refuses; the three files of a device
