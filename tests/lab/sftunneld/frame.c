@@ -82,16 +82,20 @@ number(const unsigned char **pp, const unsigned char *end, uintmax_t max,
     uintmax_t *v, int last)
 {
 	char b[24];
+	uintmax_t d;
 	size_t i;
 
 	if (word(pp, end, b, sizeof(b), last) == -1)
 		return -1;
 	*v = 0;
 	for (i = 0; b[i] != '\0'; i++) {
-		if (b[i] < '0' || b[i] > '9' ||
-		    *v > (max - (uintmax_t)(b[i] - '0')) / 10)
+		if (b[i] < '0' || b[i] > '9')
 			return -1;
-		*v = *v * 10 + (uintmax_t)(b[i] - '0');
+		d = (uintmax_t)(b[i] - '0');
+		/* *v * 10 + d <= max, without wrapping (d may exceed max) */
+		if (d > max || *v > (max - d) / 10)
+			return -1;
+		*v = *v * 10 + d;
 	}
 	return 0;
 }
