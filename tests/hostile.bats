@@ -337,3 +337,43 @@ bound_sum() {
 	run -0 grep -cE 'Failed (password|keyboard-interactive)' "$log"
 	assert_output "$((n + 1))"
 }
+
+# ---------------------------------------------------------------------
+# A lying tunnel daemon: what a reply on the control socket may cost
+# ---------------------------------------------------------------------
+
+# liar_daemon SOCK N: answer one request on SOCK with N "PEER" lines, OK
+liar_daemon() {
+	python3 - "$1" "$2" <<'PY' &
+import os, socket, sys
+path, n = sys.argv[1], int(sys.argv[2])
+reply = b"PEER \n" * n + b"OK\n"
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path + ".tmp")
+s.listen(1)
+os.rename(path + ".tmp", path)
+c, _ = s.accept()
+c.recv(4096)
+try:
+    c.sendall(reply)
+except OSError:
+    pass
+c.close()
+os.unlink(path)
+PY
+}
+
+@test "hostile: a STATUS reply of millions of 6-byte PEER lines costs its size, not a struct per line: refused past 16384 peers" {
+	D=$(sfca_scratch)
+	sfca_mktree "$D/t" -n 1 -k ec >/dev/null
+	local r=$D/t/hosts/FMCpri/root sock
+	sock=$r/var/sf/run/sftunnel.sock
+	mkdir -p "${sock%/*}"
+	# 18 MB of "PEER \n": a struct ctl_peer per line was 1.4 GB
+	liar_daemon "$sock" 3000000
+	until_ok 20 test -S "$sock"
+	run -1 sh -c 'ulimit -v 1000000; exec sftunnel_status -r "$1" --brief' sh "$r"
+	assert_output --partial "sftunnel_status: control socket: STATUS: more than 16384 peers"
+	refute_output --partial "out of memory"
+	wait
+}
