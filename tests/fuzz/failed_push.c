@@ -29,6 +29,7 @@ add(struct fileset *fs, const char *path, const void *data, size_t len)
 	fs->f = xreallocarray(fs->f, fs->n + 1, sizeof(*fs->f));
 	fs->cap = fs->n + 1;
 	f = &fs->f[fs->n++];
+	memset(f, 0, sizeof(*f));	/* secret 0: data is a plain block */
 	f->path = xstrdup(path);
 	f->data = xmalloc(len + 1);
 	memcpy(f->data, data, len);
