@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#define LIBBSD_OPENBSD_VIS
+#include <vis.h>
 
 #include "bundle.h"
 #include "csv.h"
@@ -189,6 +191,18 @@ fetch(struct dev_job *j, const struct sshc_opts *so, int step_ms,
 	rc = rootsh_run(f->c, script, strlen(script), FETCH_MS, &out, &outlen,
 	    &st);
 	free(script);
+	if (rc == SSHC_OK && st == 3) {
+		/* the FMC's FAILED_PUSH folder is not root's: its one line */
+		while (outlen > 0 && out[outlen - 1] == '\n')
+			outlen--;
+		for (nl = out + outlen; nl > out && nl[-1] != '\n'; nl--)
+			;
+		(void)strnvisx(j->reason, sizeof(j->reason), nl,
+		    outlen - (size_t)(nl - out), VIS_SAFE);
+		blk_add(&j->out, "Could not fetch certificates from %s",
+		    j->row->name);
+		return -1;
+	}
 	if (rc != SSHC_OK || st != 0) {
 		snprintf(j->reason, sizeof(j->reason), "cannot fetch the "
 		    "certificates: %s", rc != SSHC_OK ? sshc_error(f->c) :

@@ -4,12 +4,15 @@
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
-
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bundle.h"
 #include "conf.h"
@@ -18,6 +21,8 @@
 #include "peers.h"
 #include "pki.h"
 #include "root.h"
+#include "sdir.h"
+#include "sfile.h"
 #include "xmalloc.h"
 #include "banned.h"
 
@@ -228,28 +233,131 @@ static const char *const wanted[] = {
 };
 #define NWANTED	(sizeof(wanted) / sizeof(wanted[0]))
 
+/*
+ * Every var/tmp/certs/<epoch>/FAILED_PUSH, read through folders that
+ * pass generate_certs' check (root's, 0700 or 0755, no link): a
+ * FAILED_PUSH anyone else could have put there is refused, -1 with the
+ * message naming the folder and its owner.
+ */
+static int
+load_failed_push(struct fileset *fs)
+{
+	struct dirent *de;
+	struct stat st;
+	char *vt = root_path("var/tmp"), *cp = root_path(RP_CERTS_TMP);
+	char *sub, *data, *rel;
+	size_t len;
+	DIR *d = NULL;
+	int tfd, cfd = -1, efd, rc = -1;
+
+	if ((tfd = sdir_open("var/tmp", 0, 0)) == -1) {
+		rc = errno == ENOENT ? 0 : -1;
+		goto out;
+	}
+	cfd = sdir_openat(tfd, vt, "certs", SDIR_EXACT, 0);
+	close(tfd);
+	if (cfd == -1) {
+		rc = errno == ENOENT ? 0 : -1;
+		goto out;
+	}
+	if ((efd = fcntl(cfd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    (d = fdopendir(efd)) == NULL) {
+		log_warn("%s", cp);
+		if (efd != -1)
+			close(efd);
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		/* what the glob var/tmp/certs/<any>/FAILED_PUSH lists */
+		if (de->d_name[0] == '.')
+			continue;
+		sub = xasprintf("%s/%s", de->d_name, FAILED_PUSH);
+		if (fstatat(cfd, sub, &st, AT_SYMLINK_NOFOLLOW) == -1) {
+			free(sub);
+			continue;
+		}
+		free(sub);
+		if ((efd = sdir_openat(cfd, cp, de->d_name, SDIR_EXACT,
+		    0)) == -1)
+			goto out;
+		sub = xasprintf("%s/%s", cp, de->d_name);
+		if (sdir_read(efd, sub, FAILED_PUSH, SFILE_CAP, &data,
+		    &len) == -1) {
+			free(sub);
+			close(efd);
+			goto out;
+		}
+		free(sub);
+		close(efd);
+		rel = xasprintf("%s/%s/%s", RP_CERTS_TMP, de->d_name,
+		    FAILED_PUSH);
+		fileset_put(fs, rel, data, len);
+		free(rel);
+	}
+	rc = 0;
+ out:
+	if (d != NULL)
+		closedir(d);
+	if (cfd != -1)
+		close(cfd);
+	free(vt);
+	free(cp);
+	return rc;
+}
+
 int
 bundle_load_tree(struct fileset *fs)
 {
 	char *dir = root_path(RP_PEERS);
+	const char *pat[NWANTED];
 	struct stat st;
-
+	size_t i, n = 0;
 	int rc = -1;
 
+	/* FAILED_PUSH is read by load_failed_push, through checked folders */
+	for (i = 0; i < NWANTED; i++)
+		if (strstr(wanted[i], FAILED_PUSH) == NULL)
+			pat[n++] = wanted[i];
 	if (stat(dir, &st) == -1)
 		log_warn("%s", dir);
 	else if (!S_ISDIR(st.st_mode))
 		log_warnx("%s: not a directory", dir);
-	else
-		rc = fileset_load(fs, wanted, NWANTED);
+	else if (load_failed_push(fs) == 0)
+		rc = fileset_load(fs, pat, n);
 	free(dir);
 	return rc;
 }
 
+/*
+ * Run first on the FMC: the FAILED_PUSH folders must pass the same check
+ * as in load_failed_push, else one line naming the folder and its owner
+ * and exit 3, nothing fetched.
+ */
+static const char guard[] =
+    "cd / || exit 1\n"
+    "for d in " RP_CERTS_TMP " " RP_CERTS_TMP "/*/; do\n"
+    "  d=${d%/}\n"
+    "  [ -e \"$d\" ] || [ -L \"$d\" ] || continue\n"
+    "  [ \"$d\" = " RP_CERTS_TMP " ] || [ -e \"$d/" FAILED_PUSH "\" ] ||\n"
+    "    [ -L \"$d/" FAILED_PUSH "\" ] || continue\n"
+    "  o=$(stat -c '%U (uid %u)' \"$d\"); m=$(stat -c %a \"$d\")\n"
+    "  if [ -L \"$d\" ] || [ ! -d \"$d\" ] ||\n"
+    "      [ \"$(stat -c %u \"$d\")\" != 0 ] ||\n"
+    "      { [ \"$m\" != 700 ] && [ \"$m\" != 755 ]; }; then\n"
+    "    echo \"/$d: owned by $o, mode $m, not root's 0700 or 0755 "
+    "folder: refused\"\n"
+    "    exit 3\n"
+    "  fi\n"
+    "done\n";
+
 char *
 bundle_fetch_script(void)
 {
-	return fileset_fetch_script(wanted, NWANTED);
+	char *s = fileset_fetch_script(wanted, NWANTED), *t;
+
+	t = xasprintf("%s%s", guard, s);
+	free(s);
+	return t;
 }
 
 /*

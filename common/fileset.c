@@ -37,6 +37,12 @@ fileset_add(struct fileset *fs, const char *path, char *data, size_t len)
 }
 
 void
+fileset_put(struct fileset *fs, const char *path, char *data, size_t len)
+{
+	fileset_add(fs, path, data, len);
+}
+
+void
 fileset_release(struct fileset *fs)
 {
 	size_t i;

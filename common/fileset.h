@@ -53,6 +53,10 @@ const struct bfile *fileset_get(const struct fileset *, const char *path);
  */
 int	fileset_load(struct fileset *, const char *const *pat, size_t npat);
 
+/* Add data (len bytes, NUL-terminated; taken over) as path. */
+void	fileset_put(struct fileset *, const char *path, char *data,
+	    size_t len);
+
 /*
  * The bash script that, run as root on a remote appliance, prints the
  * regular files matching the same patterns, relative to its root, as one

@@ -112,8 +112,8 @@ sfile_fsync_dir(const char *path)
 	return 0;
 }
 
-static int
-write_all(int fd, const void *buf, size_t len)
+int
+sfile_write_fd(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	ssize_t w;
@@ -165,7 +165,7 @@ write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
 		log_warn("%s: chmod", tmp);
 		goto out;
 	}
-	if (write_all(fd, buf, len) == -1) {
+	if (sfile_write_fd(fd, buf, len) == -1) {
 		log_warn("%s: write", path);
 		goto out;
 	}

@@ -37,6 +37,9 @@ int	sfile_write_nosync(const char *path, const void *buf, size_t len,
 	    mode_t mode);
 int	sfile_copy_nosync(const char *src, const char *dst);
 
+/* write(2) all of buf, again on EINTR and short writes; -1 with errno. */
+int	sfile_write_fd(int fd, const void *buf, size_t len);
+
 /* syncfs(2) of the file system that holds path: everything written so far. */
 int	sfile_syncfs(const char *path);
 

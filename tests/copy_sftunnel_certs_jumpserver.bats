@@ -161,3 +161,20 @@ mkcsv() {
 	refute_output --partial "Attempting connection to FTD-3"
 	assert_equal "$(cd "$(peerdir FTD-3)" && sha256sum ./*.pem)" "$before"
 }
+
+@test "copy_sftunnel_certs_jumpserver: a FAILED_PUSH folder on the FMC that is not root's is refused there; no device is touched" {
+	local e
+	CSV=$BATS_TEST_TMPDIR/devices.csv
+	(umask 077
+	printf 'FMCpri,%s,admin,"%s",fmc\n' "$(sfca_host FMCpri 3)" "$(pw FMCpri)"
+	printf 'FTD-3,%s,admin,"%s"\n' "$(sfca_host FTD-3 3)" "$(pw FTD-3)"
+	) >"$CSV"
+	e=$(ls "$F/var/tmp/certs" | head -n 1)
+	[ -e "$F/var/tmp/certs/$e/FAILED_PUSH" ]
+	chown 65534:65534 "$F/var/tmp/certs/$e"
+	run -1 copy_sftunnel_certs_jumpserver -k "$KH" -w 60 "$CSV"
+	chown 0:0 "$F/var/tmp/certs/$e"
+	assert_output --regexp "/var/tmp/certs/$e: owned by [^ ]+ \(uid 65534\), mode 755, not root's 0700 or 0755 folder: refused"
+	assert_output --partial "no device was touched"
+	refute_output --partial "Attempting connection to FTD-3"
+}
