@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,9 +16,12 @@
 #include "generate_certs.h"
 #include "log.h"
 #include "root.h"
+#include "sdir.h"
 #include "sfile.h"
 #include "xmalloc.h"
 #include "banned.h"
+
+static void	sweep_markers(const char *);
 
 char *
 journal_path(const struct journal *j, const char *fmt, ...)
@@ -39,14 +41,15 @@ journal_path(const struct journal *j, const char *fmt, ...)
 int
 journal_lock(void)
 {
-	char *dir, *path;
-	int fd, rc = -1;
+	char *path;
+	int dfd, fd, rc = -1;
 
-	dir = root_path(RP_CERTS_TMP);
-	path = root_path("%s/%s", RP_CERTS_TMP, GC_LOCK);
-	if (sfile_mkdirs(dir, 0755) == -1)
+	path = root_path("%s/%s", RP_RUNS, GC_LOCK);
+	if ((dfd = sdir_open(RP_RUNS, SDIR_CREATE, 0700)) == -1)
 		goto out;
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dfd, GC_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	close(dfd);
 	if (fd == -1) {
 		log_warn("%s", path);
 		goto out;
@@ -63,8 +66,71 @@ journal_lock(void)
 	/* held until the process ends, however it ends */
 	rc = 0;
  out:
-	free(dir);
 	free(path);
+	return rc;
+}
+
+/* var/tmp/certs/<epoch>, "var/tmp/certs" alone when epoch is -1. */
+static char *
+report_rel(long long epoch)
+{
+	if (epoch == -1)
+		return xstrdup("certs");
+	return xasprintf("certs/%lld", epoch);
+}
+
+int
+journal_check_report_dir(long long epoch)
+{
+	char *rel, *vt = root_path("var/tmp");
+	int tfd, fd;
+
+	/* /var/tmp itself is everyone's (sticky): only what is in it is ours */
+	if ((tfd = sdir_open("var/tmp", 0, 0)) == -1) {
+		free(vt);
+		return errno == ENOENT ? 0 : -1;
+	}
+	rel = report_rel(epoch);
+	fd = sdir_openat(tfd, vt, rel, SDIR_EXACT, 0);
+	close(tfd);
+	free(rel);
+	free(vt);
+	if (fd == -1)
+		return errno == ENOENT ? 0 : -1;
+	close(fd);
+	return 0;
+}
+
+int
+journal_report(const struct journal *j, const char *buf, size_t len)
+{
+	char *rel, *vt = root_path("var/tmp"), *dp;
+	int tfd, fd, rc = -1;
+
+	if ((tfd = sdir_open("var/tmp", len > 0 ? SDIR_CREATE : 0,
+	    01777)) == -1) {
+		free(vt);
+		return len == 0 && errno == ENOENT ? 0 : -1;
+	}
+	rel = report_rel(j->epoch);
+	dp = xasprintf("%s/%s", vt, rel);
+	fd = sdir_openat(tfd, vt, rel, SDIR_EXACT |
+	    (len > 0 ? SDIR_CREATE : 0), 0755);
+	close(tfd);
+	if (fd == -1) {
+		if (len == 0 && errno == ENOENT)
+			rc = 0;
+		goto out;
+	}
+	if (len > 0)
+		rc = sdir_write(fd, dp, GC_FAILED_PUSH, buf, len, 0644);
+	else
+		rc = sdir_rmtree(fd, dp, GC_FAILED_PUSH);
+	close(fd);
+ out:
+	free(rel);
+	free(dp);
+	free(vt);
 	return rc;
 }
 
@@ -93,37 +159,40 @@ journal_mark(const struct journal *j, const char *marker)
 	return rc;
 }
 
+/*
+ * rm -r of name in j's run folder ("" for the run folder itself), a
+ * missing one being fine; through the checked folders, following no link.
+ */
 static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+rmtree(const struct journal *j, const char *name)
 {
-	if (remove(path) == -1 && errno != ENOENT) {
-		log_warn("%s: remove", path);
-		return -1;
-	}
-	return 0;
-}
+	char *rel, *dp;
+	int fd, rc;
 
-/* rm -r path; a missing path is fine. */
-static int
-rmtree(const char *path)
-{
-	if (!sfile_exists(path))
-		return 0;
-	if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		return -1;
-	return sfile_fsync_dir(path);
+	if (*name == '\0') {
+		rel = xstrdup(RP_RUNS);
+		name = strrchr(j->dir, '/') + 1;
+	} else
+		rel = xasprintf("%s/%lld", RP_RUNS, j->epoch);
+	dp = root_path("%s", rel);
+	if ((fd = sdir_open(rel, 0, 0)) == -1)
+		rc = errno == ENOENT ? 0 : -1;
+	else {
+		rc = sdir_rmtree(fd, dp, name);
+		close(fd);
+	}
+	free(rel);
+	free(dp);
+	return rc;
 }
 
 /* Its new/ goes and it is marked ABANDONED: nothing was replaced. */
 static int
 abandon(const struct journal *j)
 {
-	char *p;
 	int rc;
 
-	p = journal_path(j, "%s", GC_NEW);
-	rc = rmtree(p);
-	free(p);
+	rc = rmtree(j, GC_NEW);
 	if (rc == 0)
 		rc = journal_mark(j, GC_ABANDONED);
 	return rc;
@@ -132,7 +201,7 @@ abandon(const struct journal *j)
 int
 journal_discard(const struct journal *j)
 {
-	if (rmtree(j->dir) == 0) {
+	if (rmtree(j, "") == 0) {
 		log_info("%s: removed: nothing was replaced", j->dir);
 		return 0;
 	}
@@ -162,11 +231,45 @@ manifest_free(struct journal *j)
 	j->nmanifest = 0;
 }
 
+/*
+ * The allow-list: the files a renewal writes, and nothing else.  A peer's
+ * four files in its folder (var/sf/peers/<uuid>/ and certs_pushed/),
+ * this FMC's two, the CA's five.
+ */
+static int
+manifest_allowed(const char *rel)
+{
+	static const char *const fixed[] = {
+		RP_OWN_KEY, RP_OWN_CERT, RP_CA_INDEX, RP_CA_SERIAL, RP_CA_CRL,
+		RP_CA_KEY, RP_CA_CERT,
+	};
+	char uuid[PEER_UUID_LEN + 1];
+	const char *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (strcmp(rel, fixed[i]) == 0)
+			return 1;
+	if (strncmp(rel, RP_PEERS "/", sizeof(RP_PEERS)) != 0)
+		return 0;
+	p = rel + sizeof(RP_PEERS);
+	if (strlen(p) <= PEER_UUID_LEN || p[PEER_UUID_LEN] != '/')
+		return 0;
+	memcpy(uuid, p, PEER_UUID_LEN);
+	uuid[PEER_UUID_LEN] = '\0';
+	if (!peer_uuid_valid(uuid))
+		return 0;
+	p += PEER_UUID_LEN + 1;
+	return strcmp(p, PEERF_KEY) == 0 || strcmp(p, PEERF_CERT) == 0 ||
+	    strcmp(p, PEERF_PUSHED "/" PEERF_KEY) == 0 ||
+	    strcmp(p, PEERF_PUSHED "/" PEERF_CERT) == 0;
+}
+
 static int
 read_manifest(struct journal *j)
 {
 	char *p, *buf, *line, *nl;
-	size_t len;
+	size_t len, n = 0, i;
 
 	p = journal_path(j, "%s", GC_MANIFEST);
 	if (sfile_read(p, 64 * SFILE_CAP, &buf, &len) == -1) {
@@ -182,8 +285,15 @@ read_manifest(struct journal *j)
 			return -1;
 		}
 		*nl = '\0';
-		if (*line == '\0' || line[0] == '/' || strstr(line, "..")) {
-			log_warnx("%s: bad line", p);
+		n++;
+		for (i = 0; i < j->nmanifest; i++)
+			if (strcmp(j->manifest[i], line) == 0)
+				break;
+		if (!manifest_allowed(line) || i < j->nmanifest) {
+			log_warnx("%s:%zu: %s a file a renewal writes: the "
+			    "interrupted renewal in %s is not completed; "
+			    "this run changed nothing", p, n,
+			    i < j->nmanifest ? "twice" : "not", j->dir);
 			free(buf);
 			free(p);
 			return -1;
@@ -200,16 +310,21 @@ journal_find_pending(struct journal *j, int dry)
 {
 	struct dirent *de;
 	struct journal t;
+	struct stat st;
 	char *dir, *best = NULL, *p;
 	long long e, beste = -1;
 	DIR *d;
-	int rc = -1;
+	int fd, rc = -1;
 
-	dir = root_path(RP_CERTS_TMP);
-	if ((d = opendir(dir)) == NULL) {
+	dir = root_path(RP_RUNS);
+	/* only root can have made what is in it */
+	if ((fd = sdir_open(RP_RUNS, 0, 0)) == -1 ||
+	    (d = fdopendir(fd)) == NULL) {
 		rc = errno == ENOENT ? 0 : -1;
-		if (rc == -1)
+		if (rc == -1 && fd != -1) {
 			log_warn("%s", dir);
+			close(fd);
+		}
 		free(dir);
 		return rc;
 	}
@@ -217,8 +332,13 @@ journal_find_pending(struct journal *j, int dry)
 	while ((de = readdir(d)) != NULL) {
 		if (!all_digits(de->d_name) || strlen(de->d_name) > 18)
 			continue;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
 		t.dir = xasprintf("%s/%s", dir, de->d_name);
-		e = strtoll(de->d_name, NULL, 10);
+		t.epoch = e = strtoll(de->d_name, NULL, 10);
+		if (!dry)
+			sweep_markers(t.dir);
 		if (journal_has(&t, GC_DONE) || journal_has(&t, GC_ABANDONED) ||
 		    journal_has(&t, GC_ROLLED_BACK)) {
 			free(t.dir);
@@ -268,29 +388,33 @@ journal_find_pending(struct journal *j, int dry)
 int
 journal_create(struct journal *j, time_t start)
 {
-	char *p;
+	char name[24], *p;
+	int fd, rc;
 
-	p = root_path(RP_CERTS_TMP);
-	if (sfile_mkdirs(p, 0755) == -1) {
-		free(p);
+	if ((fd = sdir_open(RP_RUNS, SDIR_CREATE, 0700)) == -1)
 		return -1;
-	}
-	free(p);
 	journal_release(j);
 	/* the epoch names the run; two runs in one second take the next */
 	for (j->epoch = (long long)start; ; j->epoch++) {
-		p = root_path("%s/%lld", RP_CERTS_TMP, j->epoch);
-		if (mkdir(p, 0700) == 0)
+		snprintf(name, sizeof(name), "%lld", j->epoch);
+		if (mkdirat(fd, name, 0700) == 0)
 			break;
 		if (errno != EEXIST) {
+			p = root_path("%s/%s", RP_RUNS, name);
 			log_warn("%s", p);
 			free(p);
+			close(fd);
 			return -1;
 		}
-		free(p);
 	}
-	j->dir = p;
-	return sfile_fsync_dir(p);
+	j->dir = root_path("%s/%s", RP_RUNS, name);
+	rc = 0;
+	if (fsync(fd) == -1 && errno != EINVAL) {
+		log_warn("%s", j->dir);
+		rc = -1;
+	}
+	close(fd);
+	return rc;
 }
 
 void
@@ -382,110 +506,425 @@ journal_backup(const struct journal *j)
 	return rc;
 }
 
-/* Put back files 0..upto-1 from backup/; a file that was absent goes. */
-static int
-rollback(const struct journal *j, size_t upto)
+/*
+ * The commit, in two phases.  First every file of the manifest gets its
+ * new content in a temporary next to it, written and fsynced, with the
+ * mode and owner of the file it replaces (a new file: the staged mode,
+ * root's); a full disk or a read-only folder fails here, when nothing has
+ * been replaced, and the temporaries go.  Then the renames, which need
+ * no room, in commit order.  So a failed commit is rolled back, or the
+ * renewal is committed; nothing in between but a failed rename whose
+ * undo fails too.
+ */
+struct cfile {
+	char	*dst;			/* the live file */
+	char	*dir;			/* its folder */
+	const char *base;		/* into dst */
+	int	 dfd;			/* dir, open */
+	char	 tmp[NAME_MAX + 1];	/* its temporary, "" when none */
+	int	 replaced;
+};
+
+struct commit {
+	const struct journal *j;
+	const char	*from;		/* GC_NEW, or GC_BACKUP to undo */
+	struct cfile	*f;
+	size_t		 n;
+};
+
+/* The folder a missing file goes in: the CA key's is root's alone. */
+static mode_t
+dir_mode(const char *rel)
 {
-	char *src, *dst;
+	return strcmp(rel, RP_CA_KEY) == 0 ? 0700 : 0755;
+}
+
+/* Write the temporary of file i from <from>/<rel>. */
+static int
+prepare_one(void *arg, size_t i)
+{
+	struct commit *c = arg;
+	struct cfile *f = &c->f[i];
+	const char *rel = c->j->manifest[i];
+	struct stat st, sst;
+	char *src, *buf = NULL;
+	size_t len = 0;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	int fd = -1, rc = -1;
+
+	src = journal_path(c->j, "%s/%s", c->from, rel);
+	if (f->dfd == -1) {
+		if (mkparent(f->dst, dir_mode(rel)) == -1)
+			goto out;
+		f->dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (f->dfd == -1) {
+			log_warn("%s", f->dir);
+			goto out;
+		}
+	}
+	if (stat(src, &sst) == -1) {
+		log_warn("%s", src);
+		goto out;
+	}
+	if (sfile_read(src, SFILE_CAP, &buf, &len) == -1)
+		goto out;
+	if (fstatat(f->dfd, f->base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			log_warnx("%s: not a regular file", f->dst);
+			goto out;
+		}
+		mode = st.st_mode & 07777;
+		uid = st.st_uid;
+		gid = st.st_gid;
+	} else if (errno == ENOENT) {
+		mode = sst.st_mode & 07777;
+		uid = geteuid();
+		gid = getegid();
+	} else {
+		log_warn("%s", f->dst);
+		goto out;
+	}
+	if ((fd = sdir_mktemp(f->dfd, f->dir, f->base, f->tmp,
+	    sizeof(f->tmp))) == -1)
+		goto out;
+	if (fchown(fd, uid, gid) == -1 || fchmod(fd, mode) == -1) {
+		log_warn("%s/%s: owner and mode", f->dir, f->tmp);
+		goto out;
+	}
+	if (sfile_write_fd(fd, buf, len) == -1 || fsync(fd) == -1) {
+		log_warn("%s", f->dst);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		log_warn("%s", f->dst);
+		goto out;
+	}
+	fd = -1;
+	rc = 0;
+	if (i == c->n / 2)
+		gc_test_hook("commit-tmp");
+ out:
+	if (fd != -1)
+		close(fd);
+	if (buf != NULL)
+		freezero(buf, len + 1);
+	free(src);
+	return rc;
+}
+
+/* Rename file i's temporary over it. */
+static int
+rename_one(void *arg, size_t i)
+{
+	struct commit *c = arg;
+	struct cfile *f = &c->f[i];
+
+	if (renameat(f->dfd, f->tmp, f->dfd, f->base) == -1) {
+		log_warn("%s: rename", f->dst);
+		return -1;
+	}
+	f->tmp[0] = '\0';
+	f->replaced = 1;
+	if (fsync(f->dfd) == -1 && errno != EINVAL) {
+		log_warn("%s: fsync", f->dir);
+		return -1;
+	}
+	if (i == c->n / 2)
+		gc_test_hook("mid-commit");
+	return 0;
+}
+
+/* Remove every temporary still there. */
+static void
+drop_temps(struct commit *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->f[i].tmp[0] != '\0') {
+			if (unlinkat(c->f[i].dfd, c->f[i].tmp, 0) == -1 &&
+			    errno != ENOENT)
+				log_warn("%s/%s", c->f[i].dir, c->f[i].tmp);
+			c->f[i].tmp[0] = '\0';
+		}
+}
+
+/*
+ * A rename failed: put every replaced file back from backup/ (a file
+ * that was absent goes), the same way.  0 when all are back.
+ */
+static int
+undo(struct commit *c)
+{
+	char *b;
 	size_t i;
 	int rc = 0;
 
-	for (i = upto; i-- > 0; ) {
-		src = journal_path(j, "%s/%s", GC_BACKUP, j->manifest[i]);
-		dst = root_path("%s", j->manifest[i]);
-		if (sfile_exists(src)) {
-			if (sfile_copy(src, dst) == -1)
+	drop_temps(c);
+	c->from = GC_BACKUP;
+	for (i = c->n; i-- > 0; ) {
+		if (!c->f[i].replaced)
+			continue;
+		b = journal_path(c->j, "%s/%s", GC_BACKUP, c->j->manifest[i]);
+		if (sfile_exists(b)) {
+			if (prepare_one(c, i) == -1 || rename_one(c, i) == -1)
 				rc = -1;
-		} else if (unlink(dst) == -1 && errno != ENOENT) {
-			log_warn("%s", dst);
+		} else if (unlinkat(c->f[i].dfd, c->f[i].base, 0) == -1 &&
+		    errno != ENOENT) {
+			log_warn("%s", c->f[i].dst);
 			rc = -1;
 		}
-		free(src);
-		free(dst);
+		free(b);
 	}
+	drop_temps(c);
 	return rc;
 }
-
-/* Replace manifest path i with its staged copy; arg is the journal. */
-static int
-commit_one(void *arg, size_t i)
-{
-	const struct journal *j = arg;
-	char *src, *dst;
-	int rc = 0;
-
-	src = journal_path(j, "%s/%s", GC_NEW, j->manifest[i]);
-	dst = root_path("%s", j->manifest[i]);
-	if (mkparent(dst, 0755) == -1 || sfile_copy(src, dst) == -1)
-		rc = -1;
-	free(src);
-	free(dst);
-	if (i == j->nmanifest / 2)
-		gc_test_hook("mid-commit");
-	return rc;
-}
-
-/* Peer files may be replaced in any order: bounded by fsync, not CPU. */
-#define GC_COMMIT_THREADS	8
 
 /*
- * Replace every manifest path with its staged copy, each atomically
- * (temporary file, fsync, rename).  Idempotent: new/ stays until DONE,
- * so a re-run after a kill copies again and ends in the same state.  On
- * a failure (a full disk) the replaced files are put back.
+ * Mark j ROLLED_BACK on a disk that may be full: STAGED is renamed to
+ * ROLLED_BACK, which needs no room (the marker then holds the time of
+ * the staging); a new file only when that fails.
  */
+static int
+mark_rolled_back(const struct journal *j)
+{
+	char *a = journal_path(j, "%s", GC_STAGED);
+	char *b = journal_path(j, "%s", GC_ROLLED_BACK);
+	int rc = -1;
+
+	if (rename(a, b) == 0 && sfile_fsync_dir(j->dir) == 0) {
+		log_info("%s: %s", j->dir, GC_ROLLED_BACK);
+		rc = 0;
+	} else
+		rc = journal_mark(j, GC_ROLLED_BACK);
+	free(a);
+	free(b);
+	return rc;
+}
+
+/* Peer files may be prepared in any order: bounded by fsync, not CPU. */
+#define GC_COMMIT_THREADS	8
+
 int
 journal_commit(const struct journal *j)
 {
+	struct commit c;
 	size_t i, npeer = 0;
-	char *p;
+	int rc = -1, undone;
+	char *slash;
 
 	if (journal_has(j, GC_COMMITTED))
 		return 0;
+	memset(&c, 0, sizeof(c));
+	c.j = j;
+	c.from = GC_NEW;
+	c.n = j->nmanifest;
+	c.f = xcalloc(c.n, sizeof(*c.f));
+	for (i = 0; i < c.n; i++) {
+		c.f[i].dfd = -1;
+		c.f[i].dst = root_path("%s", j->manifest[i]);
+		c.f[i].dir = xstrdup(c.f[i].dst);
+		slash = strrchr(c.f[i].dir, '/');
+		*slash = '\0';
+		c.f[i].base = strrchr(c.f[i].dst, '/') + 1;
+	}
+	/* 1: every new content next to its file; nothing replaced yet */
+	if (gc_par_run(&c, c.n, GC_COMMIT_THREADS, prepare_one) == -1) {
+		drop_temps(&c);
+		log_warnx("commit failed before any file was replaced: rolled "
+		    "back, the previous files are in place");
+		if (mark_rolled_back(j) == 0) {
+			(void)rmtree(j, GC_NEW);
+			log_warnx("nothing was changed; the next run starts "
+			    "afresh");
+		} else
+			log_warnx("nothing was changed; the journal could not "
+			    "say so: the next run completes this renewal");
+		goto out;
+	}
 	/*
-	 * The manifest lists the peers' files first; they go in parallel.
-	 * The FMC's own files and the CA's follow one by one, in order, the
-	 * CA certificate last.
+	 * 2: the renames.  The manifest lists the peers' files first; they
+	 * go in parallel.  The FMC's own files and the CA's follow one by
+	 * one, in order, the CA certificate last.
 	 */
-	while (npeer < j->nmanifest &&
-	    strncmp(j->manifest[npeer], RP_PEERS "/",
+	while (npeer < c.n && strncmp(j->manifest[npeer], RP_PEERS "/",
 	    sizeof(RP_PEERS)) == 0)
 		npeer++;
-	i = npeer;
-	if (gc_par_run((void *)j, npeer, GC_COMMIT_THREADS,
-	    commit_one) == -1)
-		goto fail;
-	for (; i < j->nmanifest; i++)
-		if (commit_one((void *)j, i) == -1) {
-			i++;
-			goto fail;
-		}
-	log_info("replaced %zu files", j->nmanifest);
-	return journal_mark(j, GC_COMMITTED);
- fail:
-	log_warnx("commit failed after %zu of %zu files: restoring them from "
-	    "%s/%s", i, j->nmanifest, j->dir, GC_BACKUP);
-	if (rollback(j, i) == 0 && journal_mark(j, GC_ROLLED_BACK) == 0) {
-		p = journal_path(j, "%s", GC_NEW);
-		(void)rmtree(p);
-		free(p);
-		log_warnx("restored the previous files: nothing changed");
+	if (gc_par_run(&c, npeer, GC_COMMIT_THREADS, rename_one) == -1)
+		goto undo;
+	for (i = npeer; i < c.n; i++)
+		if (rename_one(&c, i) == -1)
+			goto undo;
+	log_info("replaced %zu files", c.n);
+	if (journal_mark(j, GC_COMMITTED) == -1) {
+		log_warnx("committed: every file is the new one, but the "
+		    "journal could not say so; run generate_certs again to "
+		    "push them");
+		goto out;
+	}
+	rc = 0;
+	goto out;
+ undo:
+	for (i = 0, undone = 0; i < c.n; i++)
+		undone += c.f[i].replaced;
+	log_warnx("commit failed after %d of %zu files were replaced: "
+	    "putting them back from %s/%s", undone, c.n, j->dir, GC_BACKUP);
+	if (undo(&c) == 0 && mark_rolled_back(j) == 0) {
+		(void)rmtree(j, GC_NEW);
+		log_warnx("rolled back: the previous files are in place; "
+		    "nothing was changed");
 	} else
-		log_warnx("could not restore every file: run generate_certs "
+		log_warnx("could not put every file back: run generate_certs "
 		    "again to complete the renewal");
-	return -1;
+ out:
+	drop_temps(&c);
+	for (i = 0; i < c.n; i++) {
+		if (c.f[i].dfd != -1)
+			close(c.f[i].dfd);
+		free(c.f[i].dst);
+		free(c.f[i].dir);
+	}
+	free(c.f);
+	return rc;
+}
+
+/* Sweep the temporaries of base from the folder path, when it exists. */
+static void
+sweep_in(const char *path, const char *base)
+{
+	int fd;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	(void)sdir_sweep(fd, path, base);
+	close(fd);
+}
+
+/* The markers' and MANIFEST's temporaries in the run folder dir. */
+static void
+sweep_markers(const char *dir)
+{
+	static const char *const names[] = {
+		GC_MANIFEST, GC_EXTEND, GC_STAGED, GC_BACKED_UP, GC_COMMITTED,
+		GC_DONE, GC_ABANDONED, GC_ROLLED_BACK,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		sweep_in(dir, names[i]);
+}
+
+void
+journal_sweep(const struct journal *j)
+{
+	static const char *const where[] = { NULL, GC_NEW, GC_BACKUP };
+	char *dir, *path, *slash, *vt;
+	size_t i, k;
+	int tfd, fd;
+
+	for (i = 0; i < j->nmanifest; i++) {
+		dir = xstrdup(j->manifest[i]);
+		if ((slash = strrchr(dir, '/')) == NULL) {
+			free(dir);
+			continue;
+		}
+		*slash = '\0';
+		for (k = 0; k < sizeof(where) / sizeof(where[0]); k++) {
+			path = where[k] == NULL ? root_path("%s", dir) :
+			    journal_path(j, "%s/%s", where[k], dir);
+			sweep_in(path, slash + 1);
+			free(path);
+		}
+		free(dir);
+	}
+	sweep_markers(j->dir);
+	/* FAILED_PUSH's, through the checked folders */
+	if ((tfd = sdir_open("var/tmp", 0, 0)) == -1)
+		return;
+	vt = root_path("%s/%lld", RP_CERTS_TMP, j->epoch);
+	path = xasprintf("certs/%lld", j->epoch);
+	fd = sdir_openat(tfd, vt, path, SDIR_EXACT, 0);
+	close(tfd);
+	if (fd != -1) {
+		(void)sdir_sweep(fd, vt, GC_FAILED_PUSH);
+		close(fd);
+	}
+	free(path);
+	free(vt);
+}
+
+static int
+cmp_desc(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int
+journal_prune(int keep)
+{
+	struct dirent *de;
+	struct journal t;
+	struct stat st;
+	long long *e = NULL;
+	size_t n = 0, i;
+	char *dir, name[24];
+	DIR *d;
+	int fd, dfd, rc = 0;
+
+	if ((fd = sdir_open(RP_RUNS, 0, 0)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    (d = fdopendir(dfd)) == NULL) {
+		if (dfd != -1)
+			close(dfd);
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!all_digits(de->d_name) || strlen(de->d_name) > 18 ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISDIR(st.st_mode))
+			continue;
+		e = xreallocarray(e, n + 1, sizeof(*e));
+		e[n++] = strtoll(de->d_name, NULL, 10);
+	}
+	closedir(d);
+	qsort(e, n, sizeof(*e), cmp_desc);
+	dir = root_path(RP_RUNS);
+	memset(&t, 0, sizeof(t));
+	for (i = (size_t)keep; i < n; i++) {
+		snprintf(name, sizeof(name), "%lld", e[i]);
+		t.dir = xasprintf("%s/%s", dir, name);
+		/* a renewal still to complete is never removed */
+		if (journal_has(&t, GC_STAGED) && !journal_has(&t, GC_DONE) &&
+		    !journal_has(&t, GC_ABANDONED)) {
+			free(t.dir);
+			continue;
+		}
+		if (sdir_rmtree(fd, dir, name) == -1)
+			rc = -1;
+		else
+			log_info("%s: removed, with its backup: the last %d "
+			    "runs are kept", t.dir, keep);
+		free(t.dir);
+	}
+	free(dir);
+	free(e);
+	close(fd);
+	return rc;
 }
 
 int
 journal_finish(const struct journal *j)
 {
-	char *p;
-	int rc;
-
 	if (journal_mark(j, GC_DONE) == -1)
 		return -1;
-	p = journal_path(j, "%s", GC_NEW);
-	rc = rmtree(p);
-	free(p);
-	return rc;
+	return rmtree(j, GC_NEW);
 }

@@ -448,6 +448,125 @@ gc_stage(struct gc *gc)
 	return 0;
 }
 
+/* 1 when the manifest of j lists rel. */
+static int
+listed(const struct journal *j, const char *rel)
+{
+	size_t i;
+
+	for (i = 0; i < j->nmanifest; i++)
+		if (strcmp(j->manifest[i], rel) == 0)
+			return 1;
+	return 0;
+}
+
+/* new/<rel> when the manifest lists rel, else the live file; allocated. */
+static char *
+staged_or_live(const struct journal *j, const char *rel)
+{
+	if (listed(j, rel))
+		return journal_path(j, "%s/%s", GC_NEW, rel);
+	return root_path("%s", rel);
+}
+
+/*
+ * One identity of a resumed run: the certificate of the folder dir
+ * (staged), its key (staged, or live with --extend) the private half of
+ * it, and the certificate issued by the staged CA to uuid.
+ */
+static int
+verify_resumed_id(struct gc *gc, const char *dir, const char *uuid)
+{
+	const struct journal *j = &gc->journal;
+	char *rc_ = xasprintf("%s/%s", dir, PEERF_CERT);
+	char *rk = xasprintf("%s/%s", dir, PEERF_KEY);
+	char *pc = NULL, *pk = NULL;
+	EVP_PKEY *k = NULL;
+	X509 *c = NULL;
+	int rc = -1;
+
+	if (!listed(j, rc_)) {
+		log_warnx("%s/%s: %s without %s", j->dir, GC_MANIFEST, rk,
+		    rc_);
+		goto out;
+	}
+	pc = staged_or_live(j, rc_);
+	pk = staged_or_live(j, rk);
+	if (pki_load_pair(pc, pk, &c, &k) == -1 ||
+	    gc_check_issued(gc, pc, c, uuid, "staged") == -1)
+		goto out;
+	rc = 0;
+ out:
+	X509_free(c);
+	EVP_PKEY_free(k);
+	free(pc);
+	free(pk);
+	free(rc_);
+	free(rk);
+	return rc;
+}
+
+int
+gc_verify_resumed(struct gc *gc)
+{
+	const struct journal *j = &gc->journal;
+	char *pc, *pk, *dir, *slash, uuid[PEER_UUID_LEN + 1];
+	const char *rel, *f;
+	EVP_PKEY *k = NULL;
+	size_t i, n = 0;
+	int rc = -1;
+
+	/* the staged CA, and the key it is on: staged, or with -e the live one */
+	if (!listed(j, RP_CA_CERT)) {
+		log_warnx("%s/%s: no %s", j->dir, GC_MANIFEST, RP_CA_CERT);
+		return -1;
+	}
+	pc = staged_or_live(j, RP_CA_CERT);
+	pk = staged_or_live(j, RP_CA_KEY);
+	X509_free(gc->ca);
+	gc->ca = NULL;
+	if (pki_load_pair(pc, pk, &gc->ca, &k) == -1) {
+		free(pc);
+		free(pk);
+		return -1;
+	}
+	EVP_PKEY_free(k);
+	free(pc);
+	free(pk);
+	/* every identity: its certificate and key, wherever they are listed */
+	for (i = 0; i < j->nmanifest; i++) {
+		rel = j->manifest[i];
+		f = strrchr(rel, '/') + 1;
+		if (strcmp(f, PEERF_CERT) != 0 && strcmp(f, PEERF_KEY) != 0)
+			continue;
+		dir = xstrdup(rel);
+		slash = strrchr(dir, '/');
+		*slash = '\0';
+		/* a key and its certificate: checked once, at the certificate */
+		if (strcmp(f, PEERF_KEY) == 0) {
+			pc = xasprintf("%s/%s", dir, PEERF_CERT);
+			if (listed(j, pc)) {
+				free(pc);
+				free(dir);
+				continue;
+			}
+			free(pc);
+		}
+		if (strncmp(dir, RP_PEERS "/", sizeof(RP_PEERS)) == 0)
+			strlcpy(uuid, dir + sizeof(RP_PEERS), sizeof(uuid));
+		else
+			strlcpy(uuid, gc->uuid, sizeof(uuid));
+		rc = verify_resumed_id(gc, dir, uuid);
+		free(dir);
+		if (rc == -1)
+			return -1;
+		n++;
+	}
+	log_info("re-verified the staged CA and %zu identities of %s", n,
+	    j->dir);
+	return 0;
+}
+
 void
 gc_material_free(struct gc *gc)
 {

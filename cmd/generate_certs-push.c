@@ -325,7 +325,7 @@ int
 gc_report(struct gc *gc, int *nfailed)
 {
 	const int *set;
-	char *buf = NULL, *p, *d, *s, *fp;
+	char *buf = NULL, *p, *d, *s;
 	size_t len = 0, i;
 	FILE *f;
 	int j, k, n, rc = 0;
@@ -360,12 +360,7 @@ gc_report(struct gc *gc, int *nfailed)
 			    g->p->uuid, g->p->ip);
 	}
 	fclose(f);
-	fp = journal_path(&gc->journal, "%s", GC_FAILED_PUSH);
-	if (*nfailed > 0)
-		rc = sfile_write(fp, buf, len, 0644);
-	else if (sfile_exists(fp))
-		(void)unlink(fp);
-	free(fp);
+	rc = journal_report(&gc->journal, buf, *nfailed > 0 ? len : 0);
 	free(buf);
 	if (rc == -1)
 		return -1;

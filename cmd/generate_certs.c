@@ -28,10 +28,10 @@ usage(int status)
 
 	fprintf(f, "usage: generate_certs [-fhknVy] [-b seconds] [-j jobs] "
 	    "[-r root]\n"
-	    "                      [-t seconds]\n"
+	    "                      [-t seconds] [--keep-runs=n]\n"
 	    "       generate_certs -e [-fhnVy] [-b seconds] [-d days] "
 	    "[-j jobs] [-r root]\n"
-	    "                      [-t seconds]\n");
+	    "                      [-t seconds] [--keep-runs=n]\n");
 	if (status == 0)
 		fputs("\n"
 		    "Renew the InternalCA and every sftunnel certificate, push "
@@ -53,6 +53,8 @@ usage(int status)
 		    "time (default 16)\n"
 		    "  -k, --reuse-keys        reissue on the existing "
 		    "sftunnel keys (CA: new key)\n"
+		    "      --keep-runs=n       keep the run folders (backups) "
+		    "of the last n runs (3)\n"
 		    "  -n, --dry-run           print what would be done to "
 		    "each peer, change nothing\n"
 		    "  -r, --root=root         the appliance root (default "
@@ -339,7 +341,7 @@ dry_run(struct gc *gc, const struct pki_info *cur)
 	printf("Dry run: nothing will be changed.\n");
 	print_expiry(cur);
 	if (gc->journal.resumed) {
-		b = root_apath("%s/%lld", RP_CERTS_TMP, gc->journal.epoch);
+		b = root_apath("%s/%lld", RP_RUNS, gc->journal.epoch);
 		printf("Would complete the interrupted renewal in %s (%s)\n",
 		    b, journal_has(&gc->journal, GC_COMMITTED) ?
 		    "committed, pushing" :
@@ -353,7 +355,7 @@ dry_run(struct gc *gc, const struct pki_info *cur)
 		    gc->days, cur->subject);
 		printf("Would reissue the sftunnel certificate of this FMC "
 		    "(%s) on its key\n", gc->uuid);
-		b = root_apath("%s/<epoch>/%s", RP_CERTS_TMP, GC_BACKUP);
+		b = root_apath("%s/<epoch>/%s", RP_RUNS, GC_BACKUP);
 		printf("Would back up %zu files into %s and replace them; no "
 		    "key\n", (gc->nid - 1) * 2 + 5, b);
 		free(b);
@@ -364,7 +366,7 @@ dry_run(struct gc *gc, const struct pki_info *cur)
 		printf("Would issue a new sftunnel certificate and %s for "
 		    "this FMC (%s)\n", gc->reuse ? "reuse its key" :
 		    "key", gc->uuid);
-		b = root_apath("%s/<epoch>/%s", RP_CERTS_TMP, GC_BACKUP);
+		b = root_apath("%s/<epoch>/%s", RP_RUNS, GC_BACKUP);
 		printf("Would back up %zu files into %s and replace them\n",
 		    (gc->nid - 1) * 4 + 7, b);
 		free(b);
@@ -445,19 +447,33 @@ run(struct gc *gc)
 		free(p);
 		log_info("generate_certs %s started on %s (%s)", SFCA_VERSION,
 		    root_dir(), gc->uuid);
-		if (journal_lock() == -1)
-			goto out;
 	}
+	/* where FAILED_PUSH goes must be root's before anything changes */
+	if (journal_check_report_dir((long long)gc->start) == -1)
+		goto out;
+	if (!gc->dry && journal_lock() == -1)
+		goto out;
 	if ((pending = journal_find_pending(&gc->journal, gc->dry)) == -1)
+		goto out;
+	if (pending && journal_check_report_dir(gc->journal.epoch) == -1)
 		goto out;
 	if (pending) {
 		/* the interrupted run's mode, whatever this one was asked */
 		gc->extend = journal_has(&gc->journal, GC_EXTEND);
 		log_info("found an interrupted renewal%s in %s", gc->extend ?
 		    " on the same keys" : "", gc->journal.dir);
+		if (!gc->dry)
+			journal_sweep(&gc->journal);
 	}
 	if (load_ids(gc) == -1)
 		goto out;
+	/* what a killed run staged is checked again before it is used */
+	if (pending && gc_verify_resumed(gc) == -1) {
+		log_warnx("the interrupted renewal in %s does not verify: "
+		    "it is not completed; this run changed nothing",
+		    gc->journal.dir);
+		goto out;
+	}
 	if ((ca = load_current_ca(&cur)) == NULL)
 		goto out;
 	if (!pending) {
@@ -511,7 +527,8 @@ run(struct gc *gc)
 
 	if (!pending) {
 		fresh = 1;
-		if (journal_create(&gc->journal, gc->start) == -1)
+		if (journal_create(&gc->journal, gc->start) == -1 ||
+		    journal_check_report_dir(gc->journal.epoch) == -1)
 			goto out;
 		log_info("run folder %s%s", gc->journal.dir, gc->extend ?
 		    ": a renewal on the same keys" : "");
@@ -528,7 +545,7 @@ run(struct gc *gc)
 			goto out;
 		gc_test_hook("staged");
 	} else {
-		p = root_apath("%s/%lld", RP_CERTS_TMP, gc->journal.epoch);
+		p = root_apath("%s/%lld", RP_RUNS, gc->journal.epoch);
 		printf("Completing the interrupted renewal in %s\n", p);
 		free(p);
 	}
@@ -553,6 +570,8 @@ run(struct gc *gc)
 	    journal_finish(&gc->journal) == -1)
 		goto out;
 	log_info("renewal complete: %d files left to copy by hand", nfailed);
+	if (journal_prune(gc->keep_runs) == -1)
+		log_warnx("could not remove every old run folder");
 	rc = 0;
 	goto out;
  abort:
@@ -579,6 +598,7 @@ main(int argc, char *argv[])
 		{ "force",	no_argument,		NULL, 'f' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
+		{ "keep-runs",	required_argument,	NULL, 'K' },
 		{ "reuse-keys",	no_argument,		NULL, 'k' },
 		{ "dry-run",	no_argument,		NULL, 'n' },
 		{ "root",	required_argument,	NULL, 'r' },
@@ -600,6 +620,7 @@ main(int argc, char *argv[])
 	gc.jobs = 16;
 	gc.push_timeout = 30;
 	gc.backdate = PKI_DAY;
+	gc.keep_runs = 3;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	gc.threads = n < 1 ? 1 : n > 256 ? 256 : (int)n;
 	while ((ch = getopt_long(argc, argv, "Vb:d:efhj:knr:t:y", longopts,
@@ -635,6 +656,14 @@ main(int argc, char *argv[])
 			gc.jobs = (int)strtonum(optarg, 1, 1024, &errstr);
 			if (errstr != NULL) {
 				log_warnx("-j %s: %s", optarg, errstr);
+				usage(2);
+			}
+			break;
+		case 'K':
+			gc.keep_runs = (int)strtonum(optarg, 1, 1000, &errstr);
+			if (errstr != NULL) {
+				log_warnx("--keep-runs %s: %s", optarg,
+				    errstr);
 				usage(2);
 			}
 			break;

@@ -15,7 +15,9 @@
 #include "root.h"
 
 /*
- * A renewal runs in a run folder, var/tmp/certs/<epoch>/:
+ * A renewal runs in a run folder, var/sf/sfca/runs/<epoch>/, every
+ * component of it root's and no one else's (sdir.h), as the lock
+ * var/sf/sfca/runs/.generate_certs.lock:
  *   new/       the new material, mirroring the final paths (0700)
  *   backup/    the files it replaces, mirroring the final paths (0700)
  *   EXTEND     a renewal on the same keys (--extend): no key is replaced
@@ -25,8 +27,11 @@
  *   COMMITTED  every MANIFEST path holds the new content
  *   DONE       pushed; new/ is removed
  *   ABANDONED  staging never finished; nothing was replaced
- *   ROLLED_BACK a failed commit was undone from backup/
- *   FAILED_PUSH the files that could not be pushed
+ *   ROLLED_BACK a failed commit was undone (STAGED renamed, so that it
+ *              needs no room on a full disk: it holds STAGED's time)
+ * FAILED_PUSH, the files that could not be pushed, is the exception: it
+ * is var/tmp/certs/<epoch>/FAILED_PUSH, where the vendor's procedure
+ * names it, written only into folders that pass sdir's check.
  * The markers are written (and the folder fsynced) in this order; each
  * holds one line, the time it was written in seconds since the epoch.
  * Which markers exist is the journal a re-run reads.
@@ -92,6 +97,7 @@ struct gc {
 	long		 backdate;	/* notBefore is start - backdate */
 	int		 extend;	/* renew on the same keys */
 	int		 days;		/* --extend: notAfter is start + days */
+	int		 keep_runs;	/* run folders kept, this one included */
 
 	time_t		 start;
 	char		 uuid[PEER_UUID_LEN + 1];	/* this FMC */
@@ -164,6 +170,15 @@ int	gc_put_pem(struct gc *, const char *rel, const char *pem, size_t len,
 int	gc_check_issued(struct gc *, const char *path, X509 *c,
 	    const char *uuid, const char *ca_word);
 /*
+ * A resumed run, before it commits anything: the staged CA certificate
+ * and its key (staged, or the live one with --extend) are a pair, and
+ * becomes gc.ca; every certificate of the manifest is staged, has its key
+ * (staged, or live next to it) as its private half, chains to gc.ca at
+ * gc.start and names its holder (the peer folder's UUID, this FMC's).
+ * 0, or -1 reported.
+ */
+int	gc_verify_resumed(struct gc *);
+/*
  * Write to f an index.txt line ("V ...", as openssl ca) per certificate
  * of gc.id.  0, or -1 reported.
  */
@@ -190,10 +205,21 @@ int	gc_extend_stage(struct gc *);
 
 /* generate_certs-journal.c: the run folder, its markers and the commit. */
 /*
- * Take var/tmp/certs/.generate_certs.lock, held until the process ends;
- * -1 with a message when another run holds it.
+ * Take var/sf/sfca/runs/.generate_certs.lock, held until the process
+ * ends; -1 with a message when another run holds it.
  */
 int	journal_lock(void);
+/*
+ * var/tmp/certs and, when epoch is not -1, var/tmp/certs/<epoch>: when
+ * either exists it must be root's, mode 0700 or 0755, no link; else -1
+ * with one message naming it and its owner.
+ */
+int	journal_check_report_dir(long long epoch);
+/*
+ * Write var/tmp/certs/<j's epoch>/FAILED_PUSH (len bytes of buf), the
+ * folders made 0755 and checked as above; len 0 removes a stale one.
+ */
+int	journal_report(const struct journal *j, const char *buf, size_t len);
 /*
  * Open j on the newest run folder to complete (STAGED but not DONE,
  * ABANDONED or ROLLED_BACK), its manifest read: 1.  0 when there is none.
@@ -236,10 +262,23 @@ int	journal_commit(const struct journal *j);
  */
 int	journal_discard(const struct journal *j);
 /*
+ * Remove the temporaries a killed run left (".<name>.XXXXXX"): in every
+ * folder of j's manifest, live and in new/ and backup/, in the run folder
+ * and in its FAILED_PUSH folder.  Nothing is returned: what cannot be
+ * removed is reported.
+ */
+void	journal_sweep(const struct journal *j);
+/*
  * Mark DONE and remove new/: the tree and backup/ hold what is needed.
  * 0, or -1 reported.
  */
 int	journal_finish(const struct journal *j);
+/*
+ * Remove the run folders (and their backups) but the newest keep, each
+ * with no link followed; one that is STAGED but neither DONE nor
+ * ABANDONED stays.  -1 when one could not be removed (said).
+ */
+int	journal_prune(int keep);
 /* Free j's folder name and manifest; j can be used again. */
 void	journal_release(struct journal *j);
 

@@ -25,7 +25,9 @@
 #define RP_PEERS	"var/sf/peers"
 #define RP_MESSAGES	"var/log/messages"
 #define RP_GEN_LOG	"var/log/sf/sfca_generation.log"
-#define RP_CERTS_TMP	"var/tmp/certs"
+#define RP_CERTS_TMP	"var/tmp/certs"	/* FAILED_PUSH only */
+#define RP_SFCA_STATE	"var/sf/sfca"	/* root only (0700) */
+#define RP_RUNS		"var/sf/sfca/runs"	/* generate_certs' run folders */
 #define RP_BIN		"usr/local/sf/bin"
 #define RP_PATCH_HIST	"etc/sf/patch_history"
 #define RP_RUN		"var/sf/run"

@@ -20,13 +20,14 @@ teardown() {
 	rm -rf "$LAB"
 }
 
-# Checksums and modes of the whole tree but the run log and the lock.
+# Checksums and modes of the whole tree but the run log and var/sf/sfca
+# (the lock and the run folders: generate_certs' own state).
 tree_sum() {
 	(cd "$1" && find . \( -path ./var/log/sf/sfca_generation.log -o \
-	    -path ./var/tmp/certs/.generate_certs.lock \) -prune -o \
+	    -path ./var/sf/sfca \) -prune -o \
 	    -printf '%p %m %s\n' | sort &&
-	    find . -type f ! -name sfca_generation.log \
-	    ! -name .generate_certs.lock -print0 | sort -z |
+	    find . \( -path ./var/log/sf/sfca_generation.log -o \
+	    -path ./var/sf/sfca \) -prune -o -type f -print0 | sort -z |
 	    xargs -0 sha256sum)
 }
 
@@ -57,10 +58,13 @@ assert_consistent() {
 	done
 }
 
-# The one run folder with a DONE marker.
+# FAILED_PUSH of a run folder: var/tmp/certs/<its epoch>/FAILED_PUSH.
+failed_push() { echo "$FMC/var/tmp/certs/${1##*/}/FAILED_PUSH"; }
+
+# The one run folder (var/sf/sfca/runs/<epoch>) with a DONE marker.
 done_run() {
 	local d n=0 r=
-	for d in "$FMC"/var/tmp/certs/*/; do
+	for d in "$FMC"/var/sf/sfca/runs/*/; do
 		[ -e "$d/DONE" ] && { r=${d%/}; n=$((n + 1)); }
 	done
 	[ "$n" -eq 1 ] || return 1
@@ -104,8 +108,8 @@ Some files were failed to be pushed to remote peers. For more details check /var
 $u $n $ip /var/sf/peers/$u/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUID/sftunnel-cert.pem
 "
 	done
-	assert_equal "$(cat "$run_dir/FAILED_PUSH")" "${expect%$'\n'}"
-	run -1 grep 'key\.pem' "$run_dir/FAILED_PUSH"
+	assert_equal "$(cat "$(failed_push "$run_dir")")" "${expect%$'\n'}"
+	run -1 grep 'key\.pem' "$(failed_push "$run_dir")"
 	# the run says which mode it was; its MANIFEST holds no key
 	assert_file_exist "$run_dir/EXTEND"
 	run -1 grep 'key\.pem' "$run_dir/MANIFEST"
@@ -179,7 +183,7 @@ $u $n $ip /var/sf/peers/$u/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUI
 	run -0 generate_certs -r "$FMC" -e --dry-run < /dev/null
 	assert_line --index 0 "Dry run: nothing will be changed."
 	assert_line "Would renew the InternalCA on its key: EC-256, SHA-256, 3650 days, subject /title=InternalCA/OU=Intrusion Management System/CN=$FMCUUID/O=Cisco Systems, Inc"
-	assert_line "Would back up 11 files into /var/tmp/certs/<epoch>/backup and replace them; no key"
+	assert_line "Would back up 11 files into /var/sf/sfca/runs/<epoch>/backup and replace them; no key"
 	for n in FTD-1 FTD-2 FTD-3; do
 		assert_line "$n $(sfca_host $n 4) $(sfca_host $n 3) ftd: reissued certificate on its key; tunnel down: would list in FAILED_PUSH for /var/sf/peers/$FMCUUID/"
 	done
@@ -262,7 +266,7 @@ refused() {
 	until_ok 5 grep -q "Do you want" "$BATS_TEST_TMPDIR/first.out"
 	sums=$(tree_sum "$FMC")
 	run -1 --separate-stderr generate_certs -r "$FMC" -e -y
-	assert_equal "$stderr" "generate_certs: $FMC/var/tmp/certs/.generate_certs.lock: another generate_certs is running"
+	assert_equal "$stderr" "generate_certs: $FMC/var/sf/sfca/runs/.generate_certs.lock: another generate_certs is running"
 	assert_equal "$(tree_sum "$FMC")" "$sums"
 	printf 'yes\nyes\n' >&4
 	exec 4>&-
@@ -293,31 +297,31 @@ extend_kill_and_rerun() {
 	run_dir=$(done_run)
 	cmp "$old" "$run_dir/backup/etc/sf/ca_root/cacert.pem"
 	assert_not_exist "$run_dir/new"
-	run -1 grep 'key\.pem' "$run_dir/FAILED_PUSH"
+	run -1 grep 'key\.pem' "$(failed_push "$run_dir")"
 	echo "$run_dir"
 }
 
 @test "generate_certs --extend: killed while staging: nothing replaced, the re-run renews afresh" {
 	local sums
-	sums=$(tree_sum "$FMC" | grep -v var/tmp/certs)
+	sums=$(tree_sum "$FMC" | grep -v -e var/tmp/certs -e var/sf/sfca)
 	SFCA_TEST_KILL_AT=staging run -137 generate_certs -r "$FMC" -e -y
-	assert_equal "$(tree_sum "$FMC" | grep -v var/tmp/certs)" "$sums"
+	assert_equal "$(tree_sum "$FMC" | grep -v -e var/tmp/certs -e var/sf/sfca)" "$sums"
 	run -0 generate_certs -r "$FMC" -e -y
 	assert_consistent "$FMC"
-	run -0 find "$FMC/var/tmp/certs" -name ABANDONED
+	run -0 find "$FMC/var/sf/sfca/runs" -name ABANDONED
 	refute_output ""
 }
 
 @test "generate_certs --extend: killed after staging: the re-run completes the same renewal, as --extend" {
 	local staged
 	SFCA_TEST_KILL_AT=staged run -137 generate_certs -r "$FMC" -e -y
-	staged=$(ls "$FMC"/var/tmp/certs/*/new/etc/sf/ca_root/cacert.pem)
+	staged=$(ls "$FMC"/var/sf/sfca/runs/*/new/etc/sf/ca_root/cacert.pem)
 	cp "$staged" "$BATS_TEST_TMPDIR/staged.pem"
 	run -0 generate_certs -r "$FMC" -n
 	assert_line --regexp "ftd: staged certificate on its key; tunnel down"
 	run -0 generate_certs -r "$FMC" -y
 	assert_line --index 1 "You are about to renew the certificates for FMC and devices on their existing keys."
-	assert_line --partial "Completing the interrupted renewal in /var/tmp/certs/"
+	assert_line --partial "Completing the interrupted renewal in /var/sf/sfca/runs/"
 	cmp "$BATS_TEST_TMPDIR/staged.pem" "$CA"
 	assert_consistent "$FMC"
 	assert_equal "$(openssl x509 -noout -pubkey -in "$CA")" \
@@ -424,7 +428,7 @@ restart() {
 	run -0 generate_certs -r "$FMC" -e -y
 	assert_equal "${#lines[@]}" 9
 	assert_line --index 8 "Do you want to continue? [yes/no]:yes"
-	assert_not_exist "$(done_run)/FAILED_PUSH"
+	assert_not_exist "$(failed_push "$(done_run)")"
 	for h in FTD-1 FTD-2 FTD-3; do
 		got_public "$h" || fail "$h did not get the public files"
 	done
@@ -511,7 +515,7 @@ restart() {
 	assert_line --index 10 "Failed to push to FTD-2 = /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
 	assert_line --index 11 "Key mismatch on FTD-2: it holds another key than /var/sf/peers/$u2/certs_pushed/sftunnel-key.pem, so only cacert.pem was pushed"
 	assert_line --index 12 --partial "Some files were failed to be pushed"
-	assert_equal "$(cat "$(done_run)/FAILED_PUSH")" \
+	assert_equal "$(cat "$(failed_push "$(done_run)")")" \
 	    "$u2 FTD-2 $(lab -d "$LABD" addr FTD-2) /etc/sf/ca_root/cacert.pem /var/sf/peers/$FMCUUID/cacert.pem
 $u2 FTD-2 $(lab -d "$LABD" addr FTD-2) /var/sf/peers/$u2/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
 	# FTD-2 got the renewed CA and kept a pair that belongs together

@@ -18,13 +18,14 @@ teardown() {
 	rm -rf "$LAB"
 }
 
-# Checksums and modes of the whole tree but the run log and the lock.
+# Checksums and modes of the whole tree but the run log and var/sf/sfca
+# (the lock and the run folders: generate_certs' own state).
 tree_sum() {
 	(cd "$1" && find . \( -path ./var/log/sf/sfca_generation.log -o \
-	    -path ./var/tmp/certs/.generate_certs.lock \) -prune -o \
+	    -path ./var/sf/sfca \) -prune -o \
 	    -printf '%p %m %s\n' | sort &&
-	    find . -type f ! -name sfca_generation.log \
-	    ! -name .generate_certs.lock -print0 | sort -z |
+	    find . \( -path ./var/log/sf/sfca_generation.log -o \
+	    -path ./var/sf/sfca \) -prune -o -type f -print0 | sort -z |
 	    xargs -0 sha256sum)
 }
 
@@ -46,10 +47,13 @@ assert_consistent() {
 	done
 }
 
-# The one run folder (var/tmp/certs/<epoch>) with a DONE marker.
+# FAILED_PUSH of a run folder: var/tmp/certs/<its epoch>/FAILED_PUSH.
+failed_push() { echo "$FMC/var/tmp/certs/${1##*/}/FAILED_PUSH"; }
+
+# The one run folder (var/sf/sfca/runs/<epoch>) with a DONE marker.
 done_run() {
 	local d n=0 r=
-	for d in "$FMC"/var/tmp/certs/*/; do
+	for d in "$FMC"/var/sf/sfca/runs/*/; do
 		[ -e "$d/DONE" ] && { r=${d%/}; n=$((n + 1)); }
 	done
 	[ "$n" -eq 1 ] || return 1
@@ -138,7 +142,7 @@ $u $n $ip /var/sf/peers/$u/certs_pushed//sftunnel-key.pem /var/sf/peers/$FMCUUID
 $u $n $ip /var/sf/peers/$u/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUID/sftunnel-cert.pem
 "
 	done
-	assert_equal "$(cat "$run_dir/FAILED_PUSH")" "${expect%$'\n'}"
+	assert_equal "$(cat "$(failed_push "$run_dir")")" "${expect%$'\n'}"
 }
 
 @test "generate_certs: the new CA is RSA-2048, SHA-256, 3650 days, v3 CA, SPEC subject; every identity chains to it" {
@@ -229,6 +233,93 @@ notafter() { date -u -d "$(openssl x509 -noout -enddate -in "$1" | cut -d= -f2)"
 	assert_equal "$(wc -l < "$run_dir/MANIFEST")" $((3 * 4 + 7))
 	# the staged copies of the keys are gone once done
 	assert_not_exist "$run_dir/new"
+}
+
+@test "generate_certs: the run folder is var/sf/sfca/runs/<epoch>, root's alone; var/tmp/certs/<epoch> holds FAILED_PUSH only" {
+	local run_dir e
+	run -0 generate_certs -r "$FMC" -y
+	run_dir=$(done_run)
+	e=${run_dir##*/}
+	assert_equal "$run_dir" "$FMC/var/sf/sfca/runs/$e"
+	assert_equal "$(stat -c '%a %u' "$FMC/var/sf/sfca" "$FMC/var/sf/sfca/runs" "$run_dir" "$run_dir/backup")" "700 0
+700 0
+700 0
+700 0"
+	assert_file_exist "$FMC/var/sf/sfca/runs/.generate_certs.lock"
+	assert_file_exist "$run_dir/MANIFEST"
+	# nothing but the vendor's report where everyone can look
+	assert_equal "$(ls -A "$FMC/var/tmp/certs")" "$e"
+	assert_equal "$(ls -A "$FMC/var/tmp/certs/$e")" "FAILED_PUSH"
+	assert_equal "$(stat -c '%a %u' "$FMC/var/tmp/certs/$e" "$FMC/var/tmp/certs/$e/FAILED_PUSH")" "755 0
+644 0"
+}
+
+@test "generate_certs: killed with the commit's temporaries in place: the next run completes and leaves no temporary anywhere" {
+	local before
+	before=$(find "$FMC" -name '.*.??????' | wc -l)
+	assert_equal "$before" 0
+	SFCA_TEST_KILL_AT=commit-tmp run -137 generate_certs -r "$FMC" -y
+	# the window is real: copies of private keys lie next to the keys
+	run -0 find "$FMC/var/sf/peers" "$FMC/etc/sf" -name '.*.??????'
+	refute_output ""
+	run -0 generate_certs -r "$FMC" -y
+	assert_line --partial "Completing the interrupted renewal in /var/sf/sfca/runs/"
+	assert_consistent "$FMC"
+	done_run
+	run -0 find "$FMC" -name '.*.??????'
+	assert_output ""
+}
+
+@test "generate_certs: the commit keeps each replaced file's mode and owner; a missing ca_root/private is made 0700" {
+	local u=$(sfca_host FTD-1 4) d
+	d=$FMC/var/sf/peers/$u
+	chown 65534:65534 "$d/sftunnel-cert.pem"
+	chmod 640 "$d/sftunnel-cert.pem"
+	chown 0:65534 "$d/certs_pushed/sftunnel-key.pem"
+	chmod 440 "$d/certs_pushed/sftunnel-key.pem"
+	chmod 444 "$FMC/etc/sf/ca_root/cacert.pem"
+	SFCA_TEST_KILL_AT=backed-up run -137 generate_certs -r "$FMC" -y
+	rm -r "$FMC/etc/sf/ca_root/private"
+	umask 022
+	run -0 generate_certs -r "$FMC" -y
+	assert_consistent "$FMC"
+	assert_equal "$(stat -c '%a %u %g' "$d/sftunnel-cert.pem")" "640 65534 65534"
+	assert_equal "$(stat -c '%a %u %g' "$d/certs_pushed/sftunnel-key.pem")" "440 0 65534"
+	assert_equal "$(stat -c '%a %u %g' "$FMC/etc/sf/ca_root/cacert.pem")" "444 0 0"
+	# the others as they were
+	assert_equal "$(stat -c '%a %u' "$d/sftunnel-key.pem" "$d/certs_pushed/sftunnel-cert.pem")" "600 0
+644 0"
+	assert_equal "$(stat -c '%a %u' "$FMC/etc/sf/ca_root/private" "$FMC/etc/sf/ca_root/private/cakey.pem")" "700 0
+600 0"
+}
+
+@test "generate_certs: the backups of the last 3 runs are kept (--keep-runs N), older run folders removed without following a link" {
+	local runs=$FMC/var/sf/sfca/runs first outside=$BATS_TEST_TMPDIR/outside
+	run -0 generate_certs -r "$FMC" -y
+	first=$(ls "$runs")
+	# a link in the oldest backup must not lead the removal out of it
+	mkdir "$outside" && echo keep > "$outside/file"
+	ln -s "$outside" "$runs/$first/backup/link"
+	ln -s "$outside/file" "$runs/$first/backup/filelink"
+	for _ in 1 2 3; do
+		run -0 generate_certs -r "$FMC" -y
+	done
+	run -0 ls "$runs"
+	assert_equal "${#lines[@]}" 3
+	refute_line "$first"
+	assert_equal "$(cat "$outside/file")" keep
+	# every one kept holds its backup
+	for d in "$runs"/*/; do
+		assert_file_exist "$d/DONE"
+		assert_file_exist "$d/backup/etc/sf/ca_root/private/cakey.pem"
+	done
+	run -0 generate_certs -r "$FMC" -y --keep-runs 1
+	run -0 ls "$runs"
+	assert_equal "${#lines[@]}" 1
+	assert_file_exist "$(done_run)/backup/etc/sf/ca_root/cacert.pem"
+	run -2 generate_certs -r "$FMC" -y --keep-runs 0
+	assert_output --partial "generate_certs: --keep-runs 0: too small"
+	run -2 generate_certs -r "$FMC" -y --keep-runs x
 }
 
 @test "generate_certs: the log tells the run and holds no key material" {
@@ -340,7 +431,7 @@ notafter() { date -u -d "$(openssl x509 -noout -enddate -in "$1" | cut -d= -f2)"
 	done
 	sums=$(tree_sum "$FMC")
 	run -1 --separate-stderr generate_certs -r "$FMC" -y
-	assert_equal "$stderr" "generate_certs: $FMC/var/tmp/certs/.generate_certs.lock: another generate_certs is running"
+	assert_equal "$stderr" "generate_certs: $FMC/var/sf/sfca/runs/.generate_certs.lock: another generate_certs is running"
 	assert_equal "$(tree_sum "$FMC")" "$sums"
 	# the first one is unharmed: it goes on when answered
 	printf 'yes\nyes\n' >&4
@@ -363,35 +454,82 @@ kill_and_rerun() {
 	run_dir=$(done_run)
 	cmp "$orig" "$run_dir/backup/etc/sf/ca_root/cacert.pem"
 	assert_not_exist "$run_dir/new"
-	[ -s "$run_dir/FAILED_PUSH" ]
+	[ -s "$(failed_push "$run_dir")" ]
 	echo "$run_dir"
 }
 
 @test "generate_certs: killed while staging: old material intact, the re-run renews" {
 	local sums
-	sums=$(tree_sum "$FMC" | grep -v var/tmp/certs)
+	sums=$(tree_sum "$FMC" | grep -v -e var/tmp/certs -e var/sf/sfca)
 	SFCA_TEST_KILL_AT=staging run -137 generate_certs -r "$FMC" -y
-	assert_equal "$(tree_sum "$FMC" | grep -v var/tmp/certs)" "$sums"
+	assert_equal "$(tree_sum "$FMC" | grep -v -e var/tmp/certs -e var/sf/sfca)" "$sums"
 	assert_consistent "$FMC"
 	run kill_and_rerun none
 	assert_success
 	# the half-staged folder is marked and holds no key any more
-	run -0 find "$FMC/var/tmp/certs" -name ABANDONED
+	run -0 find "$FMC/var/sf/sfca/runs" -name ABANDONED
 	refute_output ""
-	run -0 find "$FMC/var/tmp/certs" -name '*key*' -path '*/new/*'
+	run -0 find "$FMC/var/sf/sfca/runs" -name '*key*' -path '*/new/*'
 	assert_output ""
 }
 
 @test "generate_certs: killed after staging: the re-run completes the same renewal" {
 	local staged run_dir
 	SFCA_TEST_KILL_AT=staged run -137 generate_certs -r "$FMC" -y
-	staged=$(ls "$FMC"/var/tmp/certs/*/new/etc/sf/ca_root/cacert.pem)
+	staged=$(ls "$FMC"/var/sf/sfca/runs/*/new/etc/sf/ca_root/cacert.pem)
 	cp "$staged" "$BATS_TEST_TMPDIR/staged.pem"
 	run -0 generate_certs -r "$FMC" -y
-	assert_line --partial "Completing the interrupted renewal in /var/tmp/certs/"
+	assert_line --partial "Completing the interrupted renewal in /var/sf/sfca/runs/"
 	assert_consistent "$FMC"
 	cmp "$BATS_TEST_TMPDIR/staged.pem" "$FMC/etc/sf/ca_root/cacert.pem"
 	done_run
+}
+
+@test "generate_certs: a resume re-verifies everything staged and takes only the files a renewal writes" {
+	local run_dir saved=$BATS_TEST_TMPDIR/saved u sums
+	SFCA_TEST_KILL_AT=staged run -137 generate_certs -r "$FMC" -y
+	run_dir=$(ls -d "$FMC"/var/sf/sfca/runs/*/)
+	run_dir=${run_dir%/}
+	cp -a "$run_dir" "$saved"
+	u=$(sfca_host FTD-2 4)
+	sums=$(tree_sum "$FMC")
+	# a staged key that is not its certificate's
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$run_dir/new/var/sf/peers/$u/sftunnel-key.pem" 2>/dev/null
+	run -1 --separate-stderr generate_certs -r "$FMC" -y
+	assert_equal "$stderr" "generate_certs: $run_dir/new/var/sf/peers/$u/sftunnel-key.pem: does not match $run_dir/new/var/sf/peers/$u/sftunnel-cert.pem
+generate_certs: the interrupted renewal in $run_dir does not verify: it is not completed; this run changed nothing"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+	# a staged CA that did not issue the staged certificates
+	rm -rf "$run_dir" && cp -a "$saved" "$run_dir"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj /CN=other -keyout "$run_dir/new/etc/sf/ca_root/private/cakey.pem" \
+	    -out "$run_dir/new/etc/sf/ca_root/cacert.pem" 2>/dev/null
+	run -1 --separate-stderr generate_certs -r "$FMC" -y
+	assert_regex "$stderr" "^generate_certs: $run_dir/new/var/sf/peers/[-0-9a-f]+/(certs_pushed/)?sftunnel-cert.pem: does not chain to the staged CA: unable to get local issuer certificate"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+	# a staged CA key that is not the staged CA's
+	rm -rf "$run_dir" && cp -a "$saved" "$run_dir"
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	    -out "$run_dir/new/etc/sf/ca_root/private/cakey.pem" 2>/dev/null
+	run -1 --separate-stderr generate_certs -r "$FMC" -y
+	assert_equal "$stderr" "generate_certs: $run_dir/new/etc/sf/ca_root/private/cakey.pem: does not match $run_dir/new/etc/sf/ca_root/cacert.pem
+generate_certs: the interrupted renewal in $run_dir does not verify: it is not completed; this run changed nothing"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+	# a MANIFEST line outside the allow-list, even with its staged file
+	rm -rf "$run_dir" && cp -a "$saved" "$run_dir"
+	mkdir -p "$run_dir/new/root/.ssh"
+	echo "ssh-ed25519 AAAA planted" > "$run_dir/new/root/.ssh/authorized_keys"
+	echo root/.ssh/authorized_keys >> "$run_dir/MANIFEST"
+	run -1 --separate-stderr generate_certs -r "$FMC" -y
+	assert_equal "$stderr" "generate_certs: $run_dir/MANIFEST:$(wc -l < "$run_dir/MANIFEST"): not a file a renewal writes: the interrupted renewal in $run_dir is not completed; this run changed nothing"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
+	assert_not_exist "$FMC/root/.ssh/authorized_keys"
+	# the untouched journal completes
+	rm -rf "$run_dir" && cp -a "$saved" "$run_dir"
+	run -0 generate_certs -r "$FMC" -y
+	assert_line --partial "Completing the interrupted renewal"
+	assert_consistent "$FMC"
 }
 
 @test "generate_certs: killed mid-commit: the re-run completes, backups are the originals" {
@@ -481,32 +619,108 @@ kill_and_rerun() {
 	run -1 generate_certs -r "$sec" -y
 }
 
-@test "generate_certs: a full disk is a clear error and nothing changes" {
-	local mnt=$BATS_TEST_TMPDIR/mnt out=$BATS_TEST_TMPDIR/out
+# In a private mount namespace: a 2 MB tmpfs over a copy of the tree with
+# $4 pages left (none filled when negative; "ro" as $5 makes
+# ca_root/private read-only), generate_certs, the tree's sums before and
+# after (but its own state and log), then room again and a second run.
+# Everything lands in $3.*; the copy of the tree after both in $3.tree.
+FILL_SCRIPT='
+set -e
+mnt=$1 r=$1/root out=$3 pages=$4 ro=${5:-}
+mount -t tmpfs -o size=2m tmpfs "$mnt"
+cp -a "$2" "$r"
+sum() {
+	cd "$r"
+	find . \( -path ./var/log/sf -o -path ./var/sf/sfca -o -path ./var/tmp/certs \) -prune -o -type f -print0 | sort -z | xargs -0 sha256sum
+	find . \( -path ./var/log/sf -o -path ./var/sf/sfca -o -path ./var/tmp/certs \) -prune -o -printf "%p %m %u\n" | sort
+	cd /
+}
+sum > "$out.before"
+if [ -n "$ro" ]; then
+	mount --bind "$r/etc/sf/ca_root/private" "$r/etc/sf/ca_root/private"
+	mount -o remount,bind,ro "$r/etc/sf/ca_root/private"
+fi
+if [ "$pages" -ge 0 ]; then
+	dd if=/dev/zero of="$mnt/fill" bs=4k 2>/dev/null || true
+	rm -f "$mnt/fill"
+	dd if=/dev/zero of="$mnt/fill" bs=4k count=$(( $(stat -f -c %a "$mnt") - pages )) 2>/dev/null
+fi
+set +e
+generate_certs -r "$r" -y > "$out.stdout" 2> "$out.stderr"
+echo $? > "$out.rc"
+sum > "$out.after"
+rm -f "$mnt/fill"
+[ -z "$ro" ] || umount "$r/etc/sf/ca_root/private"
+generate_certs -r "$r" -y > "$out.stdout2" 2> "$out.stderr2"
+echo $? > "$out.rc2"
+cp -a "$r" "$out.tree"
+'
+
+# fill_run PAGES [ro]: FILL_SCRIPT on $FMC, into $BATS_TEST_TMPDIR/f$1.*
+fill_run() {
+	local mnt=$BATS_TEST_TMPDIR/mnt
 	mkdir -p "$mnt"
-	unshare -m sh -c '
-		set -e
-		mount -t tmpfs -o size=2m tmpfs "$1"
-		cp -a "$2" "$1/root"
-		# fill it up, then leave a few pages: staging cannot finish
-		dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null || true
-		rm -f "$1/fill"
-		dd if=/dev/zero of="$1/fill" bs=4k count=$(( $(stat -f -c %a "$1") - 6 )) 2>/dev/null
-		cd "$1/root"
-		find . \( -path ./var/log/sf/sfca_generation.log -o -path ./var/tmp/certs/.generate_certs.lock \) -prune -o -type f -print0 | sort -z | xargs -0 sha256sum > "$3.before"
-		find . \( -path ./var/log/sf/sfca_generation.log -o -path ./var/tmp/certs/.generate_certs.lock \) -prune -o -printf "%p %m\n" | sort >> "$3.before"
-		set +e
-		generate_certs -r "$1/root" -y > "$3.stdout" 2> "$3.stderr"
-		echo $? > "$3.rc"
-		find . \( -path ./var/log/sf/sfca_generation.log -o -path ./var/tmp/certs/.generate_certs.lock \) -prune -o -type f -print0 | sort -z | xargs -0 sha256sum > "$3.after"
-		find . \( -path ./var/log/sf/sfca_generation.log -o -path ./var/tmp/certs/.generate_certs.lock \) -prune -o -printf "%p %m\n" | sort >> "$3.after"
-	' sh "$mnt" "$FMC" "$out" 3>&-
-	assert_equal "$(cat "$out.rc")" 1
-	run -0 cat "$out.stderr"
-	assert_output --partial "No space left on device"
-	cmp "$out.before" "$out.after"
+	unshare -m sh -c "$FILL_SCRIPT" sh "$mnt" "$FMC" \
+	    "$BATS_TEST_TMPDIR/f$1" "$@" 3>&-
 	# nothing of it outside the namespace
-	run -1 findmnt "$mnt"
+	! findmnt "$mnt" >/dev/null
+}
+
+# The failed run of fill_run ended in one of two states and said which:
+# rolled back (the old files, and the next run starts afresh) or
+# committed (every file new, and the next run completes it).  Either way
+# the next run renews and leaves no temporary.
+assert_one_of_two() {
+	local o=$BATS_TEST_TMPDIR/f$1 rc
+	rc=$(cat "$o.rc")
+	[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "$1: exit $rc"
+	run -1 grep -e "could not" "$o.stderr"
+	if [ "$rc" = 1 ]; then
+		if cmp -s "$o.before" "$o.after"; then
+			run -1 grep "Completing the interrupted renewal" "$o.stdout2"
+			run -1 grep -e "committed" "$o.stderr"
+		else
+			run -0 grep "^generate_certs: committed: every file is the new one" "$o.stderr"
+			run -0 grep "Completing the interrupted renewal" "$o.stdout2"
+			assert_consistent "$o.tree"
+		fi
+	fi
+	assert_equal "$(cat "$o.rc2")" 0
+	assert_consistent "$o.tree"
+	run -0 find "$o.tree" -name '.*.??????'
+	assert_output ""
+}
+
+@test "generate_certs: a full disk at any point: rolled back or committed, told truthfully; the next run renews" {
+	local n hit=0
+	for n in $(seq 6 4 74); do
+		fill_run "$n"
+		assert_one_of_two "$n"
+		grep -q "commit failed before any file was replaced: rolled back, the previous files are in place" \
+		    "$BATS_TEST_TMPDIR/f$n.stderr" && hit=$((hit + 1))
+	done
+	# some fill level failed the commit itself, not only the staging
+	[ "$hit" -ge 1 ]
+	# the smallest: staging fails, nothing changes, a clear error
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/f6.rc")" 1
+	run -0 cat "$BATS_TEST_TMPDIR/f6.stderr"
+	assert_output --partial "No space left on device"
+	cmp "$BATS_TEST_TMPDIR/f6.before" "$BATS_TEST_TMPDIR/f6.after"
+}
+
+@test "generate_certs: a read-only ca_root/private: the commit is rolled back whole, marked so, the next run starts afresh" {
+	local run_dir
+	fill_run -1 ro
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/f-1.rc")" 1
+	run -0 cat "$BATS_TEST_TMPDIR/f-1.stderr"
+	assert_line --partial "private/cakey.pem: temporary file: Read-only file system"
+	assert_line "generate_certs: commit failed before any file was replaced: rolled back, the previous files are in place"
+	assert_line "generate_certs: nothing was changed; the next run starts afresh"
+	cmp "$BATS_TEST_TMPDIR/f-1.before" "$BATS_TEST_TMPDIR/f-1.after"
+	assert_one_of_two -1
+	# the failed run is marked ROLLED_BACK, its staged keys gone
+	run_dir=$(ls -d "$BATS_TEST_TMPDIR/f-1.tree"/var/sf/sfca/runs/*/ROLLED_BACK)
+	assert_not_exist "${run_dir%/ROLLED_BACK}/new"
 }
 
 # --- on a running lab (sftunneld on every host) ---
@@ -561,7 +775,7 @@ restart_all_and_check() {
 	assert_equal "${#lines[@]}" 8
 	assert_line --index 7 "Do you want to continue? [yes/no]:yes"
 	run_dir=$(done_run)
-	assert_not_exist "$run_dir/FAILED_PUSH"
+	assert_not_exist "$(failed_push "$run_dir")"
 	for h in FTD-1 FTD-2 FTD-3; do
 		received "$h" || fail "$h did not receive the new files"
 	done
@@ -586,7 +800,7 @@ restart_all_and_check() {
 	u3=$(lab -d "$LABD" uuid FTD-3)
 	ip2=$(lab -d "$LABD" addr FTD-2)
 	ip3=$(lab -d "$LABD" addr FTD-3)
-	assert_equal "$(cat "$run_dir/FAILED_PUSH")" \
+	assert_equal "$(cat "$(failed_push "$run_dir")")" \
 "$u2 FTD-2 $ip2 /etc/sf/ca_root/cacert.pem /var/sf/peers/$FMCUUID/cacert.pem
 $u2 FTD-2 $ip2 /var/sf/peers/$u2/certs_pushed//sftunnel-key.pem /var/sf/peers/$FMCUUID/sftunnel-key.pem
 $u2 FTD-2 $ip2 /var/sf/peers/$u2/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUID/sftunnel-cert.pem
@@ -614,7 +828,7 @@ $u3 FTD-3 $ip3 /var/sf/peers/$u3/certs_pushed//sftunnel-cert.pem /var/sf/peers/$
 	mkdir "$d"
 	touch "$d/x"
 	run -0 generate_certs -r "$FMC" -y -t 10
-	assert_equal "$(cat "$(done_run)/FAILED_PUSH")" \
+	assert_equal "$(cat "$(failed_push "$(done_run)")")" \
 "$u2 FTD-2 $ip2 /etc/sf/ca_root/cacert.pem /var/sf/peers/$FMCUUID/cacert.pem
 $u2 FTD-2 $ip2 /var/sf/peers/$u2/certs_pushed//sftunnel-key.pem /var/sf/peers/$FMCUUID/sftunnel-key.pem
 $u2 FTD-2 $ip2 /var/sf/peers/$u2/certs_pushed//sftunnel-cert.pem /var/sf/peers/$FMCUUID/sftunnel-cert.pem"

@@ -37,9 +37,11 @@ untrusted_setup() {
 }
 
 # sha256 of every file and link under the folders that hold keys and
-# certificates (logs and lock files aside), and their listing
+# certificates (logs, lock files and generate_certs' own state folder
+# var/sf/sfca, which holds its lock, aside), and their listing
 untrusted_sum() {
-	(cd "$1" && find etc var/sf -xdev ! -name '*.lock' | LC_ALL=C sort |
+	(cd "$1" && find etc var/sf -xdev -path var/sf/sfca -prune -o \
+	    ! -name '*.lock' -print | LC_ALL=C sort |
 	    while IFS= read -r f; do
 		if [ -L "$f" ]; then echo "L $f $(readlink "$f")"
 		elif [ -f "$f" ]; then echo "F $f $(sha256sum <"$f")"
@@ -376,4 +378,140 @@ PY
 	assert_output --partial "sftunnel_status: control socket: STATUS: more than 16384 peers"
 	refute_output --partial "out of memory"
 	wait
+}
+
+# ---------------------------------------------------------------------
+# generate_certs: the run folder and FAILED_PUSH's folder (an
+# unprivileged local user plants run folders, links and reports)
+# ---------------------------------------------------------------------
+
+# as_nobody CMD...: run CMD as an unprivileged local user
+as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+
+# Checksums, modes and owners of a tree but the run log.
+hostile_sum() {
+	(cd "$1" && find . -path ./var/log/sf/sfca_generation.log -prune -o \
+	    -printf '%p %m %u %s %l\n' | sort &&
+	    find . -type f ! -name sfca_generation.log -print0 | sort -z |
+	    xargs -0 sha256sum)
+}
+
+gc_setup() {
+	D=$(sfca_scratch)
+	LAB=$D/lab
+	sfca_mktree "$LAB" -n 2 -k ec
+	FMC=$LAB/hosts/FMCpri/root
+	# as on an appliance: /var/tmp is everyone's, and no run made
+	# var/tmp/certs yet
+	chmod 1777 "$FMC/var/tmp"
+	rmdir "$FMC/var/tmp/certs"
+	mkdir -p "$FMC/root/.ssh"
+	chmod 700 "$FMC/root"
+}
+
+@test "hostile: a forged run folder in /var/tmp/certs (STAGED, MANIFEST naming root/.ssh/authorized_keys) steers nothing" {
+	local forged sums
+	gc_setup
+	forged=$FMC/var/tmp/certs/9999999999
+	as_nobody sh -c '
+		set -e
+		mkdir -p "$1/new/root/.ssh"
+		echo "ssh-ed25519 AAAA attacker" > "$1/new/root/.ssh/authorized_keys"
+		echo root/.ssh/authorized_keys > "$1/MANIFEST"
+		date +%s > "$1/STAGED"
+		date +%s > "$1/BACKED_UP"
+	' sh "$forged"
+	sums=$(hostile_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" --yes
+	assert_equal "$stderr" "generate_certs: $FMC/var/tmp/certs: owned by nobody (uid 65534), not by root: refused"
+	refute_output --partial "Completing the interrupted renewal"
+	assert_not_exist "$FMC/root/.ssh/authorized_keys"
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+	# not even a dry run reads it
+	run -1 --separate-stderr generate_certs -r "$FMC" --dry-run
+	assert_equal "$stderr" "generate_certs: $FMC/var/tmp/certs: owned by nobody (uid 65534), not by root: refused"
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+}
+
+@test "hostile: a forged run folder cannot be made where the runs are: var/sf/sfca is root's alone" {
+	gc_setup
+	run -0 generate_certs -r "$FMC" --yes
+	assert_equal "$(stat -c '%a %U' "$FMC/var/sf/sfca" "$FMC/var/sf/sfca/runs")" "700 root
+700 root"
+	run ! as_nobody mkdir "$FMC/var/sf/sfca/runs/9999999999"
+	run ! as_nobody ls "$FMC/var/sf/sfca/runs"
+}
+
+@test "hostile: a symlinked /var/tmp/certs is refused, nothing is written through it" {
+	local sums target=$BATS_TEST_TMPDIR/elsewhere
+	gc_setup
+	mkdir "$target"
+	chown 65534:65534 "$target"
+	as_nobody ln -s ../../etc/sf/ca_root "$FMC/var/tmp/certs"
+	sums=$(hostile_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" --yes
+	assert_equal "$stderr" "generate_certs: $FMC/var/tmp/certs: a symbolic link, owned by nobody (uid 65534): refused"
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+
+	as_nobody rm "$FMC/var/tmp/certs"
+	as_nobody ln -s "$target" "$FMC/var/tmp/certs"
+	sums=$(hostile_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" --yes
+	assert_equal "$stderr" "generate_certs: $FMC/var/tmp/certs: a symbolic link, owned by nobody (uid 65534): refused"
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+	assert_equal "$(ls -A "$target")" ""
+}
+
+@test "hostile: a /var/tmp/certs/<epoch> that is not root's is refused before anything changes" {
+	local sums now e
+	gc_setup
+	mkdir -m 755 "$FMC/var/tmp/certs"
+	# the folders of every epoch the run may take
+	now=$(date +%s)
+	for e in $(seq "$now" $((now + 60))); do
+		mkdir "$FMC/var/tmp/certs/$e"
+		chown 65534:65534 "$FMC/var/tmp/certs/$e"
+	done
+	sums=$(hostile_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" --yes
+	assert_regex "$stderr" "^generate_certs: $FMC/var/tmp/certs/[0-9]+: owned by nobody \(uid 65534\), not by root: refused\$"
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+	# root's, but writable by others: refused as well
+	for e in $(seq "$now" $((now + 60))); do
+		chown 0:0 "$FMC/var/tmp/certs/$e"
+		chmod 777 "$FMC/var/tmp/certs/$e"
+	done
+	sums=$(hostile_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" --yes
+	assert_regex "$stderr" "^generate_certs: $FMC/var/tmp/certs/[0-9]+: owned by root \(uid 0\), mode 0777, not 0700 or 0755: refused\$"
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+}
+
+@test "hostile: copy_sftunnel_certs refuses a FAILED_PUSH in a folder that is not root's" {
+	local sums csv=$BATS_TEST_TMPDIR/d.csv u
+	gc_setup
+	run -0 generate_certs -r "$FMC" --yes
+	u=$(sfca_host FTD-1 4)
+	printf 'FTD-1,%s,admin,"pw"\n' "$(sfca_host FTD-1 3)" > "$csv"
+	chmod 600 "$csv"
+	# a FAILED_PUSH newer than the run's, in a folder root made but
+	# handed to a user: what that user writes there is not believed
+	mkdir "$FMC/var/tmp/certs/9999999999"
+	chown 65534:65534 "$FMC/var/tmp/certs/9999999999"
+	as_nobody sh -c 'printf "%s FTD-1 10.0.0.1 /var/sf/peers/%s/certs_pushed//sftunnel-key.pem /x\n" "$2" "$2" > "$1/FAILED_PUSH"' \
+	    sh "$FMC/var/tmp/certs/9999999999" "$u"
+	sums=$(hostile_sum "$FMC")
+	run -1 --separate-stderr copy_sftunnel_certs -r "$FMC" "$csv"
+	assert_equal "$stderr" "copy_sftunnel_certs: $FMC/var/tmp/certs/9999999999: owned by nobody (uid 65534), not by root: refused"
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+	# a symlinked var/tmp/certs too
+	mv "$FMC/var/tmp/certs" "$FMC/var/tmp/c2"
+	chown -R 65534:65534 "$FMC/var/tmp/c2"
+	as_nobody ln -s c2 "$FMC/var/tmp/certs"
+	sums=$(hostile_sum "$FMC")
+	run -1 --separate-stderr copy_sftunnel_certs -r "$FMC" "$csv"
+	assert_equal "$stderr" "copy_sftunnel_certs: $FMC/var/tmp/certs: a symbolic link, owned by nobody (uid 65534): refused"
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
 }
