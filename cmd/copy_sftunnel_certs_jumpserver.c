@@ -153,7 +153,8 @@ static int
 fetch(struct dev_job *j, const struct sshc_opts *so, int step_ms,
     struct fmc *f, struct fileset *fs)
 {
-	enum rootsh_landing landing;
+	struct rootsh_dev d;
+	enum rootsh_step step;
 	const char *out, *nl;
 	char *script;
 	size_t outlen;
@@ -161,10 +162,16 @@ fetch(struct dev_job *j, const struct sshc_opts *so, int step_ms,
 	int rc, st;
 
 	blk_add(&j->out, "Attempting connection to %s", j->row->name);
-	rc = sshc_connect(&f->c, j->row->name, j->row->addr, j->row->login,
-	    j->row->password, so);
-	if (rc != SSHC_OK) {
-		csv_row_wipe(j->row);
+	memset(&d, 0, sizeof(d));
+	d.name = j->row->name;
+	d.addr = j->row->addr;
+	d.login = j->row->login;
+	d.password = j->row->password;
+	d.so = so;
+	d.step_ms = step_ms;
+	rc = rootsh_login(&f->c, &d, &step);
+	csv_row_wipe(j->row);
+	if (rc != SSHC_OK && step != RS_ROOT) {
 		snprintf(j->reason, sizeof(j->reason), "%s",
 		    sshc_error(f->c));
 		blk_add(&j->out, "Could not connect to %s%s%s", j->row->name,
@@ -173,11 +180,8 @@ fetch(struct dev_job *j, const struct sshc_opts *so, int step_ms,
 		return -1;
 	}
 	blk_add(&j->out, "Connected to %s", j->row->name);
-	rc = rootsh_open(f->c, j->row->password, step_ms, &landing);
-	csv_row_wipe(j->row);
 	if (rc != SSHC_OK) {
 		snprintf(j->reason, sizeof(j->reason), "%s",
-		    rc == SSHC_EAUTH ? "sudo su refused the password" :
 		    sshc_error(f->c));
 		blk_add(&j->out, "Could not get a root shell on %s",
 		    j->row->name);

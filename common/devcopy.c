@@ -9,7 +9,6 @@
 
 #include "conf.h"
 #include "devcopy.h"
-#include "pki.h"
 #include "root.h"
 #include "rootsh.h"
 #include "xmalloc.h"
@@ -98,6 +97,14 @@ script_reason(const char *out, size_t len, char *buf, size_t buflen)
 		strlcpy(buf, "no output", buflen);
 }
 
+/* j failed with what, for the session's answer rc. */
+static void
+session_failed(struct dev_job *j, struct sshc *c, int rc, const char *what)
+{
+	failed(j, "%s: %s", what, rc == SSHC_ETIMEOUT ?
+	    "the device did not answer in time" : sshc_error(c));
+}
+
 /* Run a script; 0 when it ran and exited 0, else j is failed with what. */
 static int
 run(struct dev_job *j, struct sshc *c, const char *script, size_t len,
@@ -110,8 +117,7 @@ run(struct dev_job *j, struct sshc *c, const char *script, size_t len,
 
 	rc = rootsh_run(c, script, len, SCRIPT_MS, &o, &ol, &st);
 	if (rc != SSHC_OK) {
-		failed(j, "%s: %s", what, rc == SSHC_ETIMEOUT ?
-		    "the device did not answer in time" : sshc_error(c));
+		session_failed(j, c, rc, what);
 		return -1;
 	}
 	if (out != NULL) {
@@ -124,63 +130,6 @@ run(struct dev_job *j, struct sshc *c, const char *script, size_t len,
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * Stage one file as "<dest>/.<name>.sfca-new": written by base64 -d,
- * checked by SHA-256, owner root, its final mode, flushed to disk.  The
- * real file is not touched.
- */
-static char *
-stage_script(const char *qdest, int k, const char *data, size_t len,
-    size_t *slen)
-{
-	char sha[65], *b64 = NULL, *s;
-	size_t i, o = 0, blen;
-	static const char tab[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *in = (const unsigned char *)data;
-
-	pki_sha256_hex(data, len, sha);
-	blen = (len + 2) / 3 * 4 + len / 57 + 2;
-	b64 = xmalloc(blen + 1);
-	for (i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)in[i] << 16;
-
-		if (len - i > 1)
-			v |= (unsigned)in[i + 1] << 8;
-		if (len - i > 2)
-			v |= in[i + 2];
-		b64[o++] = tab[(v >> 18) & 63];
-		b64[o++] = tab[(v >> 12) & 63];
-		b64[o++] = len - i > 1 ? tab[(v >> 6) & 63] : '=';
-		b64[o++] = len - i > 2 ? tab[v & 63] : '=';
-		if ((i / 3 + 1) % 19 == 0)
-			b64[o++] = '\n';
-	}
-	b64[o] = '\0';
-	s = xasprintf(
-	    "D=%s N=%s\n"
-	    "T=\"$D/.$N.sfca-new\"\n"
-	    "[ -d \"$D\" ] || { echo \"SFCA_ERR $D: no such folder\"; exit 3; }\n"
-	    "umask 077\n"
-	    "rm -f -- \"$T\"\n"
-	    "if ! e=$(base64 -d 2>&1 >\"$T\" <<'__SFCA_FILE'\n"
-	    "%s\n"
-	    "__SFCA_FILE\n"
-	    "); then rm -f -- \"$T\"; echo \"SFCA_ERR cannot write $T: ${e##*: }\";"
-	    " exit 4; fi\n"
-	    "s=$(sha256sum <\"$T\"); s=${s%%%% *}\n"
-	    "[ \"$s\" = %s ] || { rm -f -- \"$T\"; "
-	    "echo \"SFCA_ERR $T: checksum mismatch after writing\"; exit 5; }\n"
-	    "if ! e=$(chown 0:0 \"$T\" 2>&1 && chmod %o \"$T\" 2>&1 && "
-	    "sync -- \"$T\" 2>&1); then rm -f -- \"$T\"; "
-	    "echo \"SFCA_ERR cannot flush $T: ${e##*: }\"; exit 6; fi\n"
-	    "echo SFCA_OK\n",
-	    qdest, peerf_names[k], b64, sha, (unsigned)peerf_modes[k]);
-	freezero(b64, blen + 1);
-	*slen = strlen(s);
-	return s;
 }
 
 /*
@@ -305,7 +254,6 @@ static int
 copy(struct dev_job *j, struct sshc *c, const char *dest)
 {
 	char *q = rootsh_quote(dest), *s;
-	size_t slen;
 	int k, rc;
 
 	blk_add(&j->out, "Copying certificates to peer");
@@ -321,12 +269,15 @@ copy(struct dev_job *j, struct sshc *c, const char *dest)
 			free(q);
 			return 1;
 		}
-		s = stage_script(q, k, j->peer->f[k]->data, j->peer->f[k]->len,
-		    &slen);
-		rc = run(j, c, s, slen, "copy failed", NULL, NULL);
-		freezero(s, slen + 1);
-		if (rc == -1)
+		/* staged as "<dest>/.<name>.sfca-new", the real file untouched */
+		s = xasprintf("%s/.%s.sfca-new", dest, peerf_names[k]);
+		rc = rootsh_put(c, s, j->peer->f[k]->data, j->peer->f[k]->len,
+		    peerf_modes[k], SCRIPT_MS);
+		free(s);
+		if (rc != SSHC_OK) {
+			session_failed(j, c, rc, "copy failed");
 			goto fail;
+		}
 	}
 	s = commit_script(q);
 	rc = run(j, c, s, strlen(s), "copy failed", NULL, NULL);
@@ -352,25 +303,40 @@ copy(struct dev_job *j, struct sshc *c, const char *dest)
 	return 0;
 }
 
+/* The job's gate, and a note that it was taken (the caller releases it). */
+static void
+gate(void *arg)
+{
+	struct dev_job *j = arg;
+
+	j->gate(j->gate_arg);
+	j->gated = 1;
+}
+
 void
 devcopy_run(struct dev_job *j)
 {
 	struct sshc *c = NULL;
-	enum rootsh_landing landing;
+	struct rootsh_dev d;
+	enum rootsh_step step;
 	char *dest = NULL;
 	int rc;
 
 	blk_add(&j->out, "Attempting connection to %s", j->row->name);
-	rc = sshc_open(&c, j->row->name, j->row->addr, j->row->login, j->so);
-	if (rc == SSHC_OK) {
-		if (j->gate != NULL) {
-			j->gate(j->gate_arg);
-			j->gated = 1;
-		}
-		rc = sshc_login(c, j->row->password);
+	memset(&d, 0, sizeof(d));
+	d.name = j->row->name;
+	d.addr = j->row->addr;
+	d.login = j->row->login;
+	d.password = j->row->password;
+	d.so = j->so;
+	d.step_ms = j->step_ms;
+	if (j->gate != NULL) {
+		d.gate = gate;
+		d.gate_arg = j;
 	}
-	if (rc != SSHC_OK) {
-		csv_row_wipe(j->row);
+	rc = rootsh_login(&c, &d, &step);
+	csv_row_wipe(j->row);
+	if (rc != SSHC_OK && step != RS_ROOT) {
 		failed(j, "%s", sshc_error(c));
 		j->unreachable = rc == SSHC_ECONNECT;
 		if (rc == SSHC_ECONNECT)
@@ -383,15 +349,8 @@ devcopy_run(struct dev_job *j)
 		return;
 	}
 	blk_add(&j->out, "Connected to %s", j->row->name);
-	rc = rootsh_open(c, j->row->password, j->step_ms, &landing);
-	csv_row_wipe(j->row);
 	if (rc != SSHC_OK) {
-		if (rc == SSHC_EAUTH)
-			failed(j, "sudo su on %s refused the password",
-			    j->row->name);
-		else
-			failed(j, "cannot reach a root shell on %s: %s",
-			    j->row->name, sshc_error(c));
+		failed(j, "%s", sshc_error(c));
 		blk_add(&j->out, "Could not get a root shell on %s",
 		    j->row->name);
 		goto close;

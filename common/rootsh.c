@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: ISC
-/* rootsh.c -- a device's login dialogue to a root shell, and scripts run there */
+/* rootsh.c -- a device's root shell: log in, run scripts, put files */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pki.h"
 #include "rootsh.h"
 #include "xmalloc.h"
 #include "banned.h"
@@ -48,9 +49,9 @@ quiet(struct sshc *c, int timeout_ms)
 	return sshc_read_until(c, tag, timeout_ms, NULL, NULL);
 }
 
-int
-rootsh_open(struct sshc *c, const char *password, int timeout_ms,
-    enum rootsh_landing *landing)
+/* From a fresh session to a root shell: 0 (SSHC_OK), or SSHC_EAUTH at sudo. */
+static int
+root_shell(struct sshc *c, const char *password, int timeout_ms)
 {
 	const char *first[] = { RE_CLI, RE_USER, RE_ROOT };
 	const char *after_expert[] = { RE_USER, RE_ROOT };
@@ -62,7 +63,6 @@ rootsh_open(struct sshc *c, const char *password, int timeout_ms,
 		return rc;
 	if ((rc = sshc_expect(c, first, 3, timeout_ms, &w)) != SSHC_OK)
 		return rc;
-	*landing = w == 0 ? RS_CLI : w == 1 ? RS_EXPERT : RS_ROOT;
 	if (w == 0) {
 		if ((rc = sshc_puts(c, "expert\n")) != SSHC_OK ||
 		    (rc = sshc_expect(c, after_expert, 2, timeout_ms, &w)) !=
@@ -90,6 +90,36 @@ rootsh_open(struct sshc *c, const char *password, int timeout_ms,
 	return quiet(c, timeout_ms);
 }
 
+int
+rootsh_login(struct sshc **out, struct rootsh_dev *d, enum rootsh_step *failed)
+{
+	char why[256];
+	int rc;
+
+	*failed = RS_CONNECT;
+	if ((rc = sshc_open(out, d->name, d->addr, d->login, d->so)) !=
+	    SSHC_OK)
+		goto out;
+	if (d->gate != NULL)
+		d->gate(d->gate_arg);
+	*failed = RS_LOGIN;
+	if ((rc = sshc_login(*out, d->password)) != SSHC_OK)
+		goto out;
+	*failed = RS_ROOT;
+	rc = root_shell(*out, d->password, d->step_ms);
+	if (rc == SSHC_EAUTH)
+		sshc_seterr(*out, rc, "sudo su on %s refused the password",
+		    d->name);
+	else if (rc != SSHC_OK) {
+		strlcpy(why, sshc_error(*out), sizeof(why));
+		sshc_seterr(*out, rc, "cannot reach a root shell on %s: %s",
+		    d->name, why);
+	}
+ out:
+	explicit_bzero(d->password, strlen(d->password));
+	return rc;
+}
+
 char *
 rootsh_quote(const char *s)
 {
@@ -112,8 +142,14 @@ rootsh_quote(const char *s)
 	return q;
 }
 
-char *
-rootsh_b64(const void *data, size_t len, size_t *outlen)
+/*
+ * base64 of len bytes of data in 76-column lines, each ending in a
+ * newline (a terminal's line buffer takes them whole, for base64 -d to
+ * read), NUL-terminated; *outlen is its length, *lines their number.
+ * The caller frees it with freezero(p, *outlen + 1).
+ */
+static char *
+b64(const void *data, size_t len, size_t *outlen, size_t *lines)
 {
 	const unsigned char *in = data;
 	static const char tab[] =
@@ -121,6 +157,7 @@ rootsh_b64(const void *data, size_t len, size_t *outlen)
 	size_t cap = (len + 2) / 3 * 4 + (len / 57 + 2) + 1, o = 0, i, col = 0;
 	char *out = xmalloc(cap);
 
+	*lines = 0;
 	for (i = 0; i < len; i += 3) {
 		unsigned v = (unsigned)in[i] << 16;
 		size_t k = len - i;
@@ -136,24 +173,58 @@ rootsh_b64(const void *data, size_t len, size_t *outlen)
 		if ((col += 4) == 76) {
 			out[o++] = '\n';
 			col = 0;
+			(*lines)++;
 		}
 	}
-	if (col != 0)
+	if (col != 0) {
 		out[o++] = '\n';
+		(*lines)++;
+	}
 	out[o] = '\0';
 	*outlen = o;
 	return out;
+}
+
+/*
+ * After "echo <n>_E $? <n>_Z" was sent: read to the end, and hand out
+ * what was printed before it and the status.
+ */
+static int
+ended(struct sshc *c, const char *n, int timeout_ms, const char **out,
+    size_t *outlen, int *status)
+{
+	char etag[40], ztag[40], *end;
+	const char *txt;
+	size_t tlen, el, i;
+	long st;
+	int rc;
+
+	snprintf(etag, sizeof(etag), "%s_E ", n);
+	snprintf(ztag, sizeof(ztag), "%s_Z\n", n);
+	if ((rc = sshc_read_until(c, ztag, timeout_ms, &txt, &tlen)) != SSHC_OK)
+		return rc;
+	/* txt is "<output><nonce>_E <status> ": find the last status tag. */
+	el = strlen(etag);
+	for (i = tlen >= el ? tlen - el + 1 : 0; i > 0; i--)
+		if (memcmp(txt + i - 1, etag, el) == 0)
+			break;
+	if (i == 0)
+		return sshc_seterr(c, SSHC_EIO, "the device's answer has no "
+		    "status");
+	*out = txt;
+	*outlen = i - 1;
+	st = strtol(txt + i - 1 + el, &end, 10);
+	*status = end == txt + i - 1 + el ? 255 : (int)st;
+	return SSHC_OK;
 }
 
 int
 rootsh_run(struct sshc *c, const char *script, size_t len, int timeout_ms,
     const char **out, size_t *outlen, int *status)
 {
-	char n[32], head[256], tail[64], btag[40], etag[40], ztag[40];
-	char *b64 = NULL, *wrapped, *end;
-	const char *txt;
-	size_t wlen, blen = 0, tlen, el, i;
-	long st;
+	char n[32], head[256], tail[64], btag[40];
+	char *b = NULL, *wrapped;
+	size_t wlen, blen = 0, lines;
 	int rc;
 
 	nonce(n);
@@ -162,39 +233,113 @@ rootsh_run(struct sshc *c, const char *script, size_t len, int timeout_ms,
 	memcpy(wrapped + 2, script, len);
 	memcpy(wrapped + 2 + len, "\n} </dev/null\n", 14);
 	wlen = len + 16;
-	b64 = rootsh_b64(wrapped, wlen, &blen);
+	b = b64(wrapped, wlen, &blen, &lines);
 	freezero(wrapped, len + 32);
 	snprintf(head, sizeof(head), "echo %.10s\"%s\"_B; base64 -d <<'%s_S' | "
 	    "/bin/bash 2>&1; echo %.10s\"%s\"_E $? %.10s\"%s\"_Z\n", n, n + 10,
 	    n, n, n + 10, n, n + 10);
 	snprintf(tail, sizeof(tail), "%s_S\n", n);
 	snprintf(btag, sizeof(btag), "%s_B\n", n);
-	snprintf(etag, sizeof(etag), "%s_E ", n);
-	snprintf(ztag, sizeof(ztag), "%s_Z\n", n);
 	if ((rc = sshc_puts(c, head)) != SSHC_OK ||
-	    (rc = sshc_write(c, b64, blen)) != SSHC_OK ||
+	    (rc = sshc_write(c, b, blen)) != SSHC_OK ||
 	    (rc = sshc_puts(c, tail)) != SSHC_OK)
 		goto out;
 	if ((rc = sshc_read_until(c, btag, timeout_ms, NULL, NULL)) != SSHC_OK)
 		goto out;
-	if ((rc = sshc_read_until(c, ztag, timeout_ms, &txt, &tlen)) != SSHC_OK)
-		goto out;
-	/* txt is "<output><nonce>_E <status> ": find the last status tag. */
-	el = strlen(etag);
-	for (i = tlen >= el ? tlen - el + 1 : 0; i > 0; i--)
-		if (memcmp(txt + i - 1, etag, el) == 0)
-			break;
-	if (i == 0) {
-		rc = SSHC_EIO;
+	rc = ended(c, n, timeout_ms, out, outlen, status);
+ out:
+	freezero(b, blen + 1);
+	return rc;
+}
+
+/* The last line of a script's output, into the session's error. */
+static int
+device_failed(struct sshc *c, const char *out, size_t len)
+{
+	const char *p;
+
+	while (len > 0 && out[len - 1] == '\n')
+		len--;
+	for (p = out + len; p > out && p[-1] != '\n'; p--)
+		;
+	if (p == out + len)
+		return sshc_seterr(c, SSHC_EOTHER, "no output");
+	return sshc_seterr(c, SSHC_EOTHER, "%.*s", (int)(len -
+	    (size_t)(p - out)), p);
+}
+
+int
+rootsh_put(struct sshc *c, const char *path, const void *data, size_t len,
+    mode_t mode, int timeout_ms)
+{
+	char n[32], rtag[40], hex[65];
+	char *b = NULL, *dir, *tmp, *qd, *qt, *qp, *cmd = NULL;
+	const char *slash = strrchr(path, '/'), *out;
+	size_t blen = 0, lines, outlen;
+	int rc, st;
+
+	if (path[0] != '/' || slash[1] == '\0')
+		return sshc_seterr(c, SSHC_EOTHER, "%s: not an absolute path "
+		    "of a file", path);
+	dir = slash == path ? xstrdup("/") :
+	    xasprintf("%.*s", (int)(slash - path), path);
+	tmp = xasprintf("%.*s.%s.sfca-tmp", (int)(slash + 1 - path), path,
+	    slash + 1);
+	qd = rootsh_quote(dir);
+	qt = rootsh_quote(tmp);
+	qp = rootsh_quote(path);
+	if (pki_sha256_hex(data, len, hex) == -1) {
+		rc = sshc_seterr(c, SSHC_EOTHER, "%s: cannot compute its "
+		    "SHA-256", path);
 		goto out;
 	}
-	*out = txt;
-	*outlen = i - 1;
-	st = strtol(txt + i - 1 + el, &end, 10);
-	*status = end == txt + i - 1 + el ? 255 : (int)st;
-	rc = SSHC_OK;
+	b = b64(data, len, &blen, &lines);
+	/*
+	 * One command, so one wait: head takes exactly our lines from the
+	 * terminal (a read there returns at most one line), and when the
+	 * file cannot be written what reads from head drains it, so that
+	 * no line of ours is left for the shell to run.  Then the checks,
+	 * and the rename.  Few processes: a device's CPU is slow.
+	 */
+	nonce(n);
+	cmd = xasprintf("echo %.10s\"%s\"_R; head -n %zu | {\n"
+	    "D=%s T=%s P=%s\n"
+	    "if [ ! -d \"$D\" ]; then e=\"$D: no such folder\"\n"
+	    "elif ! e=$(umask 077; exec 2>&1; set -o pipefail; "
+	    "rm -f -- \"$T\" && base64 -d | dd of=\"$T\" conv=excl,fsync "
+	    "oflag=nofollow bs=65536 status=none); then "
+	    "e=\"cannot write $T: ${e##*: }\"\n"
+	    "else e=; fi\n"
+	    "[ -z \"$e\" ] || cat >/dev/null\n"
+	    "[ -n \"$e\" ] || { s=$(sha256sum <\"$T\") && "
+	    "[ \"${s%%%% *}\" = %s ]; } 2>/dev/null || "
+	    "e=\"$T: checksum mismatch after writing\"\n"
+	    "[ -n \"$e\" ] || { chown 0:0 -- \"$T\" && chmod %o -- \"$T\"; } "
+	    "2>/dev/null || e=\"cannot set the owner and mode of $T\"\n"
+	    "[ -n \"$e\" ] || mv -f -T -- \"$T\" \"$P\" 2>/dev/null || "
+	    "e=\"cannot rename $T to $P\"\n"
+	    "if [ -n \"$e\" ]; then rm -f -- \"$T\"; printf '%%s\\n' \"$e\"; "
+	    "exit 1; fi\n"
+	    "}; echo %.10s\"%s\"_E $? %.10s\"%s\"_Z\n",
+	    n, n + 10, lines, qd, qt, qp, hex, (unsigned)mode, n, n + 10, n,
+	    n + 10);
+	snprintf(rtag, sizeof(rtag), "%s_R\n", n);
+	if ((rc = sshc_puts(c, cmd)) != SSHC_OK ||
+	    (rc = sshc_read_until(c, rtag, timeout_ms, NULL, NULL)) !=
+	    SSHC_OK ||
+	    (rc = sshc_write(c, b, blen)) != SSHC_OK ||
+	    (rc = ended(c, n, timeout_ms, &out, &outlen, &st)) != SSHC_OK)
+		goto out;
+	if (st != 0)
+		rc = device_failed(c, out, outlen);
  out:
-	if (b64 != NULL)
-		freezero(b64, blen + 1);
+	if (b != NULL)
+		freezero(b, blen + 1);
+	free(cmd);
+	free(qp);
+	free(qt);
+	free(qd);
+	free(tmp);
+	free(dir);
 	return rc;
 }

@@ -43,8 +43,8 @@ sshc_init(void)
 	return ssh_init() == SSH_OK ? 0 : -1;
 }
 
-static int __attribute__((format(printf, 3, 4)))
-fail(struct sshc *c, int code, const char *fmt, ...)
+int
+sshc_seterr(struct sshc *c, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -53,6 +53,9 @@ fail(struct sshc *c, int code, const char *fmt, ...)
 	va_end(ap);
 	return code;
 }
+
+/* sshc's own answers are set as rootsh's are (a shorter name). */
+#define fail	sshc_seterr
 
 const char *
 sshc_error(const struct sshc *c)
@@ -228,17 +231,6 @@ int
 sshc_login(struct sshc *c, const char *password)
 {
 	return authenticate(c, password);
-}
-
-int
-sshc_connect(struct sshc **out, const char *name, const char *addr,
-    const char *login, const char *password, const struct sshc_opts *o)
-{
-	int rc;
-
-	if ((rc = sshc_open(out, name, addr, login, o)) != SSHC_OK)
-		return rc;
-	return sshc_login(*out, password);
 }
 
 int

@@ -45,10 +45,13 @@ struct sshc_opts {
 int	sshc_init(void);
 
 /*
- * Connect to addr as login and authenticate with password (which libssh
- * copies; the caller keeps and wipes its own).  name labels the host in
- * error texts.  *out is set even on failure, so that sshc_error can be
- * read; free it with sshc_free.
+ * Connect to addr as login in two steps: sshc_open (TCP, banner, key
+ * exchange, host key check; the slow part with a dead device) and
+ * sshc_login (authenticate with password, which libssh copies; the
+ * caller keeps and wipes its own), so that a caller can bound the two
+ * differently.  name labels the host in error texts.  *out is set even
+ * on failure, so that sshc_error can be read; free it with sshc_free.
+ * rootsh_login (rootsh.h) is the one caller: it adds the root shell.
  *
  * The password is sent once: by the "password" method when the device
  * offers it, else as the one answer of keyboard-interactive (at most
@@ -56,21 +59,21 @@ int	sshc_init(void);
  * refusal).  A refused password is never tried again on the session (a
  * device locks a user out after a few failed logins): SSHC_EAUTH.
  */
-int	sshc_connect(struct sshc **out, const char *name, const char *addr,
-	    const char *login, const char *password,
-	    const struct sshc_opts *);
-
-/*
- * sshc_connect in two steps: sshc_open (TCP, banner, key exchange, host
- * key check; the slow part with a dead device) and sshc_login, so that a
- * caller can bound the two differently.
- */
 int	sshc_open(struct sshc **out, const char *name, const char *addr,
 	    const char *login, const struct sshc_opts *);
 int	sshc_login(struct sshc *, const char *password);
 
 /* Why the last call failed: "host key for NAME (IP) has changed", ... */
 const char *sshc_error(const struct sshc *);
+
+/*
+ * Make the formatted text the session's error and return code: for a
+ * module that talks over the session (rootsh), so that what it learns
+ * about the device is told where sshc's own answers are.  Never a
+ * secret in the text.
+ */
+int	sshc_seterr(struct sshc *, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 /* Open a pty and a shell on it. */
 int	sshc_shell(struct sshc *);

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "log.h"
-#include "pki.h"
 #include "rootsh.h"
 #include "sfile.h"
 #include "sshc.h"
@@ -20,12 +19,14 @@
  * on an HA primary runs it to put itself on the secondary and run there.
  * It logs in as the copy tools do (common/sshc, common/rootsh: password
  * from a file, host key checked against known_hosts, "> " -> expert ->
- * sudo su -> root shell).  The file goes through the root shell as
- * base64 (the CLI offers no scp), and is checked with sha256sum there.
+ * sudo su -> root shell).  The file goes through the root shell
+ * (rootsh_put: base64, checked by SHA-256 there, renamed into place;
+ * the CLI offers no scp).
  */
 
 #define STEP_MS		30000		/* each dialogue step */
 #define RUN_MS		600000		/* the command */
+#define UPLOAD_MS	120000		/* the upload's end: a slow pty */
 #define UPLOAD_CAP	(256 * 1024 * 1024)
 
 static void __attribute__((noreturn))
@@ -38,54 +39,23 @@ usage(int status)
 	exit(status);
 }
 
-/*
- * Send local into remote: base64 lines typed into "base64 -d" on the
- * terminal, ended by ^D, into remote.part, renamed over remote once its
- * sha256 there matches ours.
- */
+/* Put the file local at remote, 0644 (see rootsh_put). */
 static int
 upload(struct sshc *c, const char *local, const char *remote)
 {
-	char *data = NULL, *b64 = NULL, *q, *cmd;
-	const char *out;
-	char hex[65];
-	size_t len, blen = 0, outlen;
-	int rc = -1, st, status;
+	char *data = NULL;
+	size_t len;
+	int rc = -1;
 
-	q = rootsh_quote(remote);
-	if (sfile_read(local, UPLOAD_CAP, &data, &len) == -1 ||
-	    pki_sha256_hex(data, len, hex) == -1)
+	if (sfile_read(local, UPLOAD_CAP, &data, &len) == -1)
 		goto out;
-	b64 = rootsh_b64(data, len, &blen);
-	/* the quotes keep the echo of the line from matching */
-	cmd = xasprintf("echo SFCA_RE''ADY; base64 -d > %s.part; "
-	    "echo SFCA_UP''LOADED\n", q);
-	st = sshc_puts(c, cmd);
-	free(cmd);
-	if (st != SSHC_OK ||
-	    sshc_read_until(c, "SFCA_READY\n", STEP_MS, NULL, NULL) !=
-	    SSHC_OK ||
-	    sshc_write(c, b64, blen) != SSHC_OK ||
-	    sshc_write(c, "\004", 1) != SSHC_OK ||
-	    sshc_read_until(c, "SFCA_UPLOADED\n", STEP_MS, NULL, NULL) !=
-	    SSHC_OK) {
+	if (rootsh_put(c, remote, data, len, 0644, UPLOAD_MS) != SSHC_OK) {
 		log_warnx("%s: upload failed: %s", local, sshc_error(c));
-		goto out;
-	}
-	cmd = xasprintf("if [ \"$(sha256sum < %s.part | cut -c1-64)\" = %s ]; "
-	    "then mv -f %s.part %s; else rm -f %s.part; exit 1; fi\n", q, hex,
-	    q, q, q);
-	st = rootsh_run(c, cmd, strlen(cmd), STEP_MS, &out, &outlen, &status);
-	free(cmd);
-	if (st != SSHC_OK || status != 0) {
-		log_warnx("%s: upload to %s failed (checksum)", local, remote);
 		goto out;
 	}
 	rc = 0;
  out:
-	free(b64);
 	free(data);
-	free(q);
 	return rc;
 }
 
@@ -127,7 +97,8 @@ main(int argc, char *argv[])
 	};
 	struct sshc_opts so;
 	struct sshc *c = NULL;
-	enum rootsh_landing landing;
+	struct rootsh_dev d;
+	enum rootsh_step step;
 	const char *login = NULL, *pwfile = NULL, *host, *errstr, *out;
 	char *upload_arg = NULL, *pw = NULL, *remote = NULL;
 	size_t outlen;
@@ -187,22 +158,20 @@ main(int argc, char *argv[])
 		goto out;
 	}
 
-	r = sshc_connect(&c, host, host, login, pw, &so);
-	if (r == SSHC_EAUTH) {
+	memset(&d, 0, sizeof(d));
+	d.name = d.addr = host;
+	d.login = login;
+	d.password = pw;
+	d.so = &so;
+	d.step_ms = STEP_MS;
+	r = rootsh_login(&c, &d, &step);
+	freezero(pw, strlen(pw));
+	pw = NULL;
+	if (r == SSHC_EAUTH && step == RS_LOGIN) {
 		log_warnx("%s: login refused", host);
 		goto out;
 	} else if (r != SSHC_OK) {
 		log_warnx("%s", sshc_error(c));
-		goto out;
-	}
-	r = rootsh_open(c, pw, STEP_MS, &landing);
-	freezero(pw, strlen(pw));
-	pw = NULL;
-	if (r == SSHC_EAUTH) {
-		log_warnx("%s: sudo su: no root shell", host);
-		goto out;
-	} else if (r != SSHC_OK) {
-		log_warnx("%s: no root shell: %s", host, sshc_error(c));
 		goto out;
 	}
 	if (upload_arg != NULL && upload(c, upload_arg, remote) == -1)
