@@ -21,13 +21,15 @@
  * from a file, host key checked against known_hosts, "> " -> expert ->
  * sudo su -> root shell).  The file goes through the root shell
  * (rootsh_put: base64, checked by SHA-256 there, renamed into place;
- * the CLI offers no scp).
+ * the CLI offers no scp) into a folder made for it by mktemp -d, where
+ * the command then runs; the folder goes when the command ends.
  */
 
 #define STEP_MS		30000		/* each dialogue step */
 #define RUN_MS		600000		/* the command */
 #define UPLOAD_MS	120000		/* the upload's end: a slow pty */
 #define UPLOAD_CAP	(256 * 1024 * 1024)
+#define TMP_TEMPLATE	"/var/tmp/sfca-hotfix.XXXXXXXXXX"	/* ten X's */
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -35,27 +37,79 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: hfremote [-a] [-k known-hosts] [-p port] -l login "
 	    "-P password-file\n"
-	    "                [-u local:remote] host [command]\n");
+	    "                [-u local:name] [--] host [command]\n");
 	exit(status);
 }
 
-/* Put the file local at remote, 0644 (see rootsh_put). */
-static int
-upload(struct sshc *c, const char *local, const char *remote)
+/*
+ * A fresh folder for the upload, made by mktemp -d (0700, a name nobody
+ * could make before us), so that nothing a local user of the host
+ * placed in /var/tmp is written to, followed or run.  Its path, or NULL.
+ */
+static char *
+make_folder(struct sshc *c)
 {
-	char *data = NULL;
+	static const char script[] = "mktemp -d " TMP_TEMPLATE "\n";
+	const char *out;
+	size_t outlen, n = strlen(TMP_TEMPLATE);
+	int st;
+
+	if (rootsh_run(c, script, sizeof(script) - 1, STEP_MS, &out, &outlen,
+	    &st) != SSHC_OK) {
+		log_warnx("cannot make a folder for the upload: %s",
+		    sshc_error(c));
+		return NULL;
+	}
+	while (outlen > 0 && out[outlen - 1] == '\n')
+		outlen--;
+	/* the template's prefix, then the X's as letters and digits */
+	if (st != 0 || outlen != n || memcmp(out, TMP_TEMPLATE, n - 10) != 0 ||
+	    strspn(out + n - 10, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789") != 10) {
+		log_warnx("cannot make a folder for the upload: mktemp -d "
+		    "failed on the host");
+		return NULL;
+	}
+	return xasprintf("%.*s", (int)outlen, out);
+}
+
+/* Remove the upload's folder (the session may be gone: then say so). */
+static void
+remove_folder(struct sshc *c, const char *dir)
+{
+	const char *out;
+	char *q = rootsh_quote(dir), *s;
+	size_t outlen;
+	int st = 0;
+
+	s = xasprintf("rm -rf -- %s\n", q);
+	if (rootsh_run(c, s, strlen(s), STEP_MS, &out, &outlen, &st) !=
+	    SSHC_OK || st != 0)
+		log_warnx("%s: left on the host: %s", dir, st != 0 ?
+		    "rm -rf failed" : sshc_error(c));
+	free(s);
+	free(q);
+}
+
+/* Put the file local at dir/name, 0600 (see rootsh_put). */
+static int
+upload(struct sshc *c, const char *local, const char *dir, const char *name)
+{
+	char *data = NULL, *path;
 	size_t len;
 	int rc = -1;
 
+	path = xasprintf("%s/%s", dir, name);
 	if (sfile_read(local, UPLOAD_CAP, &data, &len) == -1)
 		goto out;
-	if (rootsh_put(c, remote, data, len, 0644, UPLOAD_MS) != SSHC_OK) {
+	if (rootsh_put(c, path, data, len, 0600, UPLOAD_MS) != SSHC_OK) {
 		log_warnx("%s: upload failed: %s", local, sshc_error(c));
 		goto out;
 	}
 	rc = 0;
  out:
 	free(data);
+	free(path);
 	return rc;
 }
 
@@ -100,7 +154,8 @@ main(int argc, char *argv[])
 	struct rootsh_dev d;
 	enum rootsh_step step;
 	const char *login = NULL, *pwfile = NULL, *host, *errstr, *out;
-	char *upload_arg = NULL, *pw = NULL, *remote = NULL;
+	char *upload_arg = NULL, *pw = NULL, *name = NULL, *dir = NULL;
+	char *q, *script;
 	size_t outlen;
 	int ch, rc = 1, r, st;
 
@@ -146,9 +201,13 @@ main(int argc, char *argv[])
 	if (argc < 1 || argc > 2 || login == NULL || pwfile == NULL)
 		usage(2);
 	if (upload_arg != NULL) {
-		if ((remote = strchr(upload_arg, ':')) == NULL)
+		if ((name = strrchr(upload_arg, ':')) == NULL)
 			usage(2);
-		*remote++ = '\0';
+		*name++ = '\0';
+		if (*upload_arg == '\0' || *name == '\0' ||
+		    strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
+		    strcmp(name, "..") == 0)
+			usage(2);
 	}
 	host = argv[0];
 	if ((pw = read_password(pwfile)) == NULL)
@@ -174,11 +233,23 @@ main(int argc, char *argv[])
 		log_warnx("%s", sshc_error(c));
 		goto out;
 	}
-	if (upload_arg != NULL && upload(c, upload_arg, remote) == -1)
-		goto out;
+	if (upload_arg != NULL) {
+		if ((dir = make_folder(c)) == NULL ||
+		    upload(c, upload_arg, dir, name) == -1)
+			goto out;
+	}
 	if (argc == 2) {
-		if (rootsh_run(c, argv[1], strlen(argv[1]), RUN_MS, &out,
-		    &outlen, &st) != SSHC_OK) {
+		/* in the upload's folder, when there is one */
+		if (dir != NULL) {
+			q = rootsh_quote(dir);
+			script = xasprintf("cd -- %s || exit 1\n%s", q, argv[1]);
+			free(q);
+		} else
+			script = xstrdup(argv[1]);
+		r = rootsh_run(c, script, strlen(script), RUN_MS, &out,
+		    &outlen, &st);
+		free(script);
+		if (r != SSHC_OK) {
 			log_warnx("the command did not finish: %s",
 			    sshc_error(c));
 			goto out;
@@ -189,6 +260,10 @@ main(int argc, char *argv[])
 	} else
 		rc = 0;
  out:
+	if (dir != NULL) {
+		remove_folder(c, dir);
+		free(dir);
+	}
 	if (pw != NULL)
 		freezero(pw, strlen(pw));
 	sshc_free(c);

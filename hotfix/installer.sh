@@ -459,9 +459,11 @@ csv_creds() {
 install_secondary() {
 	local host=$secondary rec cmd rc creds out
 	rec=$(grep "$RECORD_RE" "$R/etc/sf/patch_history" | tail -n 1)
-	# the copy goes when the run ends, whatever its outcome
-	cmd="(sh /var/tmp/$PROG --primary-record '$rec'; rc=\$?; rm -f /var/tmp/$PROG; exit \$rc)"
-	set -- "$P/libexec/hfremote" -p "$port" -u "$SELF:/var/tmp/$PROG"
+	# hfremote puts the copy in a folder of its own (mktemp -d: nothing
+	# a local user left in /var/tmp is used), runs it there and removes
+	# the folder when the run ends, whatever its outcome
+	cmd="sh ./$PROG --primary-record '$rec'"
+	set -- "$P/libexec/hfremote" -p "$port" -u "$SELF:$PROG"
 	[ -n "$known" ] && set -- "$@" -k "$known"
 	[ -n "$acceptnew" ] && set -- "$@" -a
 	say "installing on the secondary $PEER_NAME over SSH"
@@ -471,13 +473,14 @@ install_secondary() {
 		[ -n "$creds" ] ||
 		    die "$hacsv: no row for the secondary $PEER_NAME ($PEER_IP)"
 		host=$PEER_IP
-		# the password goes through a pipe, never argv
+		# the password goes through a pipe, never argv; after "--"
+		# an address is an address, even one that starts with "-"
 		out=$(printf '%s\n' "${creds#* }" |
-		    "$@" -l "${creds%% *}" -P /dev/stdin "$host" "$cmd")
+		    "$@" -l "${creds%% *}" -P /dev/stdin -- "$host" "$cmd")
 		rc=$?
 		creds=
 	else
-		out=$("$@" -l "$login" -P "$pwfile" "$host" "$cmd")
+		out=$("$@" -l "$login" -P "$pwfile" -- "$host" "$cmd")
 		rc=$?
 	fi
 	[ -n "$out" ] && printf '%s\n' "$out"

@@ -6,6 +6,11 @@
 load helpers
 
 teardown() {
+	# sshds a test started itself, apart from a lab's (sshd-host up)
+	for h in ${SSH_UP-}; do
+		"$SFCA_TOP/tests/lab/ssh/sshd-host" down "$LAB" "$h" \
+		    >/dev/null 3>&- || true
+	done
 	if [ -n "${LAB-}" ] && [ -d "$LAB" ]; then
 		lab -d "$LAB" down --purge >/dev/null 3>&- || true
 	fi
@@ -514,4 +519,111 @@ gc_setup() {
 	run -1 --separate-stderr copy_sftunnel_certs -r "$FMC" "$csv"
 	assert_equal "$stderr" "copy_sftunnel_certs: $FMC/var/tmp/certs: a symbolic link, owned by nobody (uid 65534): refused"
 	assert_equal "$(hostile_sum "$FMC")" "$sums"
+}
+
+# ---------------------------------------------------------------------
+# The hotfix's remote step: the primary installs the secondary over SSH,
+# through the secondary's /var/tmp, which every local user there can
+# write (an unprivileged user plants files; a peer record lies)
+# ---------------------------------------------------------------------
+
+# hotfix_setup: an HA pair's trees, the secondary's sshd up and its
+# /var/tmp everyone's (1777, as on an appliance), the installer in $D
+hotfix_setup() {
+	make -C "$SFCA_TOP" -s hotfix >/dev/null 3>&-
+	REL=$(ls "$SFCA_TOP"/build/hotfix/Sfca_Hotfix_*.sh.REL.tar)
+	NAME=$(basename "$REL" .sh.REL.tar)
+	D=$(sfca_scratch)
+	LAB=$D/lab
+	sfca_mktree "$LAB" -b 127.83 -k ec -n 1 -H >/dev/null
+	chmod 755 "$LAB"
+	PRI=$LAB/hosts/FMCpri/root
+	SEC=$LAB/hosts/FMCsec/root
+	chmod 1777 "$SEC/var/tmp"
+	"$SFCA_TOP/tests/lab/ssh/sshd-host" up "$LAB" FMCsec >/dev/null 3>&-
+	SSH_UP=FMCsec
+	KH=$LAB/hosts/FMCsec/ssh/known_hosts
+	(umask 077; awk '$1 == "FMCsec" { print $2 }' "$LAB/passwords" >"$D/pw")
+	tar -C "$D" -xf "$REL"
+	X=$D/$NAME.sh
+}
+
+# as_nobody CMD...: CMD as an unprivileged local user
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+
+# hotfix_on_secondary: the secondary has the hotfix, and no folder of
+# the upload is left in its /var/tmp
+hotfix_on_secondary() {
+	grep -q "^$NAME.sh.REL.tar .*uuid=$(sfca_host FMCsec 4)\$" \
+	    "$SEC/etc/sf/patch_history" &&
+	cmp "$PRI/usr/local/sf/bin/check_ca_expiry" \
+	    "$SEC/usr/local/sf/bin/check_ca_expiry" &&
+	! ls -d "$SEC"/var/tmp/sfca-hotfix.* 2>/dev/null
+}
+
+# plant: what a local user of the secondary leaves in its /var/tmp, at
+# the names the installer's copy went by: the old ".part", the copy's
+# own name and the temporary of a put beside it
+plant_names() { echo "$NAME.sh.part $NAME.sh .$NAME.sh.sfca-tmp"; }
+
+# vartmp_state: owner, mode, type, link target and checksum of every
+# entry of the secondary's /var/tmp but certs/
+vartmp_state() {
+	(cd "$SEC/var/tmp" && find . -path ./certs -prune -o -printf '%p %u %m %y %l\n' |
+	    sort && find . -path ./certs -prune -o -type f -print0 | sort -z |
+	    xargs -0 -r sha256sum)
+}
+
+@test "hostile: hotfix: files and folders a local user made in the secondary's /var/tmp are not used, the install goes on" {
+	hotfix_setup
+	local f
+	for f in $(plant_names); do
+		as_nobody sh -c 'echo planted >"$1" && chmod 666 "$1"' - \
+		    "$SEC/var/tmp/$f"
+	done
+	# where the copy is renamed to, a folder: the rename would fail
+	rm -f "$SEC/var/tmp/$NAME.sh"
+	as_nobody mkdir -m 777 "$SEC/var/tmp/$NAME.sh"
+	vartmp_state >"$D/before"
+	run -0 sh "$X" --root "$PRI" --secondary 127.83.0.2 \
+	    --password-file "$D/pw" --known-hosts "$KH"
+	assert_output --partial "the secondary FMCsec (127.83.0.2) has $NAME"
+	hotfix_on_secondary
+	vartmp_state >"$D/after"
+	run -0 diff "$D/before" "$D/after"
+}
+
+@test "hostile: hotfix: links a local user made in the secondary's /var/tmp are not followed, the install goes on" {
+	hotfix_setup
+	local f
+	echo precious >"$SEC/var/sf/precious"
+	for f in $(plant_names); do
+		as_nobody ln -s /var/sf/precious "$SEC/var/tmp/$f"
+	done
+	sha256sum "$SEC/var/sf/precious" >"$D/precious"
+	vartmp_state >"$D/before"
+	run -0 sh "$X" --root "$PRI" --secondary 127.83.0.2 \
+	    --password-file "$D/pw" --known-hosts "$KH"
+	assert_output --partial "the secondary FMCsec (127.83.0.2) has $NAME"
+	hotfix_on_secondary
+	sha256sum -c --quiet "$D/precious"
+	vartmp_state >"$D/after"
+	run -0 diff "$D/before" "$D/after"
+}
+
+@test "hostile: hotfix: a secondary's address that starts with '-' is an address, not an option" {
+	hotfix_setup
+	local j
+	# the primary's record of its peer says "-a" (hfremote's accept-new)
+	j=$(grep -l '"role": "fmc-ha"' "$PRI"/var/sf/peers/*/sftunnel.json)
+	sed -i 's/"ip": "[^"]*"/"ip": "-a"/' "$j"
+	(umask 077; printf 'FMCsec,-a,admin,%s\n' "$(cat "$D/pw")" >"$D/devices.csv")
+	run -1 sh "$X" --root "$PRI" --ha-csv "$D/devices.csv" --known-hosts "$KH"
+	assert_output --partial "hfremote: -a: bad SSH options"
+	assert_output --partial "the secondary FMCsec (-a): install failed (status 1); installed here only"
+	# typed by the operator
+	run -1 sh "$X" --root "$PRI" --secondary -a --password-file "$D/pw" \
+	    --known-hosts "$KH"
+	assert_output --partial "hfremote: -a: bad SSH options"
+	run -1 grep "^$NAME" "$SEC/etc/sf/patch_history"
 }
