@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "check_ca_expiry.h"
+#include "conf.h"
 #include "log.h"
 #include "peers.h"
 #include "pki.h"
@@ -15,37 +17,7 @@
 #include "xmalloc.h"
 #include "banned.h"
 
-/* Plain-mode exit statuses (documented in check_ca_expiry.8). */
-#define EX_VALID	0
-#define EX_ERROR	1
-#define EX_USAGE	2
-#define EX_SOON		3
-#define EX_EXPIRED	4
-
-/* Nagios-style statuses for --health. */
-#define HC_OK		0
-#define HC_WARNING	1
-#define HC_CRITICAL	2
-#define HC_UNKNOWN	3
-
 #define VENDOR_SOON_DAYS 30
-
-enum mode { M_TEXT, M_HEALTH, M_JSON };
-
-struct target {
-	char	*path;		/* file in the tree */
-	char	*apath;		/* the same as the appliance names it */
-	char	*fmc;		/* on an FTD: the FMC's name, else NULL */
-	char	*fmc_uuid;
-};
-
-struct opts {
-	enum mode mode;
-	time_t	 now;
-	long	 warn_days;
-	long	 crit_days;
-	const char *file;
-};
 
 static int health_flag;
 
@@ -55,8 +27,9 @@ usage(int status)
 	FILE *f = status == 0 ? stdout : stderr;
 
 	fprintf(f,
-	    "usage: check_ca_expiry [-HhjV] [-c days] [-f cert] [-r root] "
-	    "[-t time] [-w days]\n");
+	    "usage: check_ca_expiry [-HhjpV] [-c days] [-f cert] [-P file] "
+	    "[-r root]\n"
+	    "                       [-t time] [-w days]\n");
 	if (status == 0)
 		fputs("\n"
 		    "Tell how long the InternalCA has left, in the vendor's "
@@ -72,6 +45,10 @@ usage(int status)
 		    "  -h, --help           print this help and exit 0\n"
 		    "  -j, --json           one JSON object: validity, days "
 		    "left, status (not -H)\n"
+		    "  -P, --prom-file=file write the metrics of -p to file, "
+		    "atomically (0644)\n"
+		    "  -p, --prom           Prometheus metrics (text format) "
+		    "on stdout (not -H, -j)\n"
 		    "  -r, --root=root      the appliance root (default "
 		    "$SFCA_ROOT, else /)\n"
 		    "  -t, --at=time        at time, UTC: [@]epoch or "
@@ -90,6 +67,12 @@ usage(int status)
 		    "unreadable certificate,\n"
 		    "a usage error).  With several certificates, the worst "
 		    "status wins.\n"
+		    "With -p or -P: 0 metrics written, 1 a certificate or the "
+		    "tree could not be\n"
+		    "read (the metrics say which: sfca_internal_ca_read_error, "
+		    "written all the\n"
+		    "same) or the file could not be written, 2 usage error "
+		    "(nothing written).\n"
 		    "\n"
 		    SFCA_HELP_MAN("check_ca_expiry", "8"), f);
 	if (status != 0 && health_flag)
@@ -128,6 +111,26 @@ parse_time(const char *s, time_t *out)
 	return -1;
 }
 
+/* This FMC's APPLIANCE_UUID, allocated; NULL (reported) when unreadable. */
+static char *
+fmc_uuid(void)
+{
+	struct conf *cf;
+	const char *v;
+	char *path, *uuid = NULL;
+
+	path = root_path(RP_IMS_CONF);
+	if (conf_load(path, &cf) == 0) {
+		if ((v = conf_get(cf, "APPLIANCE_UUID")) != NULL)
+			uuid = xstrdup(v);
+		else
+			log_warnx("%s: no APPLIANCE_UUID", path);
+		conf_free(cf);
+	}
+	free(path);
+	return uuid;
+}
+
 /* Which CA certificates to look at: the FMC's own, or each FMC's on an FTD. */
 static int
 find_targets(const struct opts *o, struct target **out, size_t *n)
@@ -153,6 +156,8 @@ find_targets(const struct opts *o, struct target **out, size_t *n)
 		t = xcalloc(1, sizeof(*t));
 		t->path = root_path(RP_CA_CERT);
 		t->apath = root_apath(RP_CA_CERT);
+		if (o->mode == M_PROM)		/* the metrics' label */
+			t->fmc_uuid = fmc_uuid();
 		cnt = 1;
 		break;
 	case ROOT_FTD:
@@ -345,6 +350,11 @@ check(const struct opts *o)
 	X509 *c;
 
 	status = o->mode == M_HEALTH ? HC_OK : EX_VALID;
+	if (o->mode == M_PROM) {
+		r = find_targets(o, &t, &n);
+		status = prom_report(o, t, n, r == 0);
+		goto out;
+	}
 	if (find_targets(o, &t, &n) == -1)
 		return o->mode == M_HEALTH ? HC_UNKNOWN : EX_ERROR;
 	if (o->mode == M_JSON)
@@ -365,6 +375,7 @@ check(const struct opts *o)
 	}
 	if (o->mode == M_JSON)
 		printf("\n]}\n");
+ out:
 	for (i = 0; i < n; i++) {
 		free(t[i].path);
 		free(t[i].apath);
@@ -388,6 +399,8 @@ main(int argc, char *argv[])
 		{ "health",	no_argument,		NULL, 'H' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "json",	no_argument,		NULL, 'j' },
+		{ "prom",	no_argument,		NULL, 'p' },
+		{ "prom-file",	required_argument,	NULL, 'P' },
 		{ "root",	required_argument,	NULL, 'r' },
 		{ "at",		required_argument,	NULL, 't' },
 		{ "version",	no_argument,		NULL, 'V' },
@@ -407,11 +420,14 @@ main(int argc, char *argv[])
 	 * A usage error exits 3 (unknown) with -H, 2 without, wherever -H
 	 * stands: so every option is parsed before any error is acted on.
 	 */
-	while ((ch = getopt_long(argc, argv, "Hc:f:hjr:t:Vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "HP:c:f:hjpr:t:Vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'H':
 			health_flag = 1;
+			break;
+		case 'P':
+			o.prom_file = optarg;
 			break;
 		case 'c':
 			o.crit_days = strtonum(optarg, 0, 36500, &errstr);
@@ -428,6 +444,9 @@ main(int argc, char *argv[])
 			break;
 		case 'j':
 			json = 1;
+			break;
+		case 'p':
+			o.prom_stdout = 1;
 			break;
 		case 'r':
 			root = optarg;
@@ -465,7 +484,16 @@ main(int argc, char *argv[])
 		log_warnx("--health and --json exclude each other");
 		usage(EX_USAGE);
 	}
-	o.mode = health_flag ? M_HEALTH : json ? M_JSON : M_TEXT;
+	if ((health_flag || json) && (o.prom_stdout || o.prom_file != NULL)) {
+		log_warnx("--prom and --prom-file exclude --health and --json");
+		usage(EX_USAGE);
+	}
+	if (o.prom_file != NULL && o.prom_file[0] == '\0') {
+		log_warnx("--prom-file: empty path");
+		usage(EX_USAGE);
+	}
+	o.mode = health_flag ? M_HEALTH : json ? M_JSON :
+	    o.prom_stdout || o.prom_file != NULL ? M_PROM : M_TEXT;
 	if (o.crit_days > o.warn_days) {
 		log_warnx("--critical must not exceed --warning");
 		usage(EX_USAGE);

@@ -395,6 +395,21 @@ pki_pubkey_sha256(X509 *c, char out[65])
 	return rc;
 }
 
+int
+pki_cert_sha256(X509 *c, char out[65])
+{
+	unsigned char *der = NULL;
+	int n, rc;
+
+	if ((n = i2d_X509(c, &der)) <= 0) {
+		ossl_warnx("certificate");
+		return -1;
+	}
+	rc = pki_sha256_hex(der, (size_t)n, out);
+	OPENSSL_free(der);
+	return rc;
+}
+
 /*
  * What kind of PEM block the len bytes at pem hold first, for clear
  * messages.  The text need not be NUL-terminated: nothing past len is

@@ -102,6 +102,13 @@ int	pki_same_pubkey(X509 *a, X509 *b);
 int	pki_pubkey_sha256(X509 *, char out[65]);
 
 /*
+ * SHA-256 of the certificate's DER encoding as 64 lowercase hex digits:
+ * its fingerprint, as `openssl x509 -fingerprint -sha256` prints it
+ * without the colons.
+ */
+int	pki_cert_sha256(X509 *, char out[65]);
+
+/*
  * Load one certificate or key from a PEM file.  A missing, empty or
  * malformed file, a directory, or a key where a certificate should be
  * (and the reverse) is reported naming the file.

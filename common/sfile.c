@@ -157,7 +157,8 @@ write_atomic(const char *path, const void *buf, size_t len, mode_t mode,
 		log_warnx("%s: path too long", path);
 		return -1;
 	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
+	/* mkostemp opens O_CREAT|O_EXCL; never through a link either */
+	if ((fd = mkostemp(tmp, O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		log_warn("%s: temporary file", path);
 		return -1;
 	}

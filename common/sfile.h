@@ -22,8 +22,10 @@ int	sfile_read(const char *path, size_t cap, char **out, size_t *len);
 
 /*
  * Replace path atomically with len bytes of buf, mode mode: a temporary
- * file in the same folder, fsync, rename, fsync of the folder.  Readers
- * see the old content or the new, never a mix or an empty file.
+ * file ".<name>.XXXXXX" in the same folder (O_EXCL|O_NOFOLLOW), fsync,
+ * rename, fsync of the folder.  Readers see the old content or the new,
+ * never a mix or an empty file; a link at path is replaced, not followed.
+ * On failure the temporary file is removed and path is as it was.
  */
 int	sfile_write(const char *path, const void *buf, size_t len, mode_t mode);
 

@@ -9,11 +9,13 @@
 set -eu
 
 # libclang-rt-14-dev: libFuzzer for tests/fuzz (clang 14 is Debian 12's);
-# python3: tests/lab/rawpeer.
+# python3: tests/lab/rawpeer; prometheus: promtool, and
+# prometheus-node-exporter with curl: check_ca_expiry's metrics in its tests.
 PKGS="build-essential clang libclang-rt-14-dev pkg-config libssl-dev
 libssh-dev libbsd-dev openssl bats bats-assert bats-support bats-file mandoc
 openssh-server openssh-client util-linux iproute2 procps psmisc valgrind
-libpam-modules bsdextrautils man-db python3"
+libpam-modules bsdextrautils man-db python3 prometheus prometheus-node-exporter
+curl"
 # Only for make bench (deps.sh --bench): the parallel-ssh baseline, and GNU
 # time for the peak memory of sftunnel_status.
 BENCH_PKGS="pssh time"
@@ -36,5 +38,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-# Installing openssh-server may start the system sshd; the lab runs its
-# own and never needs that one.
+# Installing openssh-server may start the system sshd, and prometheus (for
+# its promtool) and prometheus-node-exporter (its textfile collector reads
+# check_ca_expiry's metrics in a test) their servers; the tests run their
+# own and need none of these.

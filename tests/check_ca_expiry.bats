@@ -261,7 +261,7 @@ assert c["not_after_epoch"] == int(sys.argv[2]), c
 	assert_line --partial "usage: check_ca_expiry"
 	run -2 check_ca_expiry extra
 	run -0 check_ca_expiry --help
-	assert_output --partial "usage: check_ca_expiry [-HhjV]"
+	assert_output --partial "usage: check_ca_expiry [-HhjpV]"
 	run -0 check_ca_expiry --version
 	assert_output "check_ca_expiry (sfca) 0.1"
 	run -3 check_ca_expiry -H -j
@@ -277,7 +277,7 @@ assert c["not_after_epoch"] == int(sys.argv[2]), c
 @test "check_ca_expiry: the --help check fails on an option --help does not list" {
 	local man=$BATS_TEST_TMPDIR/check_ca_expiry.8
 	# the page grows an option the command's --help lacks
-	sed 's/^\.Op Fl HhjV$/.Op Fl HhjVZ/' "$SFCA_TOP/man/check_ca_expiry.8" >"$man"
+	sed 's/^\.Op Fl HhjpV$/.Op Fl HhjpVZ/' "$SFCA_TOP/man/check_ca_expiry.8" >"$man"
 	run -1 sfca_help_check "$man" check_ca_expiry
 	assert_line "missing from --help: -Z"
 	assert_line --partial "usage differs from the SYNOPSIS"
@@ -286,4 +286,261 @@ assert c["not_after_epoch"] == int(sys.argv[2]), c
 	run -1 sfca_help_check "$SFCA_TOP/man/check_ca_expiry.8" help_without_w
 	assert_output "missing from --help: -w
 long option missing from --help: --warning"
+}
+
+# --- Prometheus metrics (--prom, --prom-file) -------------------------------
+
+# promcheck: the output of the last run passes promtool's parser and linter
+# (called bare, not through run, so that $output stays)
+promcheck() {
+	printf '%s\n' "$output" | promtool check metrics
+}
+
+# metric NAME [LABEL-MATCH]: the value of the one series of NAME whose
+# line holds LABEL-MATCH, from the last run's output
+metric() {
+	local l
+	l=$(grep -F "$1{" <<<"$output" | grep -F -- "${2-}")
+	[ "$(wc -l <<<"$l")" -eq 1 ] || { echo "not one series: $1 $2: $l" >&2; return 1; }
+	echo "${l##* }"
+}
+
+@test "check_ca_expiry: --prom on an FMC: validity, time left, state, info, promtool-clean" {
+	local uuid fp
+	uuid=$(sfca_host FMCpri 4)
+	fp=$(openssl x509 -in "$FMC/etc/sf/ca_root/cacert.pem" -noout -fingerprint -sha256 |
+	    cut -d= -f2 | tr -d : | tr A-F a-f)
+	NB=$(openssl x509 -noout -startdate -in "$FMC/etc/sf/ca_root/cacert.pem" | cut -d= -f2)
+	NB=$(date -u -d "$NB" +%s)
+	# valid: 100 days before the end, beyond the 90-day threshold
+	run -0 check_ca_expiry --prom -r "$FMC" -t $((NA - 100 * 86400))
+	promcheck
+	labels="{fmc_uuid=\"$uuid\",path=\"/etc/sf/ca_root/cacert.pem\"}"
+	assert_line "sfca_internal_ca_not_after_timestamp_seconds$labels $NA"
+	assert_line "sfca_internal_ca_not_before_timestamp_seconds$labels $NB"
+	assert_line "sfca_internal_ca_remaining_seconds$labels $((100 * 86400))"
+	assert_line "sfca_internal_ca_expired$labels 0"
+	assert_line "sfca_internal_ca_expiring$labels 0"
+	assert_line "sfca_internal_ca_read_error$labels 0"
+	assert_line "sfca_internal_ca_info{fmc_uuid=\"$uuid\",path=\"/etc/sf/ca_root/cacert.pem\",cn=\"$uuid\",sha256=\"$fp\"} 1"
+	assert_line "sfca_check_ca_expiry_timestamp_seconds $((NA - 100 * 86400))"
+	assert_line "sfca_check_ca_expiry_success 1"
+	assert_line "# TYPE sfca_internal_ca_remaining_seconds gauge"
+	assert_line --partial "# HELP sfca_internal_ca_remaining_seconds "
+	# every series is sfca_, every family has one HELP and one TYPE
+	[ -z "$(grep -v '^#' <<<"$output" | grep -v '^sfca_')" ]
+	n=$(grep '^sfca_' <<<"$output" | sed 's/[{ ].*//' | sort -u | wc -l)
+	[ "$(grep -c '^# TYPE sfca_[a-z_]* gauge$' <<<"$output")" -eq "$n" ]
+	[ "$(grep -c '^# HELP sfca_' <<<"$output")" -eq "$n" ]
+	# expiring: now (39 days left), and at the threshold set with -w
+	run -0 check_ca_expiry --prom -r "$FMC"
+	promcheck
+	assert_equal "$(metric sfca_internal_ca_expiring)" 1
+	assert_equal "$(metric sfca_internal_ca_expired)" 0
+	assert_line --partial "within the warning threshold of 90 days"
+	run -0 check_ca_expiry -p -w 39 -r "$FMC"
+	assert_equal "$(metric sfca_internal_ca_expiring)" 0
+	run -0 check_ca_expiry -p -w 40 -r "$FMC"
+	assert_equal "$(metric sfca_internal_ca_expiring)" 1
+	# expired, by the clock: the state is in the metrics, the status is 0
+	run -0 check_ca_expiry --prom -r "$FMC" -t $((NA + 5))
+	assert_equal "$(metric sfca_internal_ca_expired)" 1
+	assert_equal "$(metric sfca_internal_ca_expiring)" 1
+	assert_equal "$(metric sfca_internal_ca_remaining_seconds)" -5
+	promcheck
+}
+
+@test "check_ca_expiry: --prom on an expired CA made so" {
+	local old=$BATS_TEST_TMPDIR/old
+	sfca_mktree "$old" -n 0 -k ec -l -86400
+	run -0 check_ca_expiry -p -r "$old/hosts/FMCpri/root"
+	promcheck
+	assert_equal "$(metric sfca_internal_ca_expired)" 1
+	[ "$(metric sfca_internal_ca_remaining_seconds)" -le -86400 ]
+	[ "$(metric sfca_internal_ca_remaining_seconds)" -gt -86500 ]
+	assert_line "sfca_check_ca_expiry_success 1"
+}
+
+@test "check_ca_expiry: --prom on an FTD: one series per FMC, by FMC UUID" {
+	local pri sec root=$BATS_TEST_TMPDIR/ftd
+	pri=$(sfca_host FMCpri 4)
+	sec=$(sfca_host FMCsec 4)
+	run -0 check_ca_expiry -p -r "$FTD"
+	promcheck
+	[ "$(grep -c '^sfca_internal_ca_expired{' <<<"$output")" -eq 2 ]
+	assert_line "sfca_internal_ca_expired{fmc_uuid=\"$pri\",path=\"/var/sf/peers/$pri/cacert.pem\"} 0"
+	assert_line "sfca_internal_ca_expired{fmc_uuid=\"$sec\",path=\"/var/sf/peers/$sec/cacert.pem\"} 0"
+	assert_line --partial "sfca_internal_ca_info{fmc_uuid=\"$sec\",path=\"/var/sf/peers/$sec/cacert.pem\",cn=\"$sec\",sha256=\""
+	# one FMC's CA expired (a real one, from a lab made expired)
+	cp -a "$FTD" "$root"
+	sfca_mktree "$BATS_TEST_TMPDIR/old" -n 0 -k ec -l -86400
+	cp "$BATS_TEST_TMPDIR/old/hosts/FMCpri/root/etc/sf/ca_root/cacert.pem" \
+	    "$root/ngfw/var/sf/peers/$sec/cacert.pem"
+	run -0 check_ca_expiry -p -r "$root"
+	assert_equal "$(metric sfca_internal_ca_expired "\"$sec\"")" 1
+	assert_equal "$(metric sfca_internal_ca_expired "\"$pri\"")" 0
+	assert_equal "$(metric sfca_internal_ca_expiring "\"$pri\"")" 1
+	promcheck
+}
+
+@test "check_ca_expiry: --prom with a bad certificate: an error metric, exit 1" {
+	local pri sec root=$BATS_TEST_TMPDIR/ftd
+	pri=$(sfca_host FMCpri 4)
+	sec=$(sfca_host FMCsec 4)
+	cp -a "$FTD" "$root"
+	printf -- '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n' \
+	    >"$root/ngfw/var/sf/peers/$sec/cacert.pem"
+	run -1 --separate-stderr check_ca_expiry -p -r "$root"
+	[[ $stderr =~ ^check_ca_expiry:\ $root/var/sf/peers/$sec/cacert.pem:\ malformed\ certificate ]]
+	promcheck
+	assert_line "sfca_internal_ca_read_error{fmc_uuid=\"$sec\",path=\"/var/sf/peers/$sec/cacert.pem\"} 1"
+	assert_line "sfca_internal_ca_read_error{fmc_uuid=\"$pri\",path=\"/var/sf/peers/$pri/cacert.pem\"} 0"
+	assert_line "sfca_check_ca_expiry_success 0"
+	# the good one is still shown, the bad one has no other series
+	assert_equal "$(metric sfca_internal_ca_expired "\"$pri\"")" 0
+	refute_line --partial "sfca_internal_ca_expired{fmc_uuid=\"$sec\""
+	# a key where the FMC's CA should be; a tree that is no appliance
+	root=$BATS_TEST_TMPDIR/fmc
+	cp -a "$FMC" "$root"
+	cp "$root/etc/sf/ca_root/private/cakey.pem" "$root/etc/sf/ca_root/cacert.pem"
+	run -1 --separate-stderr check_ca_expiry -p -r "$root"
+	assert_equal "$stderr" "check_ca_expiry: $root/etc/sf/ca_root/cacert.pem: holds a private key, not a certificate"
+	assert_equal "$(metric sfca_internal_ca_read_error)" 1
+	promcheck
+	run -1 --separate-stderr check_ca_expiry -p -r "$LAB"
+	assert_equal "$stderr" "check_ca_expiry: $LAB: neither an FMC nor an FTD tree (no etc/sf/ims.conf)"
+	assert_output --partial "sfca_check_ca_expiry_success 0"
+	refute_output --partial "sfca_internal_ca_read_error"
+	promcheck
+}
+
+@test "check_ca_expiry: --prom escapes label values, and keeps them UTF-8" {
+	local d=$BATS_TEST_TMPDIR
+	openssl req -x509 -utf8 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout "$d/k.pem" -out "$d/q.pem" -days 10 \
+	    -subj "/CN=$(printf 'we"ird\\\\name caf\xc3\xa9')" 2>/dev/null
+	run -0 check_ca_expiry -p -f "$d/q.pem"
+	assert_line --partial "cn=\"we\\\"ird\\\\name café\","
+	promcheck
+	# a CN whose bytes are not UTF-8 (a T61String, byte 0xff)
+	printf '[req]\ndistinguished_name=dn\nstring_mask=nombstr\nprompt=no\n[dn]\nCN=x\377y\n' >"$d/c.cnf"
+	openssl req -x509 -config "$d/c.cnf" -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout "$d/k.pem" -out "$d/t.pem" -days 10 2>/dev/null
+	run -0 check_ca_expiry -p -f "$d/t.pem"
+	assert_line --partial "cn=\"x$(printf '\357\277\275')y\","
+	promcheck
+}
+
+@test "check_ca_expiry: --prom excludes -H and -j; --prom-file wants a path" {
+	run -2 check_ca_expiry -p -j -r "$FMC"
+	assert_line --index 0 "check_ca_expiry: --prom and --prom-file exclude --health and --json"
+	run -3 check_ca_expiry -H --prom-file "$BATS_TEST_TMPDIR/x.prom" -r "$FMC"
+	run -2 check_ca_expiry -P "" -r "$FMC"
+	run -2 check_ca_expiry -P
+	assert_file_not_exist "$BATS_TEST_TMPDIR/x.prom"
+}
+
+@test "check_ca_expiry: --prom-file writes the metrics, 0644, nothing else in the folder" {
+	local d=$BATS_TEST_TMPDIR/textfile
+	mkdir "$d"
+	run -0 check_ca_expiry --prom-file "$d/sfca_ca.prom" -r "$FMC" -t "$NA"
+	assert_output ""
+	run -0 ls -A "$d"
+	assert_output sfca_ca.prom
+	run -0 stat -c %a "$d/sfca_ca.prom"
+	assert_output 644
+	run -0 promtool check metrics <"$d/sfca_ca.prom"
+	run -0 check_ca_expiry --prom -r "$FMC" -t "$NA"
+	[ "$output" = "$(cat "$d/sfca_ca.prom")" ]
+	# -p as well: both
+	run -0 check_ca_expiry -p -P "$d/sfca_ca.prom" -r "$FMC"
+	assert_line "sfca_check_ca_expiry_success 1"
+	# a usage error or a root that is no folder writes nothing
+	rm "$d/sfca_ca.prom"
+	run -2 check_ca_expiry -P "$d/sfca_ca.prom" -r "$BAD/none"
+	run -2 check_ca_expiry -P "$d/sfca_ca.prom" -x
+	run -0 ls -A "$d"
+	assert_output ""
+}
+
+@test "check_ca_expiry: --prom-file replaces the file by rename, never in place" {
+	local d=$BATS_TEST_TMPDIR/textfile ino root=$BATS_TEST_TMPDIR/fmc
+	mkdir "$d"
+	run -0 check_ca_expiry -P "$d/sfca_ca.prom" -r "$FMC" -t $((NA - 100 * 86400))
+	ln "$d/sfca_ca.prom" "$BATS_TEST_TMPDIR/old.prom"
+	ino=$(stat -c %i "$d/sfca_ca.prom")
+	run -0 check_ca_expiry -P "$d/sfca_ca.prom" -r "$FMC" -t "$NA"
+	# the old inode keeps the old content whole; the path has the new one
+	[ "$(stat -c %i "$d/sfca_ca.prom")" != "$ino" ]
+	run -0 grep -c '^sfca_internal_ca_expired{.*} 0$' "$BATS_TEST_TMPDIR/old.prom"
+	run -0 grep -c '^sfca_internal_ca_expired{.*} 1$' "$d/sfca_ca.prom"
+	run -0 ls -A "$d"
+	assert_output sfca_ca.prom
+	# a bad certificate replaces the old values with the error metric
+	cp -a "$FMC" "$root"
+	: >"$root/etc/sf/ca_root/cacert.pem"
+	run -1 check_ca_expiry -P "$d/sfca_ca.prom" -r "$root"
+	assert_output "check_ca_expiry: $root/etc/sf/ca_root/cacert.pem: empty file"
+	run -0 grep -x 'sfca_check_ca_expiry_success 0' "$d/sfca_ca.prom"
+	run -1 grep '^sfca_internal_ca_expired' "$d/sfca_ca.prom"
+	run -0 promtool check metrics <"$d/sfca_ca.prom"
+	# a link at the path is replaced, its target untouched
+	echo target >"$BATS_TEST_TMPDIR/target"
+	rm "$d/sfca_ca.prom"
+	ln -s "$BATS_TEST_TMPDIR/target" "$d/sfca_ca.prom"
+	run -0 check_ca_expiry -P "$d/sfca_ca.prom" -r "$FMC"
+	[ -f "$d/sfca_ca.prom" ] && [ ! -L "$d/sfca_ca.prom" ]
+	run -0 cat "$BATS_TEST_TMPDIR/target"
+	assert_output target
+}
+
+@test "check_ca_expiry: --prom-file that cannot be written leaves no temporary behind" {
+	local d=$BATS_TEST_TMPDIR/textfile
+	mkdir -p "$d/sfca_ca.prom"
+	run -1 check_ca_expiry -P "$d/sfca_ca.prom" -r "$FMC"
+	assert_output --partial "check_ca_expiry: $d/sfca_ca.prom: rename: Is a directory"
+	run -0 ls -A "$d"
+	assert_output sfca_ca.prom
+	run -1 check_ca_expiry -P "$d/none/sfca_ca.prom" -r "$FMC"
+	assert_output "check_ca_expiry: $d/none/sfca_ca.prom: temporary file: No such file or directory"
+	run -0 ls -A "$d"
+	assert_output sfca_ca.prom
+}
+
+@test "check_ca_expiry: a reader of --prom-file never sees a partial file" {
+	local d=$BATS_TEST_TMPDIR/textfile i n=0 lines
+	mkdir "$d"
+	check_ca_expiry -P "$d/sfca_ca.prom" -r "$FTD"
+	lines=$(grep -c '^sfca_' "$d/sfca_ca.prom")
+	# 100 rewrites, and a reader that checks each whole read meanwhile
+	(for i in $(seq 100); do check_ca_expiry -P "$d/sfca_ca.prom" -r "$FTD" || exit 1; done) 3>&- &
+	local w=$!
+	while kill -0 "$w" 2>/dev/null; do
+		tail -n 1 "$d/sfca_ca.prom" | grep -qx 'sfca_check_ca_expiry_success 1'
+		[ "$(grep -c '^sfca_' "$d/sfca_ca.prom")" -eq "$lines" ]
+		n=$((n + 1))
+	done
+	wait "$w"
+	[ "$n" -gt 0 ]
+	run -0 ls -A "$d"
+	assert_output sfca_ca.prom
+}
+
+@test "check_ca_expiry: node_exporter's textfile collector serves what --prom-file writes" {
+	local d=$BATS_TEST_TMPDIR/textfile addr=127.76.0.9:19105 pid
+	local scrape=$BATS_TEST_TMPDIR/scrape
+	mkdir "$d"
+	run -0 check_ca_expiry -P "$d/sfca_ca.prom" -r "$FTD"
+	prometheus-node-exporter --collector.disable-defaults \
+	    --collector.textfile --collector.textfile.directory="$d" \
+	    --web.listen-address="$addr" >"$BATS_TEST_TMPDIR/ne.log" 2>&1 3>&- &
+	pid=$!
+	until_ok 10 curl -sf -o "$scrape" "http://$addr/metrics" ||
+	    { kill "$pid"; false; }
+	kill "$pid"
+	wait "$pid" || true
+	run -0 grep -x 'node_textfile_scrape_error 0' "$scrape"
+	run -0 grep -c '^sfca_internal_ca_expired{fmc_uuid=' "$scrape"
+	assert_output 2
+	run -0 grep -x 'sfca_check_ca_expiry_success 1' "$scrape"
 }

@@ -28,6 +28,19 @@ vg() {
 	run -2 vg check_ca_expiry --bogus
 }
 
+@test "valgrind: check_ca_expiry --prom and --prom-file, and a bad certificate" {
+	local root=$BATS_TEST_TMPDIR/ftd uuid
+	run -0 vg check_ca_expiry -p -r "$LAB/hosts/FTD-1/root"
+	assert_output --partial "sfca_check_ca_expiry_success 1"
+	run -0 vg check_ca_expiry -P "$BATS_TEST_TMPDIR/m.prom" -r "$LAB/hosts/FMCpri/root"
+	cp -a "$LAB/hosts/FTD-1/root" "$root"
+	uuid=$(awk '$1 == "FMCsec" { print $4 }' "$LAB/hosts.txt")
+	: >"$root/ngfw/var/sf/peers/$uuid/cacert.pem"
+	run -1 vg check_ca_expiry -p -P "$BATS_TEST_TMPDIR/m.prom" -r "$root"
+	assert_output --partial "sfca_check_ca_expiry_success 0"
+	run -1 vg check_ca_expiry -p -r "$LAB"
+}
+
 @test "valgrind: sftunnel_status with no daemon, full, brief and JSON" {
 	run -1 vg sftunnel_status -r "$LAB/hosts/FMCpri/root"
 	assert_output --partial "Peer certificate chains to current CA: Yes"
