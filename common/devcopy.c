@@ -133,10 +133,16 @@ run(struct dev_job *j, struct sshc *c, const char *script, size_t len,
 }
 
 /*
- * Back up each real file that differs from its staged one to
- * "<name>.backup" (copy to a temporary, then rename), then rename the
- * staged files over the real ones in peerf_names order.  A hangup no
- * longer stops it.
+ * Replace the three files together, all or none.  Each real file that
+ * differs from its staged one is backed up to "<name>.backup" (copy to a
+ * temporary, then rename); each that exists is also copied to
+ * ".<name>.sfca-old" for the rollback.  Then the staged files are
+ * renamed over the real ones in peerf_names order (mv -T: never into a
+ * folder in the way); when one rename fails, the ones already done are
+ * put back from their .sfca-old copies (a file that did not exist is
+ * removed) and the reason says which state the device was left in:
+ * "rolled back: the device keeps its old files", or, if putting back
+ * failed too, which files are new.  A hangup no longer stops it.
  */
 static char *
 commit_script(const char *qdest)
@@ -152,25 +158,48 @@ commit_script(const char *qdest)
 	return xasprintf(
 	    "trap '' HUP PIPE\n"
 	    "D=%s\n"
-	    "cd -- \"$D\" || { echo \"SFCA_ERR $D: no such folder\"; exit 3; }\n"
+	    "cd -- \"$D\" || { echo \"SFCA_ERR $D: no such folder; nothing "
+	    "replaced\"; exit 3; }\n"
 	    "L='%s'\n"
+	    "clean() { for M in $L; do rm -f -- \".$M.sfca-new\" "
+	    "\".$M.sfca-old\" \".$M.backup.sfca\"; done; }\n"
 	    "for N in $L; do [ -f \".$N.sfca-new\" ] || { echo \"SFCA_ERR $D/.$N."
-	    "sfca-new: missing\"; exit 5; }; done\n"
+	    "sfca-new: missing; nothing replaced\"; exit 5; }; done\n"
 	    "for N in $L; do\n"
 	    "  [ -f \"$N\" ] || continue\n"
+	    "  rm -f -- \".$N.sfca-old\"\n"
+	    "  if ! e=$(cp -p -- \"$N\" \".$N.sfca-old\" 2>&1 && "
+	    "sync -- \".$N.sfca-old\" 2>&1); then\n"
+	    "    clean; echo \"SFCA_ERR cannot keep a copy of $D/$N: ${e##*: };"
+	    " nothing replaced\"; exit 6\n"
+	    "  fi\n"
 	    "  [ \"$(sha256sum <\"$N\")\" = \"$(sha256sum <\".$N.sfca-new\")\" ] "
 	    "&& continue\n"
 	    "  rm -f -- \".$N.backup.sfca\"\n"
 	    "  if ! e=$(cp -p -- \"$N\" \".$N.backup.sfca\" 2>&1 && "
 	    "sync -- \".$N.backup.sfca\" 2>&1); then\n"
-	    "    rm -f -- \".$N.backup.sfca\"; for M in $L; do rm -f -- \".$M."
-	    "sfca-new\"; done\n"
-	    "    echo \"SFCA_ERR cannot back up $D/$N: ${e##*: }\"; exit 6\n"
+	    "    clean; echo \"SFCA_ERR cannot back up $D/$N: ${e##*: };"
+	    " nothing replaced\"; exit 6\n"
 	    "  fi\n"
 	    "  mv -f -- \".$N.backup.sfca\" \"$N.backup\"\n"
 	    "done\n"
-	    "for N in $L; do mv -f -- \".$N.sfca-new\" \"$N\" || "
-	    "{ echo \"SFCA_ERR cannot rename into $D/$N\"; exit 7; }; done\n"
+	    "R=\n"
+	    "for N in $L; do\n"
+	    "  if e=$(mv -fT -- \".$N.sfca-new\" \"$N\" 2>&1); then R=\"$R $N\";"
+	    " continue; fi\n"
+	    "  why=\"cannot rename into $D/$N: ${e##*: }\" bad=\n"
+	    "  for M in $R; do\n"
+	    "    if [ -f \".$M.sfca-old\" ]; then mv -fT -- \".$M.sfca-old\" "
+	    "\"$M\" 2>/dev/null || bad=\"$bad $M\"\n"
+	    "    else rm -f -- \"$M\" 2>/dev/null || bad=\"$bad $M\"; fi\n"
+	    "  done\n"
+	    "  clean; sync -- . 2>/dev/null\n"
+	    "  [ -z \"$bad\" ] && { echo \"SFCA_ERR $why; rolled back: the device"
+	    " keeps its old files\"; exit 7; }\n"
+	    "  echo \"SFCA_ERR $why; the rollback failed: new in $D:$bad, old:"
+	    " the others\"; exit 8\n"
+	    "done\n"
+	    "for M in $L; do rm -f -- \".$M.sfca-old\"; done\n"
 	    "sync -- . 2>/dev/null\n"
 	    "echo SFCA_OK\n", qdest, list);
 }
@@ -282,8 +311,19 @@ copy(struct dev_job *j, struct sshc *c, const char *dest)
 	s = commit_script(q);
 	rc = run(j, c, s, strlen(s), "copy failed", NULL, NULL);
 	free(s);
-	if (rc == -1)
-		goto fail;
+	if (rc == -1) {
+		/* the script says which state it left; a lost session cannot */
+		if (strstr(j->reason, "replaced") == NULL &&
+		    strstr(j->reason, "rolled back") == NULL &&
+		    strstr(j->reason, "rollback failed") == NULL)
+			strlcat(j->reason, "; its files may be the old or the "
+			    "new ones (the commit goes on after a hangup)",
+			    sizeof(j->reason));
+		free(q);
+		blk_add(&j->out, "Failed to copy certificates to %s",
+		    j->row->name);
+		return 0;
+	}
 	free(q);
 	blk_add(&j->out, "Successfully copied certificates to %s", j->row->name);
 	blk_add(&j->out, "Restarting sftunnel for %s", j->row->name);

@@ -6,6 +6,10 @@
 load helpers
 
 teardown() {
+	# a test that made a device's file immutable gives it back
+	if [ -n "${IMMUTABLE-}" ]; then
+		chattr -i "$IMMUTABLE" 2>/dev/null || true
+	fi
 	# sshds a test started itself, apart from a lab's (sshd-host up)
 	for h in ${SSH_UP-}; do
 		"$SFCA_TOP/tests/lab/ssh/sshd-host" down "$LAB" "$h" \
@@ -626,4 +630,25 @@ vartmp_state() {
 	    --known-hosts "$KH"
 	assert_output --partial "hfremote: -a: bad SSH options"
 	run -1 grep "^$NAME" "$SEC/etc/sf/patch_history"
+}
+
+@test "hostile: the SSH commit replaces a device's three files all or none: a failed rename rolls the others back" {
+	local before u
+	bound_setup
+	# FTD-1 holds other files than the FMC's (so every one is replaced)
+	for f in cacert.pem sftunnel-key.pem sftunnel-cert.pem; do
+		printf '# old %s\n' "$f" >>"$PD1/$f"
+	done
+	before=$(bound_sum "$PD1")
+	# the third file cannot be replaced (rename(2): EPERM)
+	IMMUTABLE=$PD1/sftunnel-cert.pem
+	chattr +i "$IMMUTABLE"
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -w 30 "$CSV"
+	assert_output --regexp 'FTD-1 +127\.170\.1\.1 +failed +copy failed: cannot rename into /[^ ]*/sftunnel-cert\.pem: Operation not permitted; rolled back: the device keeps its old files'
+	assert_output --regexp 'FTD-2 +127\.170\.1\.2 +done'
+	chattr -i "$IMMUTABLE"
+	# byte for byte the old files, and no temporary left beside them
+	[ "$(bound_sum "$PD1")" = "$before" ]
+	run -0 find "$PD1" -maxdepth 1 -name '.*sfca*'
+	assert_output ''
 }
