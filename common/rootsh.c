@@ -56,7 +56,8 @@ root_shell(struct sshc *c, const char *password, int timeout_ms)
 	const char *first[] = { RE_CLI, RE_USER, RE_ROOT };
 	const char *after_expert[] = { RE_USER, RE_ROOT };
 	const char *after_sudo[] = { RE_PASS, RE_ROOT, RE_USER };
-	const char *after_pass[] = { RE_ROOT, RE_SORRY, RE_USER };
+	/* "Password:" again: sudo refused it, and it is never sent twice */
+	const char *after_pass[] = { RE_ROOT, RE_SORRY, RE_USER, RE_PASS };
 	int rc, w;
 
 	if ((rc = sshc_shell(c)) != SSHC_OK)
@@ -80,7 +81,7 @@ root_shell(struct sshc *c, const char *password, int timeout_ms)
 		if (w == 0) {
 			if ((rc = sshc_puts(c, password)) != SSHC_OK ||
 			    (rc = sshc_puts(c, "\n")) != SSHC_OK ||
-			    (rc = sshc_expect(c, after_pass, 3, timeout_ms,
+			    (rc = sshc_expect(c, after_pass, 4, timeout_ms,
 			    &w)) != SSHC_OK)
 				return rc;
 			if (w != 0)

@@ -652,3 +652,17 @@ vartmp_state() {
 	run -0 find "$PD1" -maxdepth 1 -name '.*sfca*'
 	assert_output ''
 }
+
+@test "hostile: a sudo that refuses the password is reported as refused, at once, asked once" {
+	bound_setup
+	echo 3 >"$LAB/hosts/FTD-1/sudo-tries"
+	bound_knob FTD-1 sudo-refuses
+	SECONDS=0
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -w 30 "$CSV"
+	assert_output --regexp 'FTD-1 +127\.170\.1\.1 +failed +sudo su on FTD-1 refused the password'
+	assert_output --regexp 'FTD-2 +127\.170\.1\.2 +done'
+	refute_output --partial 'no answer'
+	# one answer to sudo's three questions
+	run -0 cat "$LAB/hosts/FTD-1/ssh/tmp/sudo-attempts"
+	assert_output "attempt 1"
+}
