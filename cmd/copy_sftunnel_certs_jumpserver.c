@@ -24,6 +24,11 @@
 #include "banned.h"
 
 #define FETCH_MS	120000
+/*
+ * The FMC's answer to the fetch is every peer's files as base64 (about
+ * 10 KB a peer): its session may send this much, a device 4 MiB.
+ */
+#define FETCH_RX_MAX	((size_t)512 * 1024 * 1024)
 
 /* The FMC's session, kept open for the tunnel checks at the end. */
 struct fmc {
@@ -154,6 +159,7 @@ fetch(struct dev_job *j, const struct sshc_opts *so, int step_ms,
     struct fmc *f, struct fileset *fs)
 {
 	struct rootsh_dev d;
+	struct sshc_opts fso = *so;
 	enum rootsh_step step;
 	const char *out, *nl;
 	char *script;
@@ -167,7 +173,8 @@ fetch(struct dev_job *j, const struct sshc_opts *so, int step_ms,
 	d.addr = j->row->addr;
 	d.login = j->row->login;
 	d.password = j->row->password;
-	d.so = so;
+	fso.rx_max = FETCH_RX_MAX;
+	d.so = &fso;
 	d.step_ms = step_ms;
 	rc = rootsh_login(&f->c, &d, &step);
 	csv_row_wipe(j->row);

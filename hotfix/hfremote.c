@@ -2,10 +2,13 @@
 /* hfremote -- the hotfix's SSH leg: copy a file to an FMC and run a command as root */
 #include <sys/prctl.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "rootsh.h"
@@ -113,26 +116,45 @@ upload(struct sshc *c, const char *local, const char *dir, const char *name)
 	return rc;
 }
 
-static char *
-read_password(const char *path)
-{
-	char *pw = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f;
+#define PW_MAX	1024	/* a password file's first line, at most */
 
-	if ((f = fopen(path, "r")) == NULL) {
+/*
+ * The first line of path (a file, or /dev/stdin on a pipe), in an
+ * xmalloc_secret block of *size bytes; read with read(2), not stdio,
+ * whose buffer would be freed unwiped.
+ */
+static char *
+read_password(const char *path, size_t *size)
+{
+	char *pw;
+	size_t len = 0, n;
+	ssize_t r;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
 		log_warn("%s", path);
 		return NULL;
 	}
-	if ((n = getline(&pw, &cap, f)) <= 0) {
+	*size = PW_MAX;
+	pw = xmalloc_secret(PW_MAX);	/* zeroed: always NUL-terminated */
+	while (len < PW_MAX - 1) {
+		r = read(fd, pw + len, PW_MAX - 1 - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		if (memchr(pw + len - r, '\n', (size_t)r) != NULL)
+			break;
+	}
+	close(fd);
+	n = strcspn(pw, "\r\n");
+	explicit_bzero(pw + n, PW_MAX - n);
+	if (n == 0) {
 		log_warnx("%s: no password", path);
-		fclose(f);
-		free(pw);
+		xfree_secret(pw, PW_MAX);
 		return NULL;
 	}
-	fclose(f);
-	pw[strcspn(pw, "\r\n")] = '\0';
 	return pw;
 }
 
@@ -156,6 +178,7 @@ main(int argc, char *argv[])
 	const char *login = NULL, *pwfile = NULL, *host, *errstr, *out;
 	char *upload_arg = NULL, *pw = NULL, *name = NULL, *dir = NULL;
 	char *q, *script;
+	size_t pwsize = 0;
 	size_t outlen;
 	int ch, rc = 1, r, st;
 
@@ -210,7 +233,7 @@ main(int argc, char *argv[])
 			usage(2);
 	}
 	host = argv[0];
-	if ((pw = read_password(pwfile)) == NULL)
+	if ((pw = read_password(pwfile, &pwsize)) == NULL)
 		return 1;
 	if (sshc_init() == -1) {
 		log_warnx("cannot initialise libssh");
@@ -224,7 +247,7 @@ main(int argc, char *argv[])
 	d.so = &so;
 	d.step_ms = STEP_MS;
 	r = rootsh_login(&c, &d, &step);
-	freezero(pw, strlen(pw));
+	xfree_secret(pw, pwsize);
 	pw = NULL;
 	if (r == SSHC_EAUTH && step == RS_LOGIN) {
 		log_warnx("%s: login refused", host);
@@ -264,8 +287,7 @@ main(int argc, char *argv[])
 		remove_folder(c, dir);
 		free(dir);
 	}
-	if (pw != NULL)
-		freezero(pw, strlen(pw));
+	xfree_secret(pw, pwsize);
 	sshc_free(c);
 	return rc;
 }
