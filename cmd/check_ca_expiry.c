@@ -9,6 +9,7 @@
 
 #include "check_ca_expiry.h"
 #include "conf.h"
+#include "esc.h"
 #include "log.h"
 #include "peers.h"
 #include "pki.h"
@@ -235,11 +236,14 @@ report_text(const struct target *t, const struct pki_info *in, time_t now,
     int multi)
 {
 	long left = pki_days_until(in->not_after, now);
+	char cn[ESC_SIZE(sizeof(in->cn))];
 
+	/* the FMC's name (from sftunnel.json) is vis-encoded already */
 	if (multi)
 		printf("%s (%s, %s):\n", t->apath,
 		    t->fmc != NULL ? t->fmc : "this FMC",
-		    t->fmc_uuid != NULL ? t->fmc_uuid : in->cn);
+		    t->fmc_uuid != NULL ? t->fmc_uuid :
+		    esc_vis(cn, sizeof(cn), in->cn));
 	putchar('\n');
 	if (in->not_after <= now) {
 		printf("The certificate has expired %ld days ago.\n"

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "esc.h"
 #include "generate_certs.h"
 #include "log.h"
 #include "pki.h"
@@ -135,7 +136,7 @@ push_one(struct pushjob *pj, struct gc_id *g)
 	struct ctl_file f[PEERF_NFILES];
 	struct ctl_result res[PEERF_NFILES];
 	char *path, *buf[PEERF_NFILES] = { NULL, NULL, NULL };
-	char sum[65];
+	char sum[65], why[ESC_SIZE(sizeof(res[0].reason))];
 	size_t len[PEERF_NFILES] = { 0, 0, 0 };
 	const int *set;
 	int i, k, n, r;
@@ -183,8 +184,10 @@ push_one(struct pushjob *pj, struct gc_id *g)
 		k = set[i];
 		/* ok only when the receiver holds exactly what we sent */
 		if (!res[i].ok) {
+			/* the receiver's words: shown encoded */
 			snprintf(g->why, sizeof(g->why), "%s: %s",
-			    peerf_names[k], res[i].reason);
+			    peerf_names[k],
+			    esc_vist(why, sizeof(why), res[i].reason));
 			continue;
 		}
 		if (pki_sha256_hex(f[i].data, f[i].len, sum) == -1)
@@ -315,7 +318,9 @@ peer_failed(const struct gc_id *g, const int *set, int n)
 /*
  * The vendor's report: one "Failed to push to NAME = DEST" per file
  * listed, by peer name and in the push order, and FAILED_PUSH with the
- * five fields "PEER_UUID PEER_NAME PEER_IP SOURCE_ON_FMC DEST_ON_PEER".
+ * five fields "PEER_UUID PEER_NAME PEER_IP SOURCE_ON_FMC DEST_ON_PEER",
+ * each vis-encoded (the name and address as peer_parse keeps them), so
+ * that no byte of a peer's sftunnel.json can add a field or a line.
  * A peer any of whose files failed has every file of the run's set
  * listed (all three, with --extend the two public ones).  No failure,
  * no FAILED_PUSH (a stale one from an earlier attempt of the same run
@@ -325,7 +330,7 @@ int
 gc_report(struct gc *gc, int *nfailed)
 {
 	const int *set;
-	char *buf = NULL, *p, *d, *s;
+	char *buf = NULL, *p, *d, *s, vs[ESC_SIZE(256)], vd[ESC_SIZE(256)];
 	size_t len = 0, i;
 	FILE *f;
 	int j, k, n, rc = 0;
@@ -348,7 +353,8 @@ gc_report(struct gc *gc, int *nfailed)
 			d = dest_path(gc, g, peerf_names[k]);
 			s = source_path(g, peerf_names[k]);
 			fprintf(f, "%s %s %s %s %s\n", g->p->uuid, g->p->name,
-			    g->p->ip, s, d);
+			    g->p->ip, esc_vis(vs, sizeof(vs), s),
+			    esc_vis(vd, sizeof(vd), d));
 			free(s);
 			free(d);
 		}

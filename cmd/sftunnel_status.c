@@ -10,6 +10,7 @@
 
 #include "conf.h"
 #include "ctl.h"
+#include "esc.h"
 #include "log.h"
 #include "peers.h"
 #include "pki.h"
@@ -28,8 +29,27 @@ struct row {
 	time_t		 ca_na;		/* the CA's expiry, 0 when unknown */
 	int		 ca_ok;		/* the CA file parsed */
 	int		 chains;	/* the peer's certificate chains to it */
-	char		 sw[32];
+	char		 sw[ESC_SIZE(31)];	/* vis-encoded: the peer's words */
 };
+
+/*
+ * What the daemon relays from a peer (a disconnect reason, the cipher it
+ * agreed) is shown vis-encoded, as names are; one buffer per field of a
+ * row.
+ */
+struct vrow {
+	char	 reason[ESC_SIZE(sizeof(((struct ctl_peer *)0)->disc_reason))];
+	char	 cipher[ESC_SIZE(sizeof(((struct ctl_peer *)0)->cipher))];
+	char	 tls[ESC_SIZE(sizeof(((struct ctl_peer *)0)->tls))];
+};
+
+static void
+vrow_fill(struct vrow *v, const struct ctl_peer *l)
+{
+	esc_vist(v->reason, sizeof(v->reason), l != NULL ? l->disc_reason : "");
+	esc_vist(v->cipher, sizeof(v->cipher), l != NULL ? l->cipher : "");
+	esc_vist(v->tls, sizeof(v->tls), l != NULL ? l->tls : "");
+}
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -126,8 +146,11 @@ read_sw(struct row *r)
 			bad_files++;
 		else {
 			buf[strcspn(buf, "\r\n")] = '\0';
-			if (buf[0] != '\0')
-				strlcpy(r->sw, buf, sizeof(r->sw));
+			if (buf[0] != '\0') {
+				if (strlen(buf) > 31)
+					buf[31] = '\0';
+				esc_vist(r->sw, sizeof(r->sw), buf);
+			}
 		}
 	}
 	free(buf);
@@ -186,15 +209,17 @@ static void
 print_full(const struct row *r, int running)
 {
 	const struct ctl_peer *l = r->live;
+	struct vrow v;
 	char t[64], ca[128];
 
+	vrow_fill(&v, l);
 	printf("**RUN STATUS****%s*************\n", r->p->ip);
 	printf("Peer: %s, UUID %s, role %s\n", r->p->name, r->p->uuid,
 	    r->p->role);
 	if (l != NULL && l->up) {
-		printf("Cipher used = %s (strength:%d bits)\n", l->cipher,
+		printf("Cipher used = %s (strength:%d bits)\n", v.cipher,
 		    l->cipher_bits);
-		printf("ChannelA Connected: Yes, %s\n", l->tls);
+		printf("ChannelA Connected: Yes, %s\n", v.tls);
 		printf("Registration: Completed.\n");
 		fmt_time(l->since, t, sizeof(t));
 		printf("IPv4 Connection to peer '%s' Start Time: %s\n",
@@ -208,7 +233,7 @@ print_full(const struct row *r, int running)
 		printf("Last disconnect time : %s\n", t);
 		printf("Last disconnect reason : %s\n", !running ?
 		    "sftunneld is not running" : l != NULL &&
-		    l->disc_reason[0] != '\0' ? l->disc_reason : "none");
+		    l->disc_reason[0] != '\0' ? v.reason : "none");
 	}
 	printf("PEER INFO:\n");
 	printf("sw_version %s\n", r->sw);
@@ -257,7 +282,9 @@ print_json_row(const struct row *r, int first)
 {
 	const struct ctl_peer *l = r->live;
 	int up = l != NULL && l->up;
+	struct vrow v;
 
+	vrow_fill(&v, l);
 	printf("%s\n  {", first ? "" : ",");
 	json_str("name", r->p->name, 1);
 	json_str("uuid", r->p->uuid, 1);
@@ -269,10 +296,10 @@ print_json_row(const struct row *r, int first)
 	json_num("hb_sent", up ? (long long)l->hb_sent : 0, 1);
 	json_num("hb_recv", up ? (long long)l->hb_recv : 0, 1);
 	json_num("disc_time", l != NULL ? (long long)l->disc_time : 0, 1);
-	json_str("disc_reason", l != NULL ? l->disc_reason : "", 1);
-	json_str("cipher", up ? l->cipher : "", 1);
+	json_str("disc_reason", v.reason, 1);
+	json_str("cipher", up ? v.cipher : "", 1);
 	json_num("cipher_bits", up ? l->cipher_bits : 0, 1);
-	json_str("tls", up ? l->tls : "", 1);
+	json_str("tls", up ? v.tls : "", 1);
 	json_str("sw_version", r->sw, 1);
 	json_num("ca_not_after", (long long)r->ca_na, 1);
 	printf("\"ca_expired\":%s,", r->ca_ok && r->ca_na <= time(NULL) ?

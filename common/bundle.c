@@ -162,7 +162,7 @@ check_peer(struct bpeer *p)
 	for (i = 0; i < PEERF_NFILES; i++)
 		if (p->f[i] == NULL || p->f[i]->len == 0) {
 			if (p->err[0] == '\0')
-				snprintf(p->err, sizeof(p->err), "no %s for %s "
+				snprintf(p->err, sizeof(p->err), "no %s for %.100s "
 				    "on the FMC", peerf_names[i], p->name);
 			return;
 		}
@@ -173,7 +173,7 @@ check_peer(struct bpeer *p)
 	    (key = pki_key_from_pem(p->f[PEERF_I_KEY]->data, p->f[PEERF_I_KEY]->len,
 	    p->f[PEERF_I_KEY]->path)) == NULL)
 		snprintf(p->err, sizeof(p->err), "unreadable certificate or "
-		    "key for %s on the FMC", p->name);
+		    "key for %.100s on the FMC", p->name);
 	else if (!pki_key_matches(cert, key))
 		snprintf(p->err, sizeof(p->err), "%s does not match %s",
 		    p->f[PEERF_I_KEY]->path, p->f[PEERF_I_CERT]->path);
@@ -205,10 +205,9 @@ fmc_ident(struct bundle *b, const struct bfile *ims)
 		goto out;
 	}
 	strlcpy(b->fmc_uuid, v, sizeof(b->fmc_uuid));
-	if ((v = conf_get(c, "HOSTNAME")) == NULL ||
-	    strlen(v) >= sizeof(b->fmc_name))
+	if ((v = conf_get(c, "HOSTNAME")) == NULL || strlen(v) > PEER_NAME_LEN)
 		v = b->fmc_uuid;
-	strlcpy(b->fmc_name, v, sizeof(b->fmc_name));
+	esc_vis(b->fmc_name, sizeof(b->fmc_name), v);
 	rc = 0;
  out:
 	conf_free(c);

@@ -7,6 +7,7 @@
 
 #include "csv.h"
 #include "fileset.h"
+#include "peers.h"
 #include "root.h"
 
 /*
@@ -17,7 +18,7 @@
 struct bpeer {
 	char		 uuid[37];
 	char		 folder[37];	/* its folder under var/sf/peers */
-	char		 name[64];
+	char		 name[PEER_NAME_MAX];	/* vis-encoded, as peer_parse */
 	char		 ip[46];
 	char		 role[8];	/* ftd, fmc-ha */
 	int		 in_failed;	/* named by the newest FAILED_PUSH */
@@ -27,7 +28,7 @@ struct bpeer {
 
 struct bundle {
 	char		 fmc_uuid[37];
-	char		 fmc_name[64];
+	char		 fmc_name[PEER_NAME_MAX];	/* HOSTNAME, vis-encoded */
 	char		 failed_push[128];	/* the one used, or "" */
 	struct bpeer	*p;
 	size_t		 n;

@@ -9,6 +9,7 @@
 
 #include "conf.h"
 #include "devcopy.h"
+#include "esc.h"
 #include "root.h"
 #include "rootsh.h"
 #include "xmalloc.h"
@@ -75,24 +76,30 @@ failed(struct dev_job *j, const char *fmt, ...)
 	j->state = DEV_FAILED;
 }
 
-/* The first "SFCA_ERR text" line of a script's output, or its last line. */
+/*
+ * The first "SFCA_ERR text" line of a script's output, or its last line,
+ * vis-encoded: the device's words never reach a terminal or log raw.
+ */
 static void
 script_reason(const char *out, size_t len, char *buf, size_t buflen)
 {
 	const char *p = memmem(out, len, "SFCA_ERR ", 9), *e;
+	char raw[128];
 
 	if (p != NULL) {
 		p += 9;
 		e = memchr(p, '\n', len - (size_t)(p - out));
-		snprintf(buf, buflen, "%.*s", (int)(e == NULL ?
+		snprintf(raw, sizeof(raw), "%.*s", (int)(e == NULL ?
 		    len - (size_t)(p - out) : (size_t)(e - p)), p);
-		return;
+	} else {
+		while (len > 0 && out[len - 1] == '\n')
+			len--;
+		for (p = out + len; p > out && p[-1] != '\n'; p--)
+			;
+		snprintf(raw, sizeof(raw), "%.*s",
+		    (int)(len - (size_t)(p - out)), p);
 	}
-	while (len > 0 && out[len - 1] == '\n')
-		len--;
-	for (p = out + len; p > out && p[-1] != '\n'; p--)
-		;
-	snprintf(buf, buflen, "%.*s", (int)(len - (size_t)(p - out)), p);
+	esc_vist(buf, buflen, raw);
 	if (buf[0] == '\0')
 		strlcpy(buf, "no output", buflen);
 }
@@ -243,6 +250,11 @@ identify(struct dev_job *j, struct sshc *c)
 	conf_free(cf);
 	if (uuid[0] == '\0') {
 		failed(j, "no APPLIANCE_UUID in /etc/sf/ims.conf");
+		return NULL;
+	}
+	if (!peer_uuid_valid(uuid)) {
+		/* the device's words: never shown raw */
+		failed(j, "/etc/sf/ims.conf: malformed APPLIANCE_UUID");
 		return NULL;
 	}
 	strlcpy(j->uuid, uuid, sizeof(j->uuid));

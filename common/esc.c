@@ -10,21 +10,21 @@
 #include "banned.h"
 
 #define ESC_FLAGS	(VIS_CSTYLE | VIS_OCTAL | VIS_WHITE | VIS_NOLOCALE)
+#define ESC_TFLAGS	(VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL | VIS_NOLOCALE)
 
-char *
-esc_vis(char *dst, size_t dstlen, const char *s)
+static char *
+encode(char *dst, size_t dstlen, const char *s, int flags)
 {
 	char one[ESC_SIZE(1)], *e;
 	size_t o = 0, n;
 
 	if (ESC_SIZE(strlen(s)) <= dstlen) {
-		strvis(dst, s, ESC_FLAGS);
+		strvis(dst, s, flags);
 		return dst;
 	}
 	/* too long: encode one character at a time while it fits */
 	for (; *s != '\0'; s++) {
-		e = vis(one, (unsigned char)s[0], ESC_FLAGS,
-		    (unsigned char)s[1]);
+		e = vis(one, (unsigned char)s[0], flags, (unsigned char)s[1]);
 		n = (size_t)(e - one);
 		if (o + n >= dstlen)
 			break;
@@ -36,12 +36,15 @@ esc_vis(char *dst, size_t dstlen, const char *s)
 }
 
 char *
-esc_visx(const void *buf, size_t len)
+esc_vis(char *dst, size_t dstlen, const char *s)
 {
-	char *dst = xmalloc(ESC_SIZE(len));
+	return encode(dst, dstlen, s, ESC_FLAGS);
+}
 
-	strvisx(dst, buf, len, ESC_FLAGS);
-	return dst;
+char *
+esc_vist(char *dst, size_t dstlen, const char *s)
+{
+	return encode(dst, dstlen, s, ESC_TFLAGS);
 }
 
 int

@@ -27,8 +27,12 @@
  */
 char	*esc_vis(char *dst, size_t dstlen, const char *s);
 
-/* Encode len bytes of buf (NULs included); allocated, the caller frees. */
-char	*esc_visx(const void *buf, size_t len);
+/*
+ * The same for free text quoted in a message (a device's answer, an
+ * SSH error): spaces are kept, everything else is encoded as above.
+ * Never for a field of FAILED_PUSH or a name.
+ */
+char	*esc_vist(char *dst, size_t dstlen, const char *s);
 
 /*
  * Decode the encoding s into dst, dstlen bytes, NUL-terminated.  -1 when

@@ -50,11 +50,68 @@ ws(struct jp *j)
 		j->p++;
 }
 
+/* Four hex digits of a \u escape; -1 when they are not. */
+static long
+hex4(struct jp *j)
+{
+	long v = 0;
+	int i, c;
+
+	for (i = 0; i < 4; i++) {
+		c = (unsigned char)*j->p;
+		if (!isxdigit(c))
+			return -1;
+		v = v * 16 + (isdigit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
+		j->p++;
+	}
+	return v;
+}
+
+/* The code point of a \u escape (after the "\u"), as UTF-8 in u. */
+static int
+junicode(struct jp *j, char *u, size_t *ulen)
+{
+	long cp, lo;
+
+	if ((cp = hex4(j)) <= 0)	/* \u0000 would end the string */
+		return -1;
+	if (cp >= 0xdc00 && cp <= 0xdfff)
+		return -1;
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		if (j->p[0] != '\\' || j->p[1] != 'u')
+			return -1;
+		j->p += 2;
+		if ((lo = hex4(j)) < 0xdc00 || lo > 0xdfff)
+			return -1;
+		cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+	}
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		*ulen = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xc0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 0x3f));
+		*ulen = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xe0 | cp >> 12);
+		u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		u[2] = (char)(0x80 | (cp & 0x3f));
+		*ulen = 3;
+	} else {
+		u[0] = (char)(0xf0 | cp >> 18);
+		u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+		u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+		u[3] = (char)(0x80 | (cp & 0x3f));
+		*ulen = 4;
+	}
+	return 0;
+}
+
 static int
 jstring(struct jp *j, char *out, size_t outlen)
 {
-	size_t n = 0;
-	char c;
+	size_t n = 0, ulen;
+	char c, u[4];
 
 	if (*j->p != '"')
 		return -1;
@@ -62,24 +119,40 @@ jstring(struct jp *j, char *out, size_t outlen)
 	while ((c = *j->p++) != '"') {
 		if (c == '\0' || (unsigned char)c < 0x20)
 			return -1;
+		u[0] = c;
+		ulen = 1;
 		if (c == '\\') {
-			c = *j->p++;
-			switch (c) {
+			switch ((c = *j->p++)) {
 			case '"': case '\\': case '/':
+				u[0] = c;
+				break;
+			case 'b':
+				u[0] = '\b';
+				break;
+			case 'f':
+				u[0] = '\f';
 				break;
 			case 'n':
-				c = '\n';
+				u[0] = '\n';
+				break;
+			case 'r':
+				u[0] = '\r';
 				break;
 			case 't':
-				c = '\t';
+				u[0] = '\t';
+				break;
+			case 'u':
+				if (junicode(j, u, &ulen) == -1)
+					return -1;
 				break;
 			default:
 				return -1;
 			}
 		}
-		if (n + 1 >= outlen)
+		if (n + ulen >= outlen)
 			return -1;
-		out[n++] = c;
+		memcpy(out + n, u, ulen);
+		n += ulen;
 	}
 	out[n] = '\0';
 	return 0;
@@ -90,7 +163,7 @@ peer_parse(const char *text, size_t len, const char *path,
     const char *folder, struct peer *p)
 {
 	struct jp j;
-	char *buf, key[32], val[256];
+	char *buf, key[32], val[256], name[PEER_NAME_LEN + 1] = "";
 	long long num;
 	int rc = -1, isnum;
 	char *end;
@@ -128,9 +201,10 @@ peer_parse(const char *text, size_t len, const char *path,
 		if (strcmp(key, "uuid") == 0 && !isnum)
 			strlcpy(p->uuid, val, sizeof(p->uuid));
 		else if (strcmp(key, "name") == 0 && !isnum)
-			strlcpy(p->name, val, sizeof(p->name));
+			strlcpy(name, val, sizeof(name));
 		else if (strcmp(key, "ip") == 0 && !isnum)
-			strlcpy(p->ip, val, sizeof(p->ip));
+			/* an address is unchanged; anything else is shown safely */
+			esc_vis(p->ip, sizeof(p->ip), val);
 		else if (strcmp(key, "role") == 0 && !isnum)
 			strlcpy(p->role, val, sizeof(p->role));
 		else if (strcmp(key, "port") == 0 && isnum) {
@@ -161,10 +235,11 @@ peer_parse(const char *text, size_t len, const char *path,
 		    p->uuid);
 		goto out;
 	}
-	if (p->name[0] == '\0' || p->ip[0] == '\0') {
+	if (name[0] == '\0' || p->ip[0] == '\0') {
 		log_warnx("%s: missing name or ip", path);
 		goto out;
 	}
+	esc_vis(p->name, sizeof(p->name), name);
 	if (!peer_role_valid(p->role)) {
 		log_warnx("%s: role must be ftd, fmc or fmc-ha", path);
 		goto out;

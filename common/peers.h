@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "esc.h"
+
 /*
  * var/sf/peers/<uuid>/sftunnel.json, a flat JSON object:
  *   {"uuid": "...", "name": "...", "ip": "...", "role": "ftd", "port": 8305}
@@ -12,11 +14,18 @@
  * from an FTD) or "fmc-ha" (the other FMC of an HA pair).
  */
 #define PEER_UUID_LEN	36
+#define PEER_NAME_LEN	63	/* bytes of a name kept from the file */
+#define PEER_NAME_MAX	ESC_SIZE(PEER_NAME_LEN)
 
 struct peer {
 	char	 uuid[PEER_UUID_LEN + 1];
-	char	 name[64];
-	char	 ip[46];
+	/*
+	 * The name, vis-encoded (esc_vis): printable ASCII without
+	 * whitespace, safe for a terminal, a log and a FAILED_PUSH field.
+	 * Names are only shown, never matched on.
+	 */
+	char	 name[PEER_NAME_MAX];
+	char	 ip[46];	/* vis-encoded as well */
 	char	 role[8];
 	int	 port;
 	char	*dir;		/* absolute path of the peer folder */
@@ -33,8 +42,10 @@ int	peer_uuid_valid(const char *s);
  * need not be NUL-terminated; a NUL inside is malformed), found in the
  * peer folder named folder.  The uuid must be well formed and be the
  * folder's (case aside), name and ip must be there and role valid;
- * keys of the vendor's we do not use are ignored.  path names the file
- * in messages.  p->dir is left NULL.  0, or -1 with one message.  This
+ * keys of the vendor's we do not use are ignored.  Strings take the
+ * JSON escapes, \uXXXX included; a name is cut to PEER_NAME_LEN bytes
+ * and kept vis-encoded.  path names the file in messages.  p->dir is
+ * left NULL.  0, or -1 with one message.  This
  * is the only reader of the format: every sftunnel.json, from the tree
  * or fetched from an FMC, goes through it.
  */

@@ -13,6 +13,7 @@
 
 #include <libssh/libssh.h>
 
+#include "esc.h"
 #include "sshc.h"
 #include "xmalloc.h"
 #include "banned.h"
@@ -23,9 +24,10 @@
 struct sshc {
 	ssh_session	 s;
 	ssh_channel	 ch;
-	char		 name[64];
+	char		 name[256];	/* as given: a vis-encoded name */
 	char		 addr[46];
-	char		 err[256];
+	char		 err[512];
+	char		 rerr[ESC_SIZE(128)];	/* see ssh_err */
 	char		*buf;		/* received, CRs dropped */
 	size_t		 len;
 	size_t		 cap;
@@ -56,6 +58,19 @@ sshc_seterr(struct sshc *c, int code, const char *fmt, ...)
 
 /* sshc's own answers are set as rootsh's are (a shorter name). */
 #define fail	sshc_seterr
+
+/*
+ * libssh's last error, vis-encoded: it may quote what the server sent (a
+ * banner, a disconnect message).
+ */
+static const char *
+ssh_err(struct sshc *c)
+{
+	char raw[128];
+
+	strlcpy(raw, ssh_get_error(c->s), sizeof(raw));
+	return esc_vist(c->rerr, sizeof(c->rerr), raw);
+}
 
 const char *
 sshc_error(const struct sshc *c)
@@ -99,11 +114,11 @@ check_host_key(struct sshc *c, const struct sshc_opts *o)
 		if (rc != SSH_OK)
 			return fail(c, SSHC_EOTHER, "cannot record the host "
 			    "key of %s (%s): %s", c->name, c->addr,
-			    ssh_get_error(c->s));
+			    ssh_err(c));
 		return SSHC_OK;
 	default:
 		return fail(c, SSHC_EOTHER, "cannot check the host key of %s "
-		    "(%s): %s", c->name, c->addr, ssh_get_error(c->s));
+		    "(%s): %s", c->name, c->addr, ssh_err(c));
 	}
 }
 
@@ -136,14 +151,14 @@ kbdint(struct sshc *c, const char *password)
 			    "asks %d questions, not a password", c->name, n);
 		if (ssh_userauth_kbdint_setanswer(c->s, 0, password) < 0)
 			return fail(c, SSHC_EOTHER, "login to %s: %s", c->name,
-			    ssh_get_error(c->s));
+			    ssh_err(c));
 		answered = 1;
 	}
 	if (rc == SSH_AUTH_SUCCESS)
 		return SSHC_OK;
 	if (rc == SSH_AUTH_ERROR)
 		return fail(c, SSHC_EIO, "connection to %s lost during login: "
-		    "%s", c->name, ssh_get_error(c->s));
+		    "%s", c->name, ssh_err(c));
 	return fail(c, SSHC_EAUTH, "login to %s refused: wrong login or "
 	    "password", c->name);
 }
@@ -158,7 +173,7 @@ authenticate(struct sshc *c, const char *password)
 		return SSHC_OK;
 	if (rc == SSH_AUTH_ERROR)
 		return fail(c, SSHC_EIO, "connection to %s lost during login: "
-		    "%s", c->name, ssh_get_error(c->s));
+		    "%s", c->name, ssh_err(c));
 	methods = ssh_userauth_list(c->s, NULL);
 	/*
 	 * One method, one try: keyboard-interactive after a refused
@@ -170,7 +185,7 @@ authenticate(struct sshc *c, const char *password)
 			return SSHC_OK;
 		if (rc == SSH_AUTH_ERROR)
 			return fail(c, SSHC_EIO, "connection to %s lost during "
-			    "login: %s", c->name, ssh_get_error(c->s));
+			    "login: %s", c->name, ssh_err(c));
 		if (rc == SSH_AUTH_PARTIAL)
 			return fail(c, SSHC_EAUTH, "login to %s refused: it "
 			    "asks for more than a password", c->name);
@@ -216,12 +231,12 @@ sshc_open(struct sshc **out, const char *name, const char *addr,
 	    "/dev/null") < 0) {
 		free(kh);
 		return fail(c, SSHC_EOTHER, "%s: bad SSH options: %s", name,
-		    ssh_get_error(c->s));
+		    ssh_err(c));
 	}
 	free(kh);
 	if (ssh_connect(c->s) != SSH_OK)
 		return fail(c, SSHC_ECONNECT, "could not connect to %s (%s): %s",
-		    name, addr, ssh_get_error(c->s));
+		    name, addr, ssh_err(c));
 	if ((rc = check_host_key(c, o)) != SSHC_OK)
 		return rc;
 	return SSHC_OK;
@@ -241,7 +256,7 @@ sshc_shell(struct sshc *c)
 	    ssh_channel_request_pty_size(c->ch, "dumb", 200, 50) != SSH_OK ||
 	    ssh_channel_request_shell(c->ch) != SSH_OK)
 		return fail(c, SSHC_EIO, "%s: cannot open a shell: %s",
-		    c->name, ssh_get_error(c->s));
+		    c->name, ssh_err(c));
 	return SSHC_OK;
 }
 
@@ -256,7 +271,7 @@ sshc_write(struct sshc *c, const void *p, size_t len)
 		    (uint32_t)len);
 		if (n == SSH_ERROR || n == 0)
 			return fail(c, SSHC_EIO, "connection to %s lost: %s",
-			    c->name, ssh_get_error(c->s));
+			    c->name, ssh_err(c));
 		q += n;
 		len -= (size_t)n;
 	}
@@ -314,7 +329,7 @@ fill(struct sshc *c, long deadline)
 	    left > 1000 ? 1000 : (int)left);
 	if (n == SSH_ERROR)
 		return fail(c, SSHC_EIO, "connection to %s lost: %s", c->name,
-		    ssh_get_error(c->s));
+		    ssh_err(c));
 	if (n == 0 && (ssh_channel_is_eof(c->ch) ||
 	    !ssh_channel_is_open(c->ch)))
 		return fail(c, SSHC_EIO, "connection to %s lost (the device "

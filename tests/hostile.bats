@@ -135,6 +135,58 @@ untrusted_sum() {
 	[ "$(untrusted_sum "$R")" = "$before" ]
 }
 
+@test "hostile: a peer named with an escape sequence and a space is shown encoded, FAILED_PUSH keeps five fields and is matched back" {
+	local js fp u fu pw vname n
+	D=$(sfca_scratch)
+	LAB=$D/lab
+	lab -d "$LAB" up -n 1 -k ec -b 127.64 >/dev/null 3>&-
+	R=$LAB/hosts/FMCpri/root
+	u=$(sfca_host FTD-1 4)
+	fu=$(sfca_host FMCpri 4)
+	js=$R/var/sf/peers/$u/sftunnel.json
+	# ESC [2J clears the screen, ESC ]0;...BEL sets the window title
+	sed -i 's/"name": *"[^"]*"/"name": "FTD 1\\u001b[2J\\u001b]0;pwned\\u0007\\\\"/' "$js"
+	vname='FTD\s1\033[2J\033]0;pwned\a\\'
+	run -0 sftunnel_status -r "$R"
+	assert_line "Peer: $vname, UUID $u, role ftd"
+	refute_output --partial $'\033'
+	run -0 sftunnel_status -b -r "$R"
+	assert_output "$vname $u $(sfca_host FTD-1 3) ftd up"
+	run -0 sftunnel_status -j -r "$R"
+	assert_output --partial "\"name\":\"${vname//\\/\\\\}\""
+	# the renewal misses it: FAILED_PUSH names it, five fields a line
+	lab -d "$LAB" cut FTD-1
+	run -0 generate_certs -y -r "$R"
+	refute_output --partial $'\033'
+	assert_line "Failed to push to $vname = /var/sf/peers/$fu/sftunnel-key.pem"
+	fp=$(echo "$R"/var/tmp/certs/*/FAILED_PUSH)
+	[ -f "$fp" ]
+	N=$vname run -0 awk 'NF != 5 || $2 != ENVIRON["N"] { bad = 1 } END { print NR; exit bad }' "$fp"
+	assert_output 3
+	! grep -q $'\033' "$fp"
+	! grep -q $'\033' "$R/var/log/sf/sfca_generation.log"
+	# the copy tool reads FAILED_PUSH back and brings that device its files
+	lab -d "$LAB" heal FTD-1
+	pw=$(awk '$1 == "FTD-1" { print $2 }' "$LAB/passwords")
+	(umask 077; printf 'FTD-1,%s,admin,"%s"\n' "$(sfca_host FTD-1 3)" "$pw" >"$D/d.csv")
+	run -0 copy_sftunnel_certs -n -r "$R" "$D/d.csv"
+	assert_line "FMC FMCpri ($fu), /${fp#"$R"/}"
+	run -0 copy_sftunnel_certs -r "$R" -A -k "$D/kh" -w 60 "$D/d.csv"
+	refute_output --partial $'\033'
+	for n in cacert.pem sftunnel-cert.pem sftunnel-key.pem; do
+		if [ "$n" = cacert.pem ]; then
+			cmp "$R/etc/sf/ca_root/cacert.pem" "$LAB/hosts/FTD-1/root/ngfw/var/sf/peers/$fu/$n"
+		else
+			cmp "$R/var/sf/peers/$u/certs_pushed/$n" "$LAB/hosts/FTD-1/root/ngfw/var/sf/peers/$fu/$n"
+		fi
+	done
+	# a lying device: what it answers is never printed raw
+	sed -i 's/^APPLIANCE_UUID=.*/APPLIANCE_UUID=\x1b[2J\x1b]0;pwned\x07/' \
+	    "$LAB/hosts/FTD-1/root/ngfw/etc/sf/ims.conf"
+	run -1 copy_sftunnel_certs -r "$R" -k "$D/kh" -w 5 "$D/d.csv"
+	assert_output --partial "/etc/sf/ims.conf: malformed APPLIANCE_UUID"
+	refute_output --partial $'\033'
+}
 
 # ---------------------------------------------------------------------
 # What the copy tools believe: the sources FAILED_PUSH names, the UUID
