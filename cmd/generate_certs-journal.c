@@ -15,6 +15,7 @@
 
 #include "generate_certs.h"
 #include "log.h"
+#include "manifest.h"
 #include "root.h"
 #include "sdir.h"
 #include "sfile.h"
@@ -220,7 +221,7 @@ all_digits(const char *s)
 }
 
 static void
-manifest_free(struct journal *j)
+journal_manifest_clear(struct journal *j)
 {
 	size_t i;
 
@@ -231,78 +232,37 @@ manifest_free(struct journal *j)
 	j->nmanifest = 0;
 }
 
-/*
- * The allow-list: the files a renewal writes, and nothing else.  A peer's
- * four files in its folder (var/sf/peers/<uuid>/ and certs_pushed/),
- * this FMC's two, the CA's five.
- */
-static int
-manifest_allowed(const char *rel)
-{
-	static const char *const fixed[] = {
-		RP_OWN_KEY, RP_OWN_CERT, RP_CA_INDEX, RP_CA_SERIAL, RP_CA_CRL,
-		RP_CA_KEY, RP_CA_CERT,
-	};
-	char uuid[PEER_UUID_LEN + 1];
-	const char *p;
-	size_t i;
-
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		if (strcmp(rel, fixed[i]) == 0)
-			return 1;
-	if (strncmp(rel, RP_PEERS "/", sizeof(RP_PEERS)) != 0)
-		return 0;
-	p = rel + sizeof(RP_PEERS);
-	if (strlen(p) <= PEER_UUID_LEN || p[PEER_UUID_LEN] != '/')
-		return 0;
-	memcpy(uuid, p, PEER_UUID_LEN);
-	uuid[PEER_UUID_LEN] = '\0';
-	if (!peer_uuid_valid(uuid))
-		return 0;
-	p += PEER_UUID_LEN + 1;
-	return strcmp(p, PEERF_KEY) == 0 || strcmp(p, PEERF_CERT) == 0 ||
-	    strcmp(p, PEERF_PUSHED "/" PEERF_KEY) == 0 ||
-	    strcmp(p, PEERF_PUSHED "/" PEERF_CERT) == 0;
-}
-
 static int
 read_manifest(struct journal *j)
 {
-	char *p, *buf, *line, *nl;
-	size_t len, n = 0, i;
+	static const char *const what[] = {
+		[MANIFEST_NUL] = "a NUL byte",
+		[MANIFEST_NOT_ALLOWED] = "not a file a renewal writes",
+		[MANIFEST_TWICE] = "twice a file a renewal writes",
+	};
+	enum manifest_err err;
+	char *p, *buf;
+	size_t len, line;
+	int rc = -1;
 
 	p = journal_path(j, "%s", GC_MANIFEST);
 	if (sfile_read(p, 64 * SFILE_CAP, &buf, &len) == -1) {
 		free(p);
 		return -1;
 	}
-	manifest_free(j);
-	for (line = buf; *line != '\0'; line = nl + 1) {
-		if ((nl = strchr(line, '\n')) == NULL) {
-			log_warnx("%s: truncated", p);
-			free(buf);
-			free(p);
-			return -1;
-		}
-		*nl = '\0';
-		n++;
-		for (i = 0; i < j->nmanifest; i++)
-			if (strcmp(j->manifest[i], line) == 0)
-				break;
-		if (!manifest_allowed(line) || i < j->nmanifest) {
-			log_warnx("%s:%zu: %s a file a renewal writes: the "
-			    "interrupted renewal in %s is not completed; "
-			    "this run changed nothing", p, n,
-			    i < j->nmanifest ? "twice" : "not", j->dir);
-			free(buf);
-			free(p);
-			return -1;
-		}
-		journal_manifest_add(j, xstrdup(line));
-	}
+	journal_manifest_clear(j);
+	if (manifest_parse(buf, len, &j->manifest, &j->nmanifest, &line,
+	    &err) == 0)
+		rc = 0;
+	else if (err == MANIFEST_TRUNCATED)
+		log_warnx("%s: truncated", p);
+	else
+		log_warnx("%s:%zu: %s: the "
+		    "interrupted renewal in %s is not completed; "
+		    "this run changed nothing", p, line, what[err], j->dir);
 	free(buf);
 	free(p);
-	return 0;
+	return rc;
 }
 
 int
@@ -428,7 +388,7 @@ journal_manifest_add(struct journal *j, char *rel)
 void
 journal_release(struct journal *j)
 {
-	manifest_free(j);
+	journal_manifest_clear(j);
 	free(j->dir);
 	j->dir = NULL;
 	j->epoch = 0;

@@ -525,6 +525,12 @@ generate_certs: the interrupted renewal in $run_dir does not verify: it is not c
 	assert_equal "$stderr" "generate_certs: $run_dir/MANIFEST:$(wc -l < "$run_dir/MANIFEST"): not a file a renewal writes: the interrupted renewal in $run_dir is not completed; this run changed nothing"
 	assert_equal "$(tree_sum "$FMC")" "$sums"
 	assert_not_exist "$FMC/root/.ssh/authorized_keys"
+	# a NUL byte in the MANIFEST is refused, not taken for its end
+	rm -rf "$run_dir" && cp -a "$saved" "$run_dir"
+	printf '\0root/.ssh/authorized_keys\n' >> "$run_dir/MANIFEST"
+	run -1 --separate-stderr generate_certs -r "$FMC" -y
+	assert_equal "$stderr" "generate_certs: $run_dir/MANIFEST:$(wc -l < "$run_dir/MANIFEST"): a NUL byte: the interrupted renewal in $run_dir is not completed; this run changed nothing"
+	assert_equal "$(tree_sum "$FMC")" "$sums"
 	# the untouched journal completes
 	rm -rf "$run_dir" && cp -a "$saved" "$run_dir"
 	run -0 generate_certs -r "$FMC" -y
