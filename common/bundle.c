@@ -73,6 +73,23 @@ own_source(const struct bpeer *p, int k, const char *src)
 }
 
 /*
+ * A FAILED_PUSH field as it may be shown: as written when it is all
+ * graphic ASCII (an encoding, as the writer leaves it), else encoded
+ * again, so that raw bytes planted in the file (an escape sequence, say)
+ * never reach the terminal.
+ */
+static const char *
+shown(char *buf, size_t len, const char *fld)
+{
+	const char *c;
+
+	for (c = fld; *c != '\0'; c++)
+		if (*c < 0x21 || *c > 0x7e)
+			return esc_vis(buf, len, fld);
+	return fld;
+}
+
+/*
  * Read FAILED_PUSH (SPEC 2.3: "PEER_UUID PEER_NAME PEER_IP SOURCE DEST",
  * fields vis-encoded, see esc.h) and take, for each file it names for a
  * peer of the bundle, the source it names.  The name and address are
@@ -89,6 +106,7 @@ static int
 apply_failed_push(struct bundle *b, const struct bfile *fp)
 {
 	char line[1400], uuid[64], src[512], dst[512], path[512];
+	char show[ESC_SIZE(512)];
 	char *fld[8], *last, *t, *base;
 	const char *p = fp->data, *end = fp->data + fp->len, *e;
 	size_t i, n, nf, lineno = 0;
@@ -127,7 +145,8 @@ apply_failed_push(struct bundle *b, const struct bfile *fp)
 		base = strrchr(dst, '/');
 		if ((k = peerf_index(base == NULL ? dst : base + 1)) == -1) {
 			log_warnx("%s:%zu: %s is not a file a peer receives",
-			    b->failed_push, lineno, fld[nf - 1]);
+			    b->failed_push, lineno,
+			    shown(show, sizeof(show), fld[nf - 1]));
 			return -1;
 		}
 		for (i = 0; i < b->n; i++) {
@@ -138,7 +157,8 @@ apply_failed_push(struct bundle *b, const struct bfile *fp)
 			if (!own_source(bp, k, path)) {
 				log_warnx("%s:%zu: %s is not %s's own %s: "
 				    "refused", b->failed_push, lineno,
-				    fld[nf - 2], bp->name, peerf_names[k]);
+				    shown(show, sizeof(show), fld[nf - 2]),
+				    bp->name, peerf_names[k]);
 				return -1;
 			}
 			bp->in_failed = 1;

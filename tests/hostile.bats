@@ -271,6 +271,12 @@ trust_no_foreign_key() {
 	    "$U1" "$IP1" "$U1" "$U2" "$FU" >"$fp"
 	run -1 copy_sftunnel_certs -n -r "$F" "$CSV"
 	assert_output --partial "FAILED_PUSH:1: /var/sf/peers/$U1/certs_pushed/..\\057..\\057$U2/certs_pushed/sftunnel-key.pem is not FTD-1's own sftunnel-key.pem: refused"
+	# raw bytes planted in a field reach the terminal encoded
+	printf '%s FTD-1 %s /tmp/\033]0;pwned\007\033[2J /var/sf/peers/%s/sftunnel-key.pem\n' \
+	    "$U1" "$IP1" "$FU" >"$fp"
+	run -1 copy_sftunnel_certs -n -r "$F" "$CSV"
+	assert_output --partial 'FAILED_PUSH:1: /tmp/\033]0;pwned\a\033[2J is not FTD-1'"'"'s own sftunnel-key.pem: refused'
+	refute_output --regexp $'[\x01-\x1f]'
 	[ "$(trust_sums)" = "$before" ]
 }
 
