@@ -84,7 +84,7 @@ static void
 script_reason(const char *out, size_t len, char *buf, size_t buflen)
 {
 	const char *p = memmem(out, len, "SFCA_ERR ", 9), *e;
-	char raw[128];
+	char raw[256];
 
 	if (p != NULL) {
 		p += 9;
@@ -119,7 +119,7 @@ run(struct dev_job *j, struct sshc *c, const char *script, size_t len,
 {
 	const char *o = NULL;
 	size_t ol = 0;
-	char why[200];
+	char why[256];
 	int rc, st = 0;
 
 	rc = rootsh_run(c, script, len, SCRIPT_MS, &o, &ol, &st);
