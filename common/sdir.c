@@ -254,11 +254,8 @@ int
 sdir_read(int dfd, const char *dpath, const char *name, size_t cap,
     char **out, size_t *len)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t have = 0;
-	ssize_t r;
-	int fd, rc = -1;
+	char *label;
+	int fd, rc;
 
 	*out = NULL;
 	*len = 0;
@@ -269,40 +266,9 @@ sdir_read(int dfd, const char *dpath, const char *name, size_t cap,
 			log_warn("%s/%s", dpath, name);
 		return -1;
 	}
-	if (fstat(fd, &st) == -1) {
-		log_warn("%s/%s", dpath, name);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		log_warnx("%s/%s: not a regular file", dpath, name);
-		goto out;
-	}
-	if ((size_t)st.st_size > cap) {
-		log_warnx("%s/%s: larger than %zu bytes", dpath, name, cap);
-		goto out;
-	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	while (have < (size_t)st.st_size) {
-		r = read(fd, buf + have, (size_t)st.st_size - have);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			log_warn("%s/%s", dpath, name);
-			goto out;
-		}
-		if (r == 0)
-			break;
-		have += (size_t)r;
-	}
-	buf[have] = '\0';
-	*out = buf;
-	*len = have;
-	buf = NULL;
-	rc = 0;
- out:
-	if (buf != NULL)
-		freezero(buf, (size_t)st.st_size + 1);
-	close(fd);
+	label = xasprintf("%s/%s", dpath, name);
+	rc = sfile_read_fd(fd, label, cap, out, len);
+	free(label);
 	if (rc == -1)
 		errno = EIO;
 	return rc;

@@ -17,29 +17,17 @@
 #include "banned.h"
 
 int
-sfile_read(const char *path, size_t cap, char **out, size_t *len)
+sfile_read_fd(int fd, const char *path, size_t cap, char **out,
+    size_t *len)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t have = 0;
 	ssize_t r;
-	int fd, rc = -1;
+	int rc = -1;
 
 	*out = NULL;
 	*len = 0;
-	/*
-	 * Never through a symbolic link, and without waiting: a FIFO or a
-	 * device in place of a file would block open(2) (or read(2)) for
-	 * good.  The type is checked on what was opened.
-	 */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
-	    O_NONBLOCK)) == -1) {
-		if (errno == ELOOP)
-			log_warnx("%s: is a symbolic link", path);
-		else
-			log_warn("%s", path);
-		return -1;
-	}
 	if (fstat(fd, &st) == -1) {
 		log_warn("%s", path);
 		goto out;
@@ -83,6 +71,30 @@ sfile_read(const char *path, size_t cap, char **out, size_t *len)
 		freezero(buf, (size_t)st.st_size + 1);
 	close(fd);
 	return rc;
+}
+
+
+int
+sfile_read(const char *path, size_t cap, char **out, size_t *len)
+{
+	int fd;
+
+	*out = NULL;
+	*len = 0;
+	/*
+	 * Never through a symbolic link, and without waiting: a FIFO or a
+	 * device in place of a file would block open(2) (or read(2)) for
+	 * good.  The type is checked on what was opened.
+	 */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW |
+	    O_NONBLOCK)) == -1) {
+		if (errno == ELOOP)
+			log_warnx("%s: is a symbolic link", path);
+		else
+			log_warn("%s", path);
+		return -1;
+	}
+	return sfile_read_fd(fd, path, cap, out, len);
 }
 
 int

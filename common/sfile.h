@@ -19,6 +19,12 @@
  * comes through here.
  */
 int	sfile_read(const char *path, size_t cap, char **out, size_t *len);
+/*
+ * sfile_read on fd, opened O_NONBLOCK by the caller (path names it in
+ * messages): a regular file, at most cap bytes.  fd is closed.
+ */
+int	sfile_read_fd(int fd, const char *path, size_t cap, char **out,
+	    size_t *len);
 
 /*
  * Replace path atomically with len bytes of buf, mode mode: a temporary
