@@ -6,6 +6,11 @@
 load helpers
 
 teardown() {
+	# a lying SSH device a test started (tests/lab/sshliar.c)
+	if [ -n "${LIAR_PID-}" ]; then
+		kill "$LIAR_PID" 2>/dev/null || true
+		wait "$LIAR_PID" 2>/dev/null || true
+	fi
 	# a test that made a device's file immutable gives it back
 	if [ -n "${IMMUTABLE-}" ]; then
 		chattr -i "$IMMUTABLE" 2>/dev/null || true
@@ -405,6 +410,47 @@ bound_sum() {
 	# one failed login in the device's sshd log, where two methods are offered
 	run -0 grep -cE 'Failed (password|keyboard-interactive)' "$log"
 	assert_output "$((n + 1))"
+}
+
+# liar_up MODE: FTD-1's sshd gives way to sshliar (tests/lab/sshliar.c) on
+# the same address, whose host key replaces FTD-1's in $KH; its log is $LL
+liar_up() {
+	local a
+	a=$(sfca_host FTD-1 3)
+	"$SFCA_TOP/tests/lab/ssh/sshd-host" down "$LAB" FTD-1 >/dev/null 3>&-
+	ssh-keygen -q -t ed25519 -N '' -C liar -f "$D/liar_key"
+	LL=$D/liar.log
+	sshliar "$a" "$D/liar_key" "$1" "$LL" 3>&- &
+	LIAR_PID=$!
+	until_ok 10 grep -qx listening "$LL"
+	grep -vF "$a " "$KH" >"$KH.new" || true
+	printf '%s %s\n' "$a" "$(cut -d' ' -f1,2 "$D/liar_key.pub")" >>"$KH.new"
+	mv "$KH.new" "$KH"
+}
+
+@test "hostile: a device that asks round after round without a question is left after 4 rounds; the others are copied" {
+	bound_setup
+	liar_up endless
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -w 30 "$CSV"
+	assert_output --regexp 'FTD-1 +127\.170\.1\.1 +failed +login to FTD-1 refused: more than 4 keyboard-interactive rounds'
+	assert_output --regexp 'FTD-2 +127\.170\.1\.2 +done'
+	# the device saw four answered rounds, none of them with a password
+	until_ok 10 grep -q '^closed after' "$LL"
+	run -0 grep -c '^round [0-9]*: 0 answers$' "$LL"
+	assert_output 4
+	run -0 grep '^closed after' "$LL"
+	assert_output 'closed after 4 rounds'
+}
+
+@test "hostile: a device whose first round asks two questions is refused; the password is never sent to it" {
+	bound_setup
+	liar_up two
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -w 30 "$CSV"
+	assert_output --regexp 'FTD-1 +127\.170\.1\.1 +failed +login to FTD-1 refused: it asks 2 questions, not a password'
+	assert_output --regexp 'FTD-2 +127\.170\.1\.2 +done'
+	until_ok 10 grep -q '^closed after' "$LL"
+	run -0 grep '^round\|^closed' "$LL"
+	assert_output 'closed after 0 rounds'
 }
 
 # ---------------------------------------------------------------------
