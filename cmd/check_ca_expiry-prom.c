@@ -16,10 +16,10 @@ struct seen {
 	int	 ok;
 	struct pki_info in;
 	char	 sha256[65];
+	struct cahist hist;	/* this FMC's CA against the one it replaced */
 };
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-static size_t
+size_t
 utf8_len(const unsigned char *s)
 {
 	unsigned char lo = 0x80, hi = 0xbf;
@@ -169,6 +169,23 @@ emit(FILE *f, const struct opts *o, const struct target *t,
 			fprintf(f, " %lld\n", value(fam[k].m, o, &s[i].in));
 		}
 	}
+	for (i = 0, k = 0; i < n; i++)
+		k += s[i].ok && (s[i].hist.key == CAHIST_SAME ||
+		    s[i].hist.key == CAHIST_NEW);
+	if (k > 0) {
+		family(f, "sfca_internal_ca_same_key", "1 when the InternalCA "
+		    "has the public key of the CA the last renewal replaced "
+		    "(generate_certs --extend), 0 when a new one; absent when "
+		    "unknown.");
+		for (i = 0; i < n; i++) {
+			if (!s[i].ok || (s[i].hist.key != CAHIST_SAME &&
+			    s[i].hist.key != CAHIST_NEW))
+				continue;
+			fputs("sfca_internal_ca_same_key", f);
+			put_labels(f, &t[i], NULL);
+			fprintf(f, " %d\n", s[i].hist.key == CAHIST_SAME);
+		}
+	}
 	if (n > 0) {
 		family(f, "sfca_internal_ca_read_error", "1 when the InternalCA "
 		    "certificate could not be read (missing, empty, "
@@ -204,9 +221,11 @@ prom_report(const struct opts *o, const struct target *t, size_t n,
 		/* each failure is reported by the pki function that met it */
 		if ((c = pki_load_cert(t[i].path)) != NULL &&
 		    pki_cert_info(c, &s[i].in) == 0 &&
-		    pki_cert_sha256(c, s[i].sha256) == 0)
+		    pki_cert_sha256(c, s[i].sha256) == 0) {
 			s[i].ok = 1;
-		else
+			/* a refused run folder is said on stderr, no more */
+			(void)cahist_compare(t[i].own ? c : NULL, &s[i].hist);
+		} else
 			all = 0;
 		X509_free(c);
 	}

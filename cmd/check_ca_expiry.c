@@ -28,7 +28,7 @@ usage(int status)
 	FILE *f = status == 0 ? stdout : stderr;
 
 	fprintf(f,
-	    "usage: check_ca_expiry [-HhjpV] [-c days] [-f cert] [-P file] "
+	    "usage: check_ca_expiry [-HhjpVv] [-c days] [-f cert] [-P file] "
 	    "[-r root]\n"
 	    "                       [-t time] [-w days]\n");
 	if (status == 0)
@@ -45,7 +45,8 @@ usage(int status)
 		    "Nagios exit statuses\n"
 		    "  -h, --help           print this help and exit 0\n"
 		    "  -j, --json           one JSON object: validity, days "
-		    "left, status (not -H)\n"
+		    "left, status, CA key,\n"
+		    "                       peers' certificates (not -H)\n"
 		    "  -P, --prom-file=file write the metrics of -p to file, "
 		    "atomically (0644)\n"
 		    "  -p, --prom           Prometheus metrics (text format) "
@@ -55,6 +56,12 @@ usage(int status)
 		    "  -t, --at=time        at time, UTC: [@]epoch or "
 		    "YYYY-MM-DD[( |T)HH:MM:SS[Z]]\n"
 		    "  -V, --version        print the version and exit 0\n"
+		    "  -v, --verbose        after the vendor's text: whether "
+		    "the CA kept the key of\n"
+		    "                       the CA it replaced (same, new, "
+		    "unknown, refused), and\n"
+		    "                       each peer certificate's expiry "
+		    "(not -H, -j, -p)\n"
 		    "  -w, --warning=days   with -H: warn when at most days "
 		    "remain (default 90)\n"
 		    "\n"
@@ -157,6 +164,7 @@ find_targets(const struct opts *o, struct target **out, size_t *n)
 		t = xcalloc(1, sizeof(*t));
 		t->path = root_path(RP_CA_CERT);
 		t->apath = root_apath(RP_CA_CERT);
+		t->own = 1;
 		if (o->mode == M_PROM)		/* the metrics' label */
 			t->fmc_uuid = fmc_uuid();
 		cnt = 1;
@@ -206,21 +214,6 @@ find_targets(const struct opts *o, struct target **out, size_t *n)
 }
 
 static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
-static void
 iso_time(time_t t, char *buf, size_t len)
 {
 	struct tm tm;
@@ -230,11 +223,16 @@ iso_time(time_t t, char *buf, size_t len)
 		strlcpy(buf, "?", len);
 }
 
-/* The vendor one-liner's three outcomes (SPEC 2.1), word for word. */
+/*
+ * The vendor one-liner's three outcomes (SPEC 2.1), word for word;
+ * --verbose adds its lines after them (r), never among them.
+ */
 static int
 report_text(const struct target *t, const struct pki_info *in, time_t now,
-    int multi)
+    int multi, const struct renewal *r)
 {
+	int st;
+
 	long left = pki_days_until(in->not_after, now);
 	char cn[ESC_SIZE(sizeof(in->cn))];
 
@@ -250,23 +248,25 @@ report_text(const struct target *t, const struct pki_info *in, time_t now,
 		    "In case the sftunnel communication with the FTD is not "
 		    "yet lost, you need to take action immediately in renewing "
 		    "the certificate.\n", pki_days_until(now, in->not_after));
-		putchar('\n');
-		return EX_EXPIRED;
-	}
-	if (in->not_after <= now + VENDOR_SOON_DAYS * PKI_DAY) {
+		st = EX_EXPIRED;
+	} else if (in->not_after <= now + VENDOR_SOON_DAYS * PKI_DAY) {
 		printf("The certificate will expire within the next 30 days!\n"
 		    "It is ONLY valid for %ld more days.\n"
 		    "It is recommended to take action in renewing the "
 		    "certificate as quickly as possible.\n", left);
-		putchar('\n');
-		return EX_SOON;
+		st = EX_SOON;
+	} else {
+		printf("The certificate is valid for more than 30 days.\n"
+		    "It is valid for %ld more days.\n"
+		    "There is no immediate need to perform action but this "
+		    "depends on how far the expiry date is in the future.\n",
+		    left);
+		st = EX_VALID;
 	}
-	printf("The certificate is valid for more than 30 days.\n"
-	    "It is valid for %ld more days.\n"
-	    "There is no immediate need to perform action but this depends "
-	    "on how far the expiry date is in the future.\n", left);
 	putchar('\n');
-	return EX_VALID;
+	if (r != NULL)
+		renewal_text(t, r, now);
+	return st;
 }
 
 /* The FMC health alert (SPEC 2.1); Nagios statuses. */
@@ -299,7 +299,7 @@ report_health(const struct opts *o, const struct pki_info *in)
 
 static int
 report_json(const struct target *t, const struct pki_info *in, time_t now,
-    int first)
+    int first, const struct renewal *r)
 {
 	char nb[32], na[32];
 	long left = pki_days_until(in->not_after, now);
@@ -321,9 +321,11 @@ report_json(const struct target *t, const struct pki_info *in, time_t now,
 	json_str(in->cn);
 	printf(", \"not_before\": \"%s\", \"not_after\": \"%s\", "
 	    "\"not_after_epoch\": %lld, \"days_left\": %ld, "
-	    "\"expired\": %s, \"status\": \"%s\"}", nb, na,
+	    "\"expired\": %s, \"status\": \"%s\"", nb, na,
 	    (long long)in->not_after, left, expired ? "true" : "false",
 	    expired ? "expired" : soon ? "expiring" : "valid");
+	renewal_json(r, now);
+	putchar('}');
 	return expired ? EX_EXPIRED : soon ? EX_SOON : EX_VALID;
 }
 
@@ -349,8 +351,10 @@ check(const struct opts *o)
 {
 	struct target *t = NULL;
 	struct pki_info in;
-	size_t n = 0, i;
-	int status, r, printed = 0;
+	struct renewal rn;
+	struct peer *peers = NULL;
+	size_t n = 0, np = 0, i;
+	int status, r, printed = 0, more;
 	X509 *c;
 
 	status = o->mode == M_HEALTH ? HC_OK : EX_VALID;
@@ -361,6 +365,12 @@ check(const struct opts *o)
 	}
 	if (find_targets(o, &t, &n) == -1)
 		return o->mode == M_HEALTH ? HC_UNKNOWN : EX_ERROR;
+	/* what a renewal changed: the peers' certificates go with the CA */
+	more = o->mode == M_JSON || (o->mode == M_TEXT && o->verbose);
+	if (more && o->file == NULL && peers_load(&peers, &np) == -1) {
+		status = EX_ERROR;
+		goto out;
+	}
 	if (o->mode == M_JSON)
 		printf("{\"now\": %lld, \"certificates\": [", (long long)o->now);
 	for (i = 0; i < n; i++) {
@@ -369,17 +379,25 @@ check(const struct opts *o)
 			r = o->mode == M_HEALTH ? HC_UNKNOWN : EX_ERROR;
 		} else if (o->mode == M_HEALTH) {
 			r = report_health(o, &in);
-		} else if (o->mode == M_JSON) {
-			r = report_json(&t[i], &in, o->now, printed == 0);
-			printed++;
+		} else if (more) {
+			/* a problem here is said on stderr: not the CA's status */
+			(void)renewal_load(&t[i], c, peers, np, &rn);
+			if (o->mode == M_JSON)
+				r = report_json(&t[i], &in, o->now,
+				    printed++ == 0, &rn);
+			else
+				r = report_text(&t[i], &in, o->now, n > 1,
+				    &rn);
+			renewal_release(&rn);
 		} else
-			r = report_text(&t[i], &in, o->now, n > 1);
+			r = report_text(&t[i], &in, o->now, n > 1, NULL);
 		X509_free(c);
 		status = worse(o->mode, status, r);
 	}
 	if (o->mode == M_JSON)
 		printf("\n]}\n");
  out:
+	peers_free(peers, np);
 	for (i = 0; i < n; i++) {
 		free(t[i].path);
 		free(t[i].apath);
@@ -408,6 +426,7 @@ main(int argc, char *argv[])
 		{ "root",	required_argument,	NULL, 'r' },
 		{ "at",		required_argument,	NULL, 't' },
 		{ "version",	no_argument,		NULL, 'V' },
+		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "warning",	required_argument,	NULL, 'w' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -424,7 +443,7 @@ main(int argc, char *argv[])
 	 * A usage error exits 3 (unknown) with -H, 2 without, wherever -H
 	 * stands: so every option is parsed before any error is acted on.
 	 */
-	while ((ch = getopt_long(argc, argv, "HP:c:f:hjpr:t:Vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "HP:c:f:hjpr:t:Vvw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'H':
@@ -465,6 +484,9 @@ main(int argc, char *argv[])
 		case 'V':
 			version = 1;
 			break;
+		case 'v':
+			o.verbose = 1;
+			break;
 		case 'w':
 			o.warn_days = strtonum(optarg, 0, 36500, &errstr);
 			if (errstr != NULL) {
@@ -490,6 +512,12 @@ main(int argc, char *argv[])
 	}
 	if ((health_flag || json) && (o.prom_stdout || o.prom_file != NULL)) {
 		log_warnx("--prom and --prom-file exclude --health and --json");
+		usage(EX_USAGE);
+	}
+	if (o.verbose && (health_flag || json || o.prom_stdout ||
+	    o.prom_file != NULL)) {
+		log_warnx("--verbose is for the vendor's text: not with "
+		    "--health, --json, --prom or --prom-file");
 		usage(EX_USAGE);
 	}
 	if (o.prom_file != NULL && o.prom_file[0] == '\0') {

@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <time.h>
 
+#include <openssl/x509.h>
+
+#include "cahist.h"
+#include "peers.h"
+
 /* Plain-mode exit statuses (documented in check_ca_expiry.8). */
 #define EX_VALID	0
 #define EX_ERROR	1
@@ -27,6 +32,7 @@ struct target {
 	char	*apath;		/* the same as the appliance names it */
 	char	*fmc;		/* on an FTD: the FMC's name, else NULL */
 	char	*fmc_uuid;	/* the FMC whose CA it is; NULL with --file */
+	int	 own;		/* this FMC's InternalCA, which it renews */
 };
 
 struct opts {
@@ -37,6 +43,7 @@ struct opts {
 	const char *file;	/* --file */
 	int	 prom_stdout;	/* --prom */
 	const char *prom_file;	/* --prom-file */
+	int	 verbose;	/* --verbose */
 };
 
 /*
@@ -52,5 +59,49 @@ struct opts {
  */
 int	prom_report(const struct opts *o, const struct target *t, size_t n,
 	    int tree_ok);
+
+/* check_ca_expiry-renewal.c: what a renewal changed, for -j and -v. */
+
+/* The sftunnel certificate of one peer folder. */
+struct pcert {
+	const struct peer *p;	/* the caller's */
+	char	*apath;		/* its path as the appliance names it */
+	int	 state;		/* PC_* */
+	time_t	 not_after;
+};
+#define PC_MISSING	0	/* no certificate in the folder */
+#define PC_BAD		1	/* there and unreadable (reported) */
+#define PC_OK		2
+
+struct renewal {
+	struct cahist	 hist;	/* t->own only; else CAHIST_UNKNOWN */
+	struct pcert	*pc;
+	size_t		 npc;
+};
+
+/*
+ * For the target t, whose certificate c was read: whether it is on the
+ * key of the CA the newest renewal replaced (this FMC's own CA only),
+ * and the notAfter of the certificate of each peer folder that goes
+ * with it: on an FMC every peer's (the one issued for that peer), on an
+ * FTD this device's own from the FMC whose CA t is.  peers (np of them)
+ * are the tree's, the caller's, and must outlive r.  Each problem is
+ * reported once on stderr; returns how many there were (0 none).
+ */
+int	renewal_load(const struct target *t, X509 *c, const struct peer *peers,
+	    size_t np, struct renewal *r);
+void	renewal_release(struct renewal *r);
+/* r as JSON members: ", \"ca_key\": ..., \"peers\": [...]". */
+void	renewal_json(const struct renewal *r, time_t now);
+/* r as the lines of --verbose, after the vendor's text. */
+void	renewal_text(const struct target *t, const struct renewal *r,
+	    time_t now);
+/*
+ * check_ca_expiry-prom.c: the length of the valid UTF-8 sequence at s
+ * (NUL-terminated), or 0 when it is not one.
+ */
+size_t	utf8_len(const unsigned char *s);
+/* A JSON string, escaped: the JSON of check_ca_expiry.c uses it too. */
+void	json_str(const char *s);
 
 #endif

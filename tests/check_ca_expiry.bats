@@ -261,7 +261,7 @@ assert c["not_after_epoch"] == int(sys.argv[2]), c
 	assert_line --partial "usage: check_ca_expiry"
 	run -2 check_ca_expiry extra
 	run -0 check_ca_expiry --help
-	assert_output --partial "usage: check_ca_expiry [-HhjpV]"
+	assert_output --partial "usage: check_ca_expiry [-HhjpVv]"
 	run -0 check_ca_expiry --version
 	assert_output "check_ca_expiry (sfca) 0.1"
 	run -3 check_ca_expiry -H -j
@@ -277,7 +277,7 @@ assert c["not_after_epoch"] == int(sys.argv[2]), c
 @test "check_ca_expiry: the --help check fails on an option --help does not list" {
 	local man=$BATS_TEST_TMPDIR/check_ca_expiry.8
 	# the page grows an option the command's --help lacks
-	sed 's/^\.Op Fl HhjpV$/.Op Fl HhjpVZ/' "$SFCA_TOP/man/check_ca_expiry.8" >"$man"
+	sed 's/^\.Op Fl HhjpVv$/.Op Fl HhjpVvZ/' "$SFCA_TOP/man/check_ca_expiry.8" >"$man"
 	run -1 sfca_help_check "$man" check_ca_expiry
 	assert_line "missing from --help: -Z"
 	assert_line --partial "usage differs from the SYNOPSIS"
@@ -543,4 +543,181 @@ metric() {
 	run -0 grep -c '^sfca_internal_ca_expired{fmc_uuid=' "$scrape"
 	assert_output 2
 	run -0 grep -x 'sfca_check_ca_expiry_success 1' "$scrape"
+}
+
+# --- What a renewal changed (-v, -j, --prom) --------------------------------
+
+# renewed [generate_certs options]: a copy of the FMC tree, renewed by
+# generate_certs with those options (no daemon: every push fails, which is
+# not what is tested here); its root in $R
+renewed() {
+	R=$BATS_TEST_TMPDIR/fmc
+	[ -d "$R" ] || cp -a "$FMC" "$R"
+	run -0 generate_certs -r "$R" --yes "$@"
+}
+
+# The newest run folder of $R marked COMMITTED.
+newest_run() {
+	local d r=
+	for d in "$R"/var/sf/sfca/runs/*/; do
+		[ -e "$d/COMMITTED" ] && r=$(basename "$d")
+	done
+	echo "$r"
+}
+
+# assert_peer_lines ROOT NOW: one -v line per peer folder of ROOT, with
+# the notAfter of its certificate as openssl prints it and the whole days
+# from NOW to it
+assert_peer_lines() {
+	local d u na nae n=0 peers=$1/var/sf/peers
+	[ -d "$1/ngfw" ] && peers=$1/ngfw/var/sf/peers
+	for d in "$peers"/*/; do
+		u=$(basename "$d")
+		na=$(openssl x509 -noout -enddate -in "$d/sftunnel-cert.pem" | cut -d= -f2)
+		nae=$(date -u -d "$na" +%s)
+		assert_line --regexp "^Peer certificate of [^ ]+ \\($u, [0-9.]+\\): $na \\($(((nae - $2) / 86400)) days left\\)$"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 1 ]
+	[ "$(grep -c '^Peer certificate of ' <<<"$output")" -eq "$n" ]
+}
+
+@test "check_ca_expiry: -v before any renewal: the vendor's lines, CA key unknown, each peer certificate's expiry" {
+	local now
+	now=$(date +%s)
+	run -0 check_ca_expiry -v -r "$FMC" -t "$now"
+	# the vendor's text first, as without -v
+	assert_line --index 0 "The certificate is valid for more than 30 days."
+	assert_line --index 1 "It is valid for 39 more days."
+	assert_line --index 2 "There is no immediate need to perform action but this depends on how far the expiry date is in the future."
+	assert_line --index 3 "CA key: unknown (no backup of a replaced CA in /var/sf/sfca/runs)"
+	assert_peer_lines "$FMC" "$now"
+	# without -v not one line more
+	run -0 check_ca_expiry -r "$FMC"
+	[ "${#lines[@]}" -eq 3 ]
+	refute_output --partial "CA key"
+}
+
+@test "check_ca_expiry: after a default renewal the CA key is new; after --extend it is the same" {
+	local now run_dir
+	renewed
+	run_dir=$(newest_run)
+	[ -n "$run_dir" ]
+	now=$(date +%s)
+	run -0 check_ca_expiry -v -r "$R" -t "$now"
+	assert_line --index 1 "It is valid for 3649 more days."
+	assert_line "CA key: new (not the key of the CA replaced by the renewal /var/sf/sfca/runs/$run_dir)"
+	assert_peer_lines "$R" "$now"
+	run -0 check_ca_expiry -j -r "$R"
+	python3 -m json.tool <<<"$output" >/dev/null
+	python3 -c '
+import json, sys
+c = json.loads(sys.argv[1])["certificates"][0]
+assert c["ca_key"] == "new" and c["ca_key_run"] == int(sys.argv[2]), c
+' "$output" "$run_dir"
+	# the same night the better way: on the same key
+	renewed --extend
+	[ "$(newest_run)" != "$run_dir" ]
+	run_dir=$(newest_run)
+	run -0 check_ca_expiry -v -r "$R" -t "$now"
+	assert_line "CA key: same (as the CA replaced by the renewal /var/sf/sfca/runs/$run_dir)"
+	assert_peer_lines "$R" "$now"
+	run -0 check_ca_expiry -p -r "$R"
+	promcheck
+	assert_line "sfca_internal_ca_same_key{fmc_uuid=\"$(sfca_host FMCpri 4)\",path=\"/etc/sf/ca_root/cacert.pem\"} 1"
+}
+
+@test "check_ca_expiry: --json: ca_key and every peer certificate's notAfter, as openssl reads it" {
+	local now
+	now=$(date +%s)
+	run -0 check_ca_expiry -j -r "$FMC" -t "$now"
+	python3 -m json.tool <<<"$output" >/dev/null
+	echo "$output" >"$BATS_TEST_TMPDIR/c.json"
+	for d in "$FMC"/var/sf/peers/*/; do
+		na=$(openssl x509 -noout -enddate -in "$d/sftunnel-cert.pem" | cut -d= -f2)
+		echo "$(basename "$d") $(date -u -d "$na" +%s)"
+	done >"$BATS_TEST_TMPDIR/want"
+	run -0 python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["certificates"][0]
+assert c["ca_key"] == "unknown" and c["ca_key_run"] is None, c
+want = dict(l.split() for l in open(sys.argv[2]))
+assert sorted(p["uuid"] for p in c["peers"]) == sorted(want), c
+now = int(sys.argv[3])
+for p in c["peers"]:
+    na = int(want[p["uuid"]])
+    assert p["cert_state"] == "ok" and p["cert_not_after_epoch"] == na, p
+    assert p["cert_days_left"] == (na - now) // 86400 and not p["cert_expired"], p
+    assert p["cert"] == "/var/sf/peers/%s/sftunnel-cert.pem" % p["uuid"], p
+print("ok")' "$BATS_TEST_TMPDIR/c.json" "$BATS_TEST_TMPDIR/want" "$now"
+	assert_output ok
+	# an expired peer certificate: negative days, expired, the CA's status kept
+	run -4 check_ca_expiry -j -r "$FMC" -t 2099-01-01
+	python3 -c '
+import json, sys
+c = json.loads(sys.argv[1])["certificates"][0]
+assert all(p["cert_expired"] and p["cert_days_left"] < 0 for p in c["peers"]), c
+' "$output"
+	run -4 check_ca_expiry -v -r "$FMC" -t 2099-01-01
+	assert_line --regexp '^Peer certificate of FTD-1 .*GMT \(EXPIRED [0-9]+ days ago\)$'
+}
+
+@test "check_ca_expiry: -v and -j on an FTD: the CA key unknown, the device's own certificate per FMC" {
+	local now
+	now=$(date +%s)
+	run -0 check_ca_expiry -v -r "$FTD" -t "$now"
+	[ "$(grep -c '^CA key: unknown (renewals are recorded on the FMC)$' <<<"$output")" -eq 2 ]
+	assert_peer_lines "$FTD" "$now"
+	run -0 check_ca_expiry -j -r "$FTD"
+	python3 -c '
+import json, sys
+cs = json.loads(sys.argv[1])["certificates"]
+assert len(cs) == 2
+for c in cs:
+    assert c["ca_key"] == "unknown" and len(c["peers"]) == 1, c
+    assert c["peers"][0]["uuid"] in c["path"], c
+' "$output"
+}
+
+@test "check_ca_expiry: a missing or bad peer certificate is said, the CA's status kept" {
+	local root=$BATS_TEST_TMPDIR/fmc ftd
+	cp -a "$FMC" "$root"
+	ftd=$(sfca_host FTD-1 4)
+	rm "$root/var/sf/peers/$ftd/sftunnel-cert.pem"
+	run -0 check_ca_expiry -v -r "$root"
+	assert_line "Peer certificate of FTD-1 ($ftd, $(sfca_host FTD-1 3)): missing"
+	echo garbage >"$root/var/sf/peers/$ftd/sftunnel-cert.pem"
+	run -0 --separate-stderr check_ca_expiry -v -r "$root"
+	assert_line "Peer certificate of FTD-1 ($ftd, $(sfca_host FTD-1 3)): unreadable"
+	assert_equal "$stderr" "check_ca_expiry: $root/var/sf/peers/$ftd/sftunnel-cert.pem: not a PEM file"
+	run -0 --separate-stderr check_ca_expiry -j -r "$root"
+	python3 -c '
+import json, sys
+ps = json.loads(sys.argv[1])["certificates"][0]["peers"]
+bad = [p for p in ps if p["cert_state"] != "ok"]
+assert len(bad) == 1 and bad[0]["cert_state"] == "unreadable", ps
+assert bad[0]["cert_not_after"] is None and bad[0]["cert_days_left"] is None, bad
+' "$output"
+}
+
+@test "check_ca_expiry: -v excludes -H, -j, -p and -P" {
+	for args in "-v -H" "-Hv" "-v -j" "-v -p" "-v -P $BATS_TEST_TMPDIR/m.prom"; do
+		run check_ca_expiry $args -r "$FMC"
+		[ "$status" -eq 2 ] || [ "$status" -eq 3 ]
+		assert_output --partial "--verbose is for the vendor's text"
+	done
+	[ ! -e "$BATS_TEST_TMPDIR/m.prom" ]
+}
+
+@test "check_ca_expiry: --json stays valid UTF-8 JSON whatever bytes a certificate's CN holds" {
+	local d=$BATS_TEST_TMPDIR
+	# a T61String CN: byte 0xff (not UTF-8) and DEL
+	printf '[req]\ndistinguished_name=dn\nstring_mask=nombstr\nprompt=no\n[dn]\nCN=x\377\177y\n' >"$d/c.cnf"
+	openssl req -x509 -config "$d/c.cnf" -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout "$d/k.pem" -out "$d/t.pem" -days 10 2>/dev/null
+	run -3 check_ca_expiry -j -f "$d/t.pem"
+	assert_output --partial '"uuid": "x\ufffd\u007fy"'
+	# strict: the bytes must decode as UTF-8
+	printf '%s\n' "$output" | python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read())'
+	printf '%s\n' "$output" | jq -e '.certificates[0].ca_key == "unknown" and .certificates[0].peers == []'
 }

@@ -28,6 +28,21 @@ vg() {
 	run -2 vg check_ca_expiry --bogus
 }
 
+@test "valgrind: check_ca_expiry -v and -j after renewals (the run folders' backups read)" {
+	local root=$BATS_TEST_TMPDIR/fmc
+	cp -a "$LAB/hosts/FMCpri/root" "$root"
+	run -0 vg check_ca_expiry -v -r "$root"
+	assert_output --partial "CA key: unknown"
+	run -0 generate_certs -r "$root" --yes
+	run -0 generate_certs -r "$root" --extend --yes
+	run -0 vg check_ca_expiry -v -r "$root"
+	assert_output --partial "CA key: same"
+	run -0 vg check_ca_expiry -j -r "$root"
+	run -0 vg check_ca_expiry -p -r "$root"
+	assert_output --partial "sfca_internal_ca_same_key{"
+	run -0 vg check_ca_expiry -v -r "$LAB/hosts/FTD-1/root"
+}
+
 @test "valgrind: check_ca_expiry --prom and --prom-file, and a bad certificate" {
 	local root=$BATS_TEST_TMPDIR/ftd uuid
 	run -0 vg check_ca_expiry -p -r "$LAB/hosts/FTD-1/root"
