@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cahist.h"
 #include "conf.h"
 #include "ctl.h"
 #include "esc.h"
@@ -29,6 +30,8 @@ struct row {
 	time_t		 ca_na;		/* the CA's expiry, 0 when unknown */
 	int		 ca_ok;		/* the CA file parsed */
 	int		 chains;	/* the peer's certificate chains to it */
+	time_t		 cert_na;	/* the peer's certificate's expiry */
+	int		 cert_ok;	/* it parsed */
 	char		 sw[ESC_SIZE(31)];	/* vis-encoded: the peer's words */
 };
 
@@ -62,24 +65,29 @@ usage(int status)
 		fputs("\n"
 		    "Per peer: name, UUID, address, role, tunnel state and "
 		    "times, heartbeats,\n"
-		    "cipher, CA expiry and whether its certificate chains to "
-		    "the current CA.\n"
+		    "cipher, CA expiry, its certificate's own expiry and "
+		    "whether it chains to\n"
+		    "the current CA; first, whether the CA kept the key of the "
+		    "CA it replaced\n"
+		    "(CA key: same, new, unknown or refused).\n"
 		    "All peers, or the one named by its address or UUID.\n"
 		    "\n"
 		    "  -b, --brief        one line per peer: name uuid ip role "
 		    "up|down\n"
 		    "  -h, --help         print this help and exit 0\n"
-		    "  -j, --json         one JSON object: a daemon object and "
-		    "a peers array\n"
+		    "  -j, --json         one JSON object: a daemon object, "
+		    "ca_key, a peers array\n"
 		    "  -r, --root=root    the appliance root (default "
 		    "$SFCA_ROOT, else /)\n"
 		    "  -V, --version      print the version and exit 0\n"
 		    "\n"
 		    "Exit status: 0 every peer shown is connected; 1 at least "
-		    "one is not, or the\n"
-		    "daemon is not running; 2 error (unknown peer, a root that "
-		    "is not a folder or\n"
-		    "not an appliance tree) or usage error.\n"
+		    "one is not, the\n"
+		    "daemon is not running, or a file or run folder of the "
+		    "tree cannot be used;\n"
+		    "2 error (unknown peer, a root that is not a folder or not "
+		    "an appliance tree)\n"
+		    "or usage error.\n"
 		    "\n"
 		    SFCA_HELP_MAN("sftunnel_status", "8"), f);
 	exit(status);
@@ -160,7 +168,8 @@ read_sw(struct row *r)
 /*
  * Certificate facts.  On an FMC: the certificate issued in the peer
  * folder against our CA (parsed once, by the caller).  On an FTD: our
- * identity from that FMC against that FMC's cacert.pem.
+ * identity from that FMC against that FMC's cacert.pem.  The
+ * certificate's own expiry in either case.
  */
 static void
 cert_facts(struct row *r, X509 *own_ca, int ftd)
@@ -171,38 +180,70 @@ cert_facts(struct row *r, X509 *own_ca, int ftd)
 		ca = load_in(r->p->dir, PEERF_CACERT);
 	if (ca != NULL && pki_validity(ca, NULL, &r->ca_na) == 0)
 		r->ca_ok = 1;
+	cert = load_in(r->p->dir, PEERF_CERT);
+	if (cert != NULL && pki_validity(cert, NULL, &r->cert_na) == 0)
+		r->cert_ok = 1;
 	/*
 	 * A running daemon keeps this fact per file change: asking it saves
-	 * parsing one certificate per peer, most of the time at 1000 peers.
+	 * a signature check per peer, most of the time at 1000 peers.
 	 */
 	if (r->live != NULL && r->live->issued[0] != '\0')
 		r->chains = strcmp(r->live->issued, "yes") == 0;
-	else {
-		cert = load_in(r->p->dir, PEERF_CERT);
+	else
 		r->chains = pki_signed_by(cert, ca);
-		X509_free(cert);
-	}
+	X509_free(cert);
 	if (ftd)
 		X509_free(ca);
 }
 
+/* An expiry as "CA expiry:" and "Peer certificate expiry:" show it. */
 static void
-ca_line(const struct row *r, char *buf, size_t len)
+expiry_line(int ok, time_t na, char *buf, size_t len)
 {
 	char when[64];
 	long days;
 
-	if (!r->ca_ok) {
+	if (!ok) {
 		strlcpy(buf, "missing or unreadable", len);
 		return;
 	}
-	pki_fmt_time(r->ca_na, when, sizeof(when));
-	days = pki_days_until(r->ca_na, time(NULL));
-	if (r->ca_na <= time(NULL))
+	pki_fmt_time(na, when, sizeof(when));
+	days = pki_days_until(na, time(NULL));
+	if (na <= time(NULL))
 		snprintf(buf, len, "%s (EXPIRED %ld days ago)", when,
-		    (long)((time(NULL) - r->ca_na) / PKI_DAY));
+		    (long)((time(NULL) - na) / PKI_DAY));
 	else
 		snprintf(buf, len, "%s (%ld days left)", when, days);
+}
+
+/* Whether this FMC's CA kept the key of the CA it replaced. */
+static void
+ca_key_line(const struct cahist *h, int ftd)
+{
+	char *runs = root_apath("%s", RP_RUNS);
+
+	switch (h->key) {
+	case CAHIST_SAME:
+		printf("CA key: same (as the CA replaced by the renewal "
+		    "%s/%lld)\n", runs, h->run);
+		break;
+	case CAHIST_NEW:
+		printf("CA key: new (not the key of the CA replaced by the "
+		    "renewal %s/%lld)\n", runs, h->run);
+		break;
+	case CAHIST_REFUSED:
+		printf("CA key: refused (a folder of %s failed the ownership "
+		    "check and was not read)\n", runs);
+		break;
+	default:
+		if (ftd)
+			printf("CA key: unknown (renewals are recorded on the "
+			    "FMC)\n");
+		else
+			printf("CA key: unknown (no backup of a replaced CA "
+			    "in %s)\n", runs);
+	}
+	free(runs);
 }
 
 static void
@@ -243,8 +284,10 @@ print_full(const struct row *r, int running)
 		fmt_time(l->hb_recv, t, sizeof(t));
 		printf("Heartbeat Received Time: %s UTC\n", t);
 	}
-	ca_line(r, ca, sizeof(ca));
+	expiry_line(r->ca_ok, r->ca_na, ca, sizeof(ca));
 	printf("CA expiry: %s\n", ca);
+	expiry_line(r->cert_ok, r->cert_na, ca, sizeof(ca));
+	printf("Peer certificate expiry: %s\n", ca);
 	printf("Peer certificate chains to current CA: %s\n",
 	    r->chains ? "Yes" : "No");
 	if (l != NULL && l->up)
@@ -307,6 +350,15 @@ print_json_row(const struct row *r, int first)
 	json_num("ca_days_left", r->ca_ok ? pki_days_until(r->ca_na,
 	    time(NULL)) : 0, 1);
 	printf("\"cert_chains\":%s,", r->chains ? "true" : "false");
+	if (r->cert_ok) {
+		json_num("cert_not_after", (long long)r->cert_na, 1);
+		printf("\"cert_expired\":%s,", r->cert_na <= time(NULL) ?
+		    "true" : "false");
+		json_num("cert_days_left", pki_days_until(r->cert_na,
+		    time(NULL)), 1);
+	} else
+		printf("\"cert_not_after\":null,\"cert_expired\":null,"
+		    "\"cert_days_left\":null,");
 	json_str("session_chain", up ? l->chain : "unknown", 0);
 	printf("}");
 }
@@ -319,6 +371,7 @@ status(enum mode mode, const char *sel)
 	struct ctl_daemon d;
 	struct conf *cf = NULL;
 	struct row *rows = NULL;
+	struct cahist hist;
 	size_t npeers = 0, nlive = 0, nrows = 0, i;
 	X509 *ca = NULL;
 	char t[64], *path;
@@ -355,6 +408,11 @@ status(enum mode mode, const char *sel)
 		ca = load_cert(path);
 		free(path);
 	}
+	/* the renewals of this FMC's CA are in its run folders */
+	memset(&hist, 0, sizeof(hist));
+	hist.run = -1;
+	if (mode != M_BRIEF && cahist_compare(ca, &hist) == -1)
+		bad_files++;
 	all_up = running;
 	for (i = 0; i < nrows; i++) {
 		struct row *r = &rows[i];
@@ -388,7 +446,13 @@ status(enum mode mode, const char *sel)
 		json_str("uuid", conf_get(cf, "APPLIANCE_UUID") ?
 		    conf_get(cf, "APPLIANCE_UUID") : "", 1);
 		json_str("kind", ftd ? "ftd" : "fmc", 0);
-		printf("},\n\"peers\":[");
+		printf("},\n");
+		json_str("ca_key", cahist_word(hist.key), 1);
+		if (hist.run != -1)
+			json_num("ca_key_run", hist.run, 1);
+		else
+			printf("\"ca_key_run\":null,");
+		printf("\n\"peers\":[");
 		for (i = 0; i < nrows; i++)
 			print_json_row(&rows[i], i == 0);
 		printf("\n]}\n");
@@ -399,6 +463,7 @@ status(enum mode mode, const char *sel)
 		} else
 			printf("SFTUNNEL is not running: every peer is "
 			    "down\n");
+		ca_key_line(&hist, ftd);
 		printf("***********************\n");
 		for (i = 0; i < nrows; i++)
 			print_full(&rows[i], running);

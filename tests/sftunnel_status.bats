@@ -90,6 +90,99 @@ print("ok")' "$BATS_TEST_TMPDIR/s.json"
 	assert_output ok
 }
 
+# The notAfter of a certificate as openssl prints it, and in seconds.
+enddate() { openssl x509 -noout -enddate -in "$1" | cut -d= -f2; }
+enddate_s() { date -u -d "$(enddate "$1")" +%s; }
+
+# expiry_of CERT: "Peer certificate expiry:"'s text for CERT, now
+expiry_of() {
+	local na e now
+	na=$(enddate "$1")
+	e=$(date -u -d "$na" +%s)
+	now=$(date +%s)
+	if [ "$e" -le "$now" ]; then
+		echo "$na (EXPIRED $(((now - e) / 86400)) days ago)"
+	else
+		echo "$na ($(((e - now) / 86400)) days left)"
+	fi
+}
+
+@test "sftunnel_status: each peer certificate's own expiry, as openssl reads it, on the FMC and on an FTD" {
+	local fmc ftd u
+	fmc=$(lab root FMCpri)
+	for u in FTD-1 FTD-2; do
+		run -0 sftunnel_status -r "$fmc" "$(lab uuid $u)"
+		assert_line --regexp "^Peer certificate expiry: $(enddate "$fmc/var/sf/peers/$(lab uuid $u)/sftunnel-cert.pem") \\(([0-9]+ days left|EXPIRED [0-9]+ days ago)\\)$"
+	done
+	run -0 sftunnel_status -r "$fmc" --json
+	echo "$output" >"$BATS_TEST_TMPDIR/s.json"
+	run -0 python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+want = {sys.argv[2]: int(sys.argv[3]), sys.argv[4]: int(sys.argv[5])}
+assert sorted(p["uuid"] for p in d["peers"]) == sorted(want), d
+for p in d["peers"]:
+    assert p["cert_not_after"] == want[p["uuid"]], p
+    assert isinstance(p["cert_expired"], bool) and isinstance(p["cert_days_left"], int), p
+print("ok")' "$BATS_TEST_TMPDIR/s.json" \
+	    "$(lab uuid FTD-1)" "$(enddate_s "$fmc/var/sf/peers/$(lab uuid FTD-1)/sftunnel-cert.pem")" \
+	    "$(lab uuid FTD-2)" "$(enddate_s "$fmc/var/sf/peers/$(lab uuid FTD-2)/sftunnel-cert.pem")"
+	assert_output ok
+	# on an FTD: its own certificate from that FMC
+	ftd=$(lab root FTD-1)
+	run -0 sftunnel_status -r "$ftd"
+	assert_line --regexp "^Peer certificate expiry: $(enddate "$ftd/var/sf/peers/$(lab uuid FMCpri)/sftunnel-cert.pem") \\("
+	assert_line "CA key: unknown (renewals are recorded on the FMC)"
+	run -0 sftunnel_status -r "$ftd" -j
+	assert_output --partial "\"cert_not_after\":$(enddate_s "$ftd/var/sf/peers/$(lab uuid FMCpri)/sftunnel-cert.pem"),"
+	assert_output --partial '"ca_key":"unknown","ca_key_run":null,'
+}
+
+@test "sftunnel_status: CA key unknown before any renewal, new after the vendor's renewal, same after --extend" {
+	local r=$BATS_TEST_TMPDIR/fmc d run_dir
+	cp -a "$SCRATCH/idle/hosts/FMCpri/root" "$r"
+	run -1 sftunnel_status -r "$r"
+	assert_line --index 1 "CA key: unknown (no backup of a replaced CA in /var/sf/sfca/runs)"
+	assert_line --index 2 "***********************"
+	run -1 sftunnel_status -r "$r" -j
+	assert_output --partial '"ca_key":"unknown","ca_key_run":null,'
+	# the vendor's renewal: a new key
+	run -0 generate_certs -r "$r" --yes
+	run_dir=$(basename "$(dirname "$(ls "$r"/var/sf/sfca/runs/*/COMMITTED)")")
+	run -1 sftunnel_status -r "$r"
+	assert_line "CA key: new (not the key of the CA replaced by the renewal /var/sf/sfca/runs/$run_dir)"
+	for d in "$r"/var/sf/peers/*/; do
+		assert_line "Peer certificate expiry: $(expiry_of "$d/sftunnel-cert.pem")"
+	done
+	run -1 sftunnel_status -r "$r" -j
+	python3 -m json.tool <<<"$output" >/dev/null
+	assert_output --partial "\"ca_key\":\"new\",\"ca_key_run\":$run_dir,"
+	# on the same key
+	run -0 generate_certs -r "$r" --extend --yes
+	run_dir=$(ls "$r"/var/sf/sfca/runs/*/COMMITTED | sort | tail -n 1)
+	run_dir=$(basename "$(dirname "$run_dir")")
+	run -1 sftunnel_status -r "$r"
+	assert_line "CA key: same (as the CA replaced by the renewal /var/sf/sfca/runs/$run_dir)"
+	run -1 sftunnel_status -r "$r" --json
+	python3 -m json.tool <<<"$output" >/dev/null
+	assert_output --partial "\"ca_key\":\"same\",\"ca_key_run\":$run_dir,"
+	# --brief stays one line a peer
+	run -1 sftunnel_status -r "$r" --brief
+	refute_output --partial "CA key"
+}
+
+@test "sftunnel_status: a missing peer certificate: its expiry says so, null in JSON" {
+	local r=$BATS_TEST_TMPDIR/fmc u
+	cp -a "$SCRATCH/idle/hosts/FMCpri/root" "$r"
+	u=$(basename "$(ls -d "$r"/var/sf/peers/*/ | head -n 1)")
+	rm "$r/var/sf/peers/$u/sftunnel-cert.pem"
+	run -1 sftunnel_status -r "$r" "$u"
+	assert_line "Peer certificate expiry: missing or unreadable"
+	run -1 sftunnel_status -r "$r" -j "$u"
+	assert_output --partial '"cert_not_after":null,"cert_expired":null,"cert_days_left":null,'
+	python3 -m json.tool <<<"$output" >/dev/null
+}
+
 @test "sftunnel_status: errors exit 2, --version, --help" {
 	run -2 sftunnel_status -r "$(lab root FMCpri)" 10.9.9.9
 	assert_output "sftunnel_status: 10.9.9.9: no such peer"
