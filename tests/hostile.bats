@@ -770,3 +770,88 @@ vartmp_state() {
 	run -0 cat "$LAB/hosts/FTD-1/ssh/tmp/sudo-attempts"
 	assert_output "attempt 1"
 }
+
+# ---------------------------------------------------------------------
+# The CA key's history (check_ca_expiry -v/-j/-p, sftunnel_status): run
+# folders that are not root's alone are reported, never read
+# ---------------------------------------------------------------------
+
+# forge_run DIR: as the local user, a committed run folder in DIR (the
+# user's) whose backup "replaced" a CA on the current CA's own key
+forge_run() {
+	cp "$FMC/etc/sf/ca_root/cacert.pem" "$D/public-ca.pem"
+	chmod 644 "$D/public-ca.pem"
+	as_nobody sh -c '
+		set -e
+		mkdir -p "$1/backup/etc/sf/ca_root"
+		cp "$2" "$1/backup/etc/sf/ca_root/cacert.pem"
+		date +%s > "$1/STAGED"
+		date +%s > "$1/BACKED_UP"
+		date +%s > "$1/COMMITTED"
+		date +%s > "$1/DONE"
+	' sh "$1" "$D/public-ca.pem"
+}
+
+@test "hostile: a run folder a local user owns, claiming the CA kept its key, is refused by check_ca_expiry and sftunnel_status, not read" {
+	local runs forged sums uuid
+	gc_setup
+	uuid=$(sfca_host FMCpri 4)
+	# an honest renewal on a new key: the truth is "new"
+	run -0 generate_certs -r "$FMC" --yes
+	run -0 check_ca_expiry -v -r "$FMC"
+	assert_line --partial "CA key: new "
+	# runs/ traversable (still no one's to write but root's), and in it a
+	# folder the local user owns and fills
+	runs=$FMC/var/sf/sfca/runs
+	chmod 711 "$FMC/var/sf/sfca" "$runs"
+	forged=$runs/9999999999
+	mkdir -m 700 "$forged"
+	chown 65534:65534 "$forged"
+	forge_run "$forged"
+	sums=$(hostile_sum "$FMC")
+	run -0 --separate-stderr check_ca_expiry -v -r "$FMC"
+	assert_equal "$stderr" "check_ca_expiry: $forged: owned by nobody (uid 65534), not by root: refused"
+	assert_line "CA key: refused (a folder of /var/sf/sfca/runs failed the ownership check and was not read)"
+	refute_output --partial "CA key: same"
+	run -0 --separate-stderr check_ca_expiry -j -r "$FMC"
+	assert_equal "$stderr" "check_ca_expiry: $forged: owned by nobody (uid 65534), not by root: refused"
+	printf '%s\n' "$output" | jq -e '.certificates[0].ca_key == "refused" and .certificates[0].ca_key_run == 9999999999'
+	run -0 --separate-stderr check_ca_expiry -p -r "$FMC"
+	printf '%s\n' "$output" | promtool check metrics
+	refute_output --partial "sfca_internal_ca_same_key"
+	assert_line "sfca_check_ca_expiry_success 1"
+	run -1 --separate-stderr sftunnel_status -r "$FMC"
+	assert_equal "$stderr" "sftunnel_status: $forged: owned by nobody (uid 65534), not by root: refused"
+	assert_line "CA key: refused (a folder of /var/sf/sfca/runs failed the ownership check and was not read)"
+	run -1 --separate-stderr sftunnel_status -r "$FMC" -j
+	printf '%s\n' "$output" | jq -e '.ca_key == "refused" and .ca_key_run == 9999999999'
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+	# the same folder, root's, would be believed: the forgery is a real one
+	chown -R 0:0 "$forged"
+	run -0 check_ca_expiry -v -r "$FMC"
+	assert_line "CA key: same (as the CA replaced by the renewal /var/sf/sfca/runs/9999999999)"
+	# a run folder that is a link to the user's forgery: refused, not followed
+	rm -rf "$forged"
+	mkdir "$D/forged" && chown 65534:65534 "$D/forged"
+	forge_run "$D/forged"
+	chown -R 0:0 "$D/forged"
+	ln -s "$D/forged" "$forged"
+	sums=$(hostile_sum "$FMC")
+	run -0 --separate-stderr check_ca_expiry -v -r "$FMC"
+	assert_equal "$stderr" "check_ca_expiry: $forged: a symbolic link, owned by root (uid 0): refused"
+	assert_line --partial "CA key: refused "
+	run -1 --separate-stderr sftunnel_status -r "$FMC" -j
+	printf '%s\n' "$output" | jq -e '.ca_key == "refused"'
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+	# the runs folder itself the user's: refused, nothing under it read
+	rm "$forged"
+	chown 65534:65534 "$runs"
+	run -0 --separate-stderr check_ca_expiry -v -r "$FMC"
+	assert_equal "$stderr" "check_ca_expiry: $runs: owned by nobody (uid 65534), not by root: refused"
+	assert_line --partial "CA key: refused "
+	chown 0:0 "$runs"
+	chmod 700 "$FMC/var/sf/sfca" "$runs"
+	# and with the forgeries gone, the truth again
+	run -0 check_ca_expiry -v -r "$FMC"
+	assert_line --partial "CA key: new "
+}
