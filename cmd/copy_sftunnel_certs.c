@@ -109,6 +109,15 @@ plan(const struct csv *c, const struct bundle *b)
 
 	printf("FMC %s (%s)%s%s\n", b->fmc_name, b->fmc_uuid,
 	    b->failed_push[0] != '\0' ? ", " : "", b->failed_push);
+	if (b->public_only)
+		printf("Renewal on the same keys (%s is --extend): would copy "
+		    "cacert.pem and sftunnel-cert.pem only, each device's "
+		    "certificate only if it holds its key; no key\n", b->run);
+	else
+		printf("Renewal with new keys%s%s%s: would copy cacert.pem, "
+		    "sftunnel-key.pem and sftunnel-cert.pem\n",
+		    b->run[0] != '\0' ? " (" : "", b->run,
+		    b->run[0] != '\0' ? ")" : "");
 	for (i = 0; i < c->n; i++) {
 		const struct csv_row *r = &c->rows[i];
 		size_t k;

@@ -277,6 +277,9 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 			    c->rows[i].login, (ssize_t)i == fi ?
 			    "the FMC (certificates are fetched from it)" :
 			    "device");
+		printf("The FMC's newest renewal, read once fetched, says "
+		    "what is copied: after generate_certs --extend, "
+		    "cacert.pem and sftunnel-cert.pem only, no key\n");
 		rc = 0;
 		goto out;
 	}
@@ -303,6 +306,11 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 	blk_add(&fj.out, "Fetched certificates for %zu peers of %s%s%s",
 	    b.n, fj.row->name, b.failed_push[0] != '\0' ? " using " : "",
 	    b.failed_push);
+	if (b.public_only)
+		blk_add(&fj.out, "Renewal on the same keys (%s is --extend): "
+		    "copying cacert.pem and sftunnel-cert.pem only, each "
+		    "device's certificate only if it holds its key; no key",
+		    b.run);
 	if (keep != NULL && fileset_keep(&b.fs, keep) == -1)
 		goto out;
 	text = xasprintf("\n%s\n=====\n", fj.out.s);

@@ -27,6 +27,11 @@
 #include "banned.h"
 
 #define FAILED_PUSH	"FAILED_PUSH"
+/* generate_certs' run markers (cmd/generate_certs.h) that bundle_build reads */
+#define RUN_STAGED	"STAGED"
+#define RUN_ABANDONED	"ABANDONED"
+#define RUN_EXTEND	"EXTEND"
+#define RUN_MARK_CAP	4096	/* a marker holds one line, a time */
 
 /*
  * src (decoded, absolute) with every run of slashes made one, into out;
@@ -171,16 +176,22 @@ apply_failed_push(struct bundle *b, const struct bfile *fp)
 	return 0;
 }
 
-/* The key matches the certificate, which chains to the CA. */
+/*
+ * The key matches the certificate, which chains to the CA; public_only:
+ * the certificate chains to the CA (the device's own key is checked on
+ * the device).
+ */
 static void
-check_peer(struct bpeer *p)
+check_peer(struct bpeer *p, int public_only)
 {
 	X509 *ca = NULL, *cert = NULL;
 	EVP_PKEY *key = NULL;
 	int verr = 0, i;
 
 	for (i = 0; i < PEERF_NFILES; i++)
-		if (p->f[i] == NULL || p->f[i]->len == 0) {
+		if (public_only && i == PEERF_I_KEY)
+			continue;
+		else if (p->f[i] == NULL || p->f[i]->len == 0) {
 			if (p->err[0] == '\0')
 				snprintf(p->err, sizeof(p->err), "no %s for %.100s "
 				    "on the FMC", peerf_names[i], p->name);
@@ -190,11 +201,11 @@ check_peer(struct bpeer *p)
 	    p->f[PEERF_I_CACERT]->len, p->f[PEERF_I_CACERT]->path)) == NULL ||
 	    (cert = pki_cert_from_pem(p->f[PEERF_I_CERT]->data, p->f[PEERF_I_CERT]->len,
 	    p->f[PEERF_I_CERT]->path)) == NULL ||
-	    (key = pki_key_from_pem(p->f[PEERF_I_KEY]->data, p->f[PEERF_I_KEY]->len,
-	    p->f[PEERF_I_KEY]->path)) == NULL)
+	    (!public_only && (key = pki_key_from_pem(p->f[PEERF_I_KEY]->data,
+	    p->f[PEERF_I_KEY]->len, p->f[PEERF_I_KEY]->path)) == NULL))
 		snprintf(p->err, sizeof(p->err), "unreadable certificate or "
 		    "key for %.100s on the FMC", p->name);
-	else if (!pki_key_matches(cert, key))
+	else if (!public_only && !pki_key_matches(cert, key))
 		snprintf(p->err, sizeof(p->err), "%s does not match %s",
 		    p->f[PEERF_I_KEY]->path, p->f[PEERF_I_CERT]->path);
 	else if (pki_chains_to(cert, ca, time(NULL), &verr, NULL) != 0)
@@ -249,8 +260,22 @@ static const char *const wanted[] = {
 	RP_PEERS "/*-*-*-*-*/" PEERF_PUSHED "/" PEERF_KEY,
 	RP_PEERS "/*-*-*-*-*/" PEERF_CERT,
 	RP_PEERS "/*-*-*-*-*/" PEERF_KEY,
+	RP_RUNS "/*/" RUN_STAGED,
+	RP_RUNS "/*/" RUN_ABANDONED,
+	RP_RUNS "/*/" RUN_EXTEND,
 };
 #define NWANTED	(sizeof(wanted) / sizeof(wanted[0]))
+
+static const char *const run_markers[] = {
+	RUN_STAGED, RUN_ABANDONED, RUN_EXTEND
+};
+
+/* A run folder's name: an epoch, as generate_certs names them. */
+static int
+run_name(const char *s, size_t len)
+{
+	return len > 0 && len <= 18 && strspn(s, "0123456789") >= len;
+}
 
 /*
  * Every var/tmp/certs/<epoch>/FAILED_PUSH, read through folders that
@@ -324,6 +349,72 @@ load_failed_push(struct fileset *fs)
 	return rc;
 }
 
+/*
+ * The markers bundle_build reads of every run folder of var/sf/sfca/runs,
+ * through folders that pass generate_certs' own check (every component
+ * root's and writable by no one else, a run folder 0700 or 0755, no
+ * link): a marker anyone else could have put there is refused, -1 with
+ * the message naming the folder and its owner.  No runs folder: 0.
+ */
+static int
+load_runs(struct fileset *fs)
+{
+	struct dirent *de;
+	struct stat st;
+	char *rp = root_path(RP_RUNS), *sub, *data, *rel;
+	size_t len, k;
+	DIR *d = NULL;
+	int fd, efd = -1, rc = -1;
+
+	if ((fd = sdir_open(RP_RUNS, 0, 0)) == -1) {
+		rc = errno == ENOENT ? 0 : -1;
+		free(rp);
+		return rc;
+	}
+	if ((efd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1 ||
+	    (d = fdopendir(efd)) == NULL) {
+		log_warn("%s", rp);
+		if (efd != -1)
+			close(efd);
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		/* what the glob var/sf/sfca/runs/<epoch>/ lists; a link is refused */
+		if (!run_name(de->d_name, strlen(de->d_name)) ||
+		    fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    (!S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)))
+			continue;
+		if ((efd = sdir_openat(fd, rp, de->d_name, SDIR_EXACT,
+		    0)) == -1)
+			goto out;
+		sub = xasprintf("%s/%s", rp, de->d_name);
+		for (k = 0; k < sizeof(run_markers) / sizeof(run_markers[0]);
+		    k++) {
+			if (sdir_read(efd, sub, run_markers[k], RUN_MARK_CAP,
+			    &data, &len) == -1) {
+				if (errno == ENOENT)
+					continue;
+				free(sub);
+				close(efd);
+				goto out;
+			}
+			rel = xasprintf("%s/%s/%s", RP_RUNS, de->d_name,
+			    run_markers[k]);
+			fileset_put(fs, rel, data, len);
+			free(rel);
+		}
+		free(sub);
+		close(efd);
+	}
+	rc = 0;
+ out:
+	if (d != NULL)
+		closedir(d);
+	close(fd);
+	free(rp);
+	return rc;
+}
+
 int
 bundle_load_tree(struct fileset *fs)
 {
@@ -333,15 +424,19 @@ bundle_load_tree(struct fileset *fs)
 	size_t i, n = 0;
 	int rc = -1;
 
-	/* FAILED_PUSH is read by load_failed_push, through checked folders */
+	/*
+	 * FAILED_PUSH and the run markers are read by load_failed_push and
+	 * load_runs, through checked folders
+	 */
 	for (i = 0; i < NWANTED; i++)
-		if (strstr(wanted[i], FAILED_PUSH) == NULL)
+		if (strstr(wanted[i], FAILED_PUSH) == NULL &&
+		    strncmp(wanted[i], RP_RUNS "/", sizeof(RP_RUNS)) != 0)
 			pat[n++] = wanted[i];
 	if (stat(dir, &st) == -1)
 		log_warn("%s", dir);
 	else if (!S_ISDIR(st.st_mode))
 		log_warnx("%s: not a directory", dir);
-	else if (load_failed_push(fs) == 0)
+	else if (load_failed_push(fs) == 0 && load_runs(fs) == 0)
 		rc = fileset_load(fs, pat, n);
 	free(dir);
 	return rc;
@@ -349,8 +444,11 @@ bundle_load_tree(struct fileset *fs)
 
 /*
  * Run first on the FMC: the FAILED_PUSH folders must pass the same check
- * as in load_failed_push, else one line naming the folder and its owner
- * and exit 3, nothing fetched.
+ * as in load_failed_push, and the folders of the run markers the one of
+ * load_runs (every component of var/sf/sfca/runs root's, a folder, no
+ * link, writable by no one else unless sticky; each run folder with a
+ * marker root's 0700 or 0755), else one line naming the folder and its
+ * owner and exit 3, nothing fetched.
  */
 static const char guard[] =
     "cd / || exit 1\n"
@@ -367,7 +465,29 @@ static const char guard[] =
     "folder: refused\"\n"
     "    exit 3\n"
     "  fi\n"
-    "done\n";
+    "done\n"
+    "if [ -e " RP_RUNS " ] || [ -L " RP_RUNS " ]; then\n"
+    "  for d in var var/sf " RP_SFCA_STATE " " RP_RUNS " " RP_RUNS "/*/; do\n"
+    "    d=${d%/}\n"
+    "    case $d in " RP_RUNS "/*)\n"
+    "      case ${d##*/} in *[!0-9]*|'') continue;; esac\n"
+    "      [ -e \"$d/" RUN_STAGED "\" ] || [ -L \"$d/" RUN_STAGED "\" ] ||\n"
+    "        [ -e \"$d/" RUN_ABANDONED "\" ] || [ -L \"$d/" RUN_ABANDONED "\" ] ||\n"
+    "        [ -e \"$d/" RUN_EXTEND "\" ] || [ -L \"$d/" RUN_EXTEND "\" ] ||\n"
+    "        continue;;\n"
+    "    esac\n"
+    "    o=$(stat -c '%U (uid %u)' \"$d\"); m=$(stat -c %a \"$d\")\n"
+    "    case $d in " RP_RUNS "/*) { [ \"$m\" = 700 ] || [ \"$m\" = 755 ]; } ;;\n"
+    "    *) [ $((0$m & 022)) -eq 0 ] || [ -k \"$d\" ] ;; esac\n"
+    "    ok=$?\n"
+    "    if [ -L \"$d\" ] || [ ! -d \"$d\" ] ||\n"
+    "        [ \"$(stat -c %u \"$d\")\" != 0 ] || [ $ok != 0 ]; then\n"
+    "      echo \"/$d: owned by $o, mode $m, not root's folder that only "
+    "root can change: refused\"\n"
+    "      exit 3\n"
+    "    fi\n"
+    "  done\n"
+    "fi\n";
 
 char *
 bundle_fetch_script(void)
@@ -410,6 +530,43 @@ newest_failed_push(const struct fileset *fs)
 			continue;
 		best = &fs->f[i];
 		bestn = v;
+	}
+	return best;
+}
+
+/*
+ * The epoch of the newest run folder that may have replaced files (it
+ * has STAGED and no ABANDONED; a rolled back one has no STAGED), or -1:
+ * the one rule for which renewal the files to copy come from.
+ */
+static long long
+newest_run(const struct fileset *fs)
+{
+	const char *p, *e, *errstr;
+	char num[24], *rel;
+	long long best = -1, v;
+	size_t i, l;
+
+	for (i = 0; i < fs->n; i++) {
+		if ((p = fs->f[i].path) == NULL ||
+		    strncmp(p, RP_RUNS "/", sizeof(RP_RUNS)) != 0)
+			continue;
+		p += sizeof(RP_RUNS);
+		if ((e = strchr(p, '/')) == NULL ||
+		    strcmp(e, "/" RUN_STAGED) != 0)
+			continue;
+		l = (size_t)(e - p);
+		if (!run_name(p, l))
+			continue;
+		memcpy(num, p, l);
+		num[l] = '\0';
+		v = strtonum(num, 0, LLONG_MAX, &errstr);
+		if (errstr != NULL || v <= best)
+			continue;
+		rel = xasprintf("%s/%s/%s", RP_RUNS, num, RUN_ABANDONED);
+		if (fileset_get(fs, rel) == NULL)
+			best = v;
+		free(rel);
 	}
 	return best;
 }
@@ -499,8 +656,9 @@ int
 bundle_build(struct bundle *b, struct fileset *fs)
 {
 	const struct bfile *ims, *ca, *fp, **keep;
-	char folder[PEER_UUID_LEN + 1];
+	char folder[PEER_UUID_LEN + 1], *rel;
 	size_t i, cap = 0, nkeep = 0;
+	long long run;
 	struct bpeer *p;
 	int r, rc = -1;
 
@@ -544,10 +702,20 @@ bundle_build(struct bundle *b, struct fileset *fs)
 		if (apply_failed_push(b, fp) == -1)
 			goto out;
 	}
+	if ((run = newest_run(&b->fs)) != -1) {
+		snprintf(b->run, sizeof(b->run), "/%s/%lld", RP_RUNS, run);
+		rel = xasprintf("%s/%lld/%s", RP_RUNS, run, RUN_EXTEND);
+		b->public_only = fileset_get(&b->fs, rel) != NULL;
+		free(rel);
+	}
+	/* no key leaves the FMC in this mode: its copies are not kept */
+	if (b->public_only)
+		for (i = 0; i < b->n; i++)
+			b->p[i].f[PEERF_I_KEY] = NULL;
 	prune(b, keep, nkeep);
 	for (i = 0; i < b->n; i++)
 		if (b->p[i].err[0] == '\0')
-			check_peer(&b->p[i]);
+			check_peer(&b->p[i], b->public_only);
 	rc = 0;
  out:
 	free(keep);

@@ -30,6 +30,20 @@ struct bundle {
 	char		 fmc_uuid[37];
 	char		 fmc_name[PEER_NAME_MAX];	/* HOSTNAME, vis-encoded */
 	char		 failed_push[128];	/* the one used, or "" */
+	/*
+	 * 1 when the files to copy come from a renewal on the same keys
+	 * (generate_certs --extend): only cacert.pem and
+	 * sftunnel-cert.pem go to a device, never a key, and a device
+	 * gets its certificate only when it holds the certificate's key
+	 * (read on the device).  Then no peer has f[PEERF_I_KEY] (the
+	 * FMC's copies of the keys are wiped from fs).  0: the vendor's
+	 * three files.  Decided by bundle_build from the newest renewal
+	 * that may have replaced files (the newest run folder of
+	 * var/sf/sfca/runs with STAGED and without ABANDONED): 1 when it
+	 * has EXTEND.  No run folder at all is 0.
+	 */
+	int		 public_only;
+	char		 run[64];	/* that run folder ("/var/sf/..."), or "" */
 	struct bpeer	*p;
 	size_t		 n;
 	struct fileset	 fs;
@@ -38,16 +52,21 @@ struct bundle {
 /*
  * Every file of the tree under root_dir() that bundle_build may use:
  * ims.conf, the CA certificate, every var/tmp/certs/<epoch>/FAILED_PUSH,
- * and each peer folder's sftunnel.json, certificate and key, from the
- * folder and from certs_pushed/.  0/-1 with a message (a missing peers
- * folder is an error).
+ * the STAGED, ABANDONED and EXTEND markers of every run folder of
+ * var/sf/sfca/runs, and each peer folder's sftunnel.json, certificate
+ * and key, from the folder and from certs_pushed/.  FAILED_PUSH and the
+ * markers are read through folders that pass sdir's checks (a run
+ * folder: root's 0700 or 0755, no link).  0/-1 with a message (a
+ * missing peers folder is an error).
  */
 int	bundle_load_tree(struct fileset *);
 
 /*
  * The bash script that, run as root on the FMC, prints the same files as
- * one line of base64 of a ustar archive, for fileset_from_b64tar.
- * Allocated; the caller frees it.
+ * one line of base64 of a ustar archive, for fileset_from_b64tar.  It
+ * first checks the folders FAILED_PUSH and the run markers come from as
+ * bundle_load_tree does, and when one fails prints one line naming it
+ * and exits 3, nothing fetched.  Allocated; the caller frees it.
  */
 char	*bundle_fetch_script(void);
 
@@ -66,7 +85,9 @@ char	*bundle_fetch_script(void);
  * reads them.  -1 with one message when the FMC itself cannot be made
  * out (ims.conf missing, malformed or without APPLIANCE_UUID, no CA) or
  * a peer folder's sftunnel.json is malformed (its uuid not the folder's,
- * say), or FAILED_PUSH is refused: then no peer is usable.
+ * say), or FAILED_PUSH is refused: then no peer is usable.  Sets
+ * public_only (see struct bundle): then a peer's set is checked without
+ * the FMC's key (its certificate chains to the CA).
  */
 int	bundle_build(struct bundle *, struct fileset *fs);
 void	bundle_release(struct bundle *);

@@ -10,12 +10,14 @@
 #include "conf.h"
 #include "devcopy.h"
 #include "esc.h"
+#include "pki.h"
 #include "root.h"
 #include "rootsh.h"
 #include "xmalloc.h"
 #include "banned.h"
 
 #define SCRIPT_MS	60000	/* a script on the device, restart included */
+#define KEY_CAP		65536	/* the largest key file read from a device */
 
 void
 blk_add(struct blk *b, const char *fmt, ...)
@@ -140,7 +142,8 @@ run(struct dev_job *j, struct sshc *c, const char *script, size_t len,
 }
 
 /*
- * Replace the three files together, all or none.  Each real file that
+ * Replace the files named in list (peerf_names, space-separated)
+ * together, all or none.  Each real file that
  * differs from its staged one is backed up to "<name>.backup" (copy to a
  * temporary, then rename); each that exists is also copied to
  * ".<name>.sfca-old" for the rollback.  Then the staged files are
@@ -152,16 +155,8 @@ run(struct dev_job *j, struct sshc *c, const char *script, size_t len,
  * failed too, which files are new.  A hangup no longer stops it.
  */
 static char *
-commit_script(const char *qdest)
+commit_script(const char *qdest, const char *list)
 {
-	char list[128] = "";
-	int k;
-
-	for (k = 0; k < PEERF_NFILES; k++) {
-		if (k > 0)
-			strlcat(list, " ", sizeof(list));
-		strlcat(list, peerf_names[k], sizeof(list));
-	}
 	return xasprintf(
 	    "trap '' HUP PIPE\n"
 	    "D=%s\n"
@@ -290,21 +285,103 @@ identify(struct dev_job *j, struct sshc *c)
 	return xasprintf("/%s/%s", RP_PEERS, j->b->fmc_uuid);
 }
 
+/*
+ * public_only: whether the key the device holds next to its certificate
+ * (qdest/sftunnel-key.pem, a regular file, not a link) is the private
+ * half of the certificate the FMC renewed for it.  1 yes, 0 no, -1 when
+ * it cannot be told (j failed: nothing is to be copied).  The key comes
+ * back only when it was read whole; it lives in the session's buffer,
+ * wiped on the next read, and here as an EVP_PKEY, freed.
+ */
+static int
+device_key_matches(struct dev_job *j, struct sshc *c, const char *qdest)
+{
+	const struct bfile *cf = j->peer->f[PEERF_I_CERT];
+	const char *out = NULL;
+	size_t outlen = 0;
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	char *s, *what;
+	int rc = -1;
+
+	s = xasprintf("K=%s/%s\n"
+	    "if [ -L \"$K\" ] || [ ! -f \"$K\" ]; then\n"
+	    "  echo \"SFCA_ERR $K: no such regular file\"; exit 3\n"
+	    "fi\n"
+	    "k=$(head -c %d -- \"$K\" 2>/dev/null) || "
+	    "{ echo \"SFCA_ERR cannot read $K\"; exit 4; }\n"
+	    "printf '%%s\\n' \"$k\"; k=\n", qdest, PEERF_KEY, KEY_CAP + 1);
+	what = xasprintf("%s's %s", j->row->name, PEERF_KEY);
+	if (run(j, c, s, strlen(s), "cannot read the device's key", &out,
+	    &outlen) == -1)
+		goto out;
+	if (outlen > KEY_CAP) {
+		failed(j, "%s: larger than %d bytes", what, KEY_CAP);
+		goto out;
+	}
+	if ((cert = pki_cert_from_pem(cf->data, cf->len, cf->path)) == NULL ||
+	    (key = pki_key_from_pem(out, outlen, what)) == NULL) {
+		failed(j, "%s: %s", what, cert == NULL ? "unreadable "
+		    "certificate on the FMC" : "not a readable private key");
+		goto out;
+	}
+	rc = pki_key_matches(cert, key);
+ out:
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	free(what);
+	free(s);
+	return rc;
+}
+
 /* 1 when the test hook closed the session, else 0. */
 static int
 copy(struct dev_job *j, struct sshc *c, const char *dest)
 {
-	char *q = rootsh_quote(dest), *s;
-	int k, rc;
+	char *q = rootsh_quote(dest), *s, list[128] = "";
+	int idx[PEERF_NFILES], n = 0, i, k, rc, mismatch = 0;
 
+	if (!j->b->public_only) {
+		for (k = 0; k < PEERF_NFILES; k++)
+			idx[n++] = k;
+	} else {
+		/* never a key: the certificate only if on the device's key */
+		if ((rc = device_key_matches(j, c, q)) == -1) {
+			strlcat(j->reason, "; nothing copied",
+			    sizeof(j->reason));
+			blk_add(&j->out, "Failed to copy certificates to %s",
+			    j->row->name);
+			free(q);
+			return 0;
+		}
+		idx[n++] = PEERF_I_CACERT;
+		if (rc == 1) {
+			idx[n++] = PEERF_I_CERT;
+			blk_add(&j->out, "The key on %s is the one of its "
+			    "renewed certificate: copying cacert.pem and "
+			    "sftunnel-cert.pem, no key", j->row->name);
+		} else {
+			mismatch = 1;
+			blk_add(&j->out, "Key mismatch on %s: it holds another "
+			    "key than the one of /%s, so only cacert.pem is "
+			    "copied", j->row->name,
+			    j->peer->f[PEERF_I_CERT]->path);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strlcat(list, " ", sizeof(list));
+		strlcat(list, peerf_names[idx[i]], sizeof(list));
+	}
 	blk_add(&j->out, "Copying certificates to peer");
-	for (k = 0; k < PEERF_NFILES; k++) {
-		if (j->drop_after == k) {
+	for (i = 0; i < n; i++) {
+		k = idx[i];
+		if (j->drop_after == i) {
 			/* Test hook: the connection drops mid-copy. */
 			sshc_free(c);
 			failed(j, "connection to %s lost while copying (after "
 			    "%d of %d files staged); its files are unchanged",
-			    j->row->name, k, PEERF_NFILES);
+			    j->row->name, i, n);
 			blk_add(&j->out, "Failed to copy certificates to %s",
 			    j->row->name);
 			free(q);
@@ -320,7 +397,7 @@ copy(struct dev_job *j, struct sshc *c, const char *dest)
 			goto fail;
 		}
 	}
-	s = commit_script(q);
+	s = commit_script(q, list);
 	rc = run(j, c, s, strlen(s), "copy failed", NULL, NULL);
 	free(s);
 	if (rc == -1) {
@@ -344,6 +421,12 @@ copy(struct dev_job *j, struct sshc *c, const char *dest)
 	    "pmtool restartbyid sftunnel failed", NULL, NULL) == -1) {
 		blk_add(&j->out, "Failed to restart sftunnel for %s",
 		    j->row->name);
+		return 0;
+	}
+	if (mismatch) {
+		failed(j, "key mismatch: %s holds another key than the one of "
+		    "/%s; only cacert.pem was copied", j->row->name,
+		    j->peer->f[PEERF_I_CERT]->path);
 		return 0;
 	}
 	j->state = DEV_COPIED;

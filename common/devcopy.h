@@ -59,7 +59,12 @@ struct dev_job {
  * Work one device to the end (DEV_SKIPPED, DEV_COPIED or DEV_FAILED),
  * writing its block into job->out and the reason of a failure into
  * job->reason.  Nothing is printed.  The row's password is wiped once
- * the dialogue no longer needs it.
+ * the dialogue no longer needs it.  With b->public_only no key is sent:
+ * the device's key file is read and, when it is the key of the
+ * certificate the FMC renewed for it, cacert.pem and sftunnel-cert.pem
+ * are put in place together; when it is another key, cacert.pem alone
+ * (then the tunnel is restarted and the job fails, its reason naming
+ * the mismatch); when it cannot be read, nothing.
  */
 void	devcopy_run(struct dev_job *);
 

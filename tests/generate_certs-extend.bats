@@ -551,3 +551,179 @@ $u2 FTD-2 $(lab -d "$LABD" addr FTD-2) /var/sf/peers/$u2/certs_pushed//sftunnel-
 	chains FMCpri FMCsec FTD-1
 	chains FMCsec FTD-1
 }
+
+# --- the copy tools after --extend, on a lab with sshds (127.150.x.x) ---
+
+# lab_ssh_up ARGS...: lab_up with an sshd per host; KH the known_hosts
+lab_ssh_up() {
+	local h
+	LABD=$LAB/lab
+	lab -d "$LABD" up -b 127.150 -k ec -t 30 "$@" 3>&-
+	FMC=$LABD/hosts/FMCpri/root
+	FMCUUID=$(lab -d "$LABD" uuid FMCpri)
+	CA=$FMC/etc/sf/ca_root/cacert.pem
+	cp "$CA" "$BATS_TEST_TMPDIR/oldca.pem"
+	KH=$LABD/known_hosts
+	for h in $(awk '!/^#/ { print $1 }' "$LABD/hosts.txt"); do
+		"$SFCA_TOP/tests/lab/ssh/sshd-host" known-hosts "$LABD" "$h"
+	done >"$KH"
+}
+
+# devcsv [--fmc] HOST...: a 0600 CSV of those hosts into CSV (--fmc:
+# FMCpri first, marked fmc, for the jump host)
+devcsv() {
+	local h fmc=
+	[ "$1" = --fmc ] && { fmc=1; shift; }
+	CSV=$BATS_TEST_TMPDIR/devices.csv
+	: >"$CSV"
+	chmod 600 "$CSV"
+	([ -n "$fmc" ] && printf 'FMCpri,%s,admin,"%s",fmc\n' \
+	    "$(lab -d "$LABD" addr FMCpri)" "$(awk '$1 == "FMCpri" { print $2 }' "$LABD/passwords")"
+	for h in "$@"; do
+		printf '%s,%s,admin,"%s"\n' "$h" "$(lab -d "$LABD" addr "$h")" \
+		    "$(awk -v n="$h" '$1 == n { print $2 }' "$LABD/passwords")"
+	done) >"$CSV"
+}
+
+# keystat HOST: the bytes, inode and change time of HOST's key file, and
+# every name in its folder with "key" in it: a key written or renamed
+# over (even with the same bytes) changes this
+keystat() {
+	local d
+	d=$(pdir "$1")
+	stat -L -c '%i %Z %s %a' "$d/sftunnel-key.pem"
+	sha256sum < "$d/sftunnel-key.pem"
+	ls -a "$d" | grep key
+}
+
+# messages HOST: its tunnel log
+messages() {
+	local r=$LABD/hosts/$1/root
+	if [ -e "$r/ngfw/var/log/messages" ]; then
+		cat "$r/ngfw/var/log/messages"
+	else
+		cat "$r/var/log/messages"
+	fi
+}
+
+@test "generate_certs --extend: lab, proof 2: the old CA expired, a cut FTD fails (err 10) until copy_sftunnel_certs gives it the two public files, on the key it had" {
+	local d oldcert ks
+	lab_ssh_up -n 2 -l 30
+	d=$(pdir FTD-2)
+	lab -d "$LABD" cut FTD-2
+	lab -d "$LABD" wait-down -t 20 FTD-2
+	cp "$d/sftunnel-cert.pem" "$BATS_TEST_TMPDIR/ftd2-cert.pem"
+	ks=$(keystat FTD-2)
+	run -0 generate_certs -r "$FMC" -e -y -t 5
+	assert_line "Failed to push to FTD-2 = /var/sf/peers/$FMCUUID/sftunnel-cert.pem"
+	got_public FTD-1
+	# the old CA expires; FTD-2 comes back only to fail on it
+	until_ok 40 sh -c "! openssl x509 -checkend 0 -noout -in '$BATS_TEST_TMPDIR/oldca.pem' >/dev/null"
+	lab -d "$LABD" heal FTD-2
+	restart FTD-2
+	until_ok 20 sh -c "grep -q 'err 10:certificate has expired' '$LABD/hosts/FTD-2/root/ngfw/var/log/messages' 2>/dev/null || grep -q 'err 10:certificate has expired' '$LABD/hosts/FTD-2/root/var/log/messages'"
+	run -1 lab -d "$LABD" wait-up -t 3 FTD-2
+	# the copy tool: the two public files, no key
+	devcsv FTD-2
+	run -0 copy_sftunnel_certs -r "$FMC" -k "$KH" -w 30 "$CSV"
+	# the key file was never written: same bytes, inode and change time
+	assert_equal "$(keystat FTD-2)" "$ks"
+	assert_line --partial "The key on FTD-2 is the one of its renewed certificate: copying cacert.pem and sftunnel-cert.pem, no key"
+	assert_line --partial "Successfully copied certificates to FTD-2"
+	assert_line --partial "Restarting sftunnel for FTD-2"
+	assert_output --regexp 'FTD-2 +127\.150\.[0-9.]+ +done'
+	got_public FTD-2
+	# the public files were backed up as in the default mode
+	cmp "$d/cacert.pem.backup" "$BATS_TEST_TMPDIR/oldca.pem"
+	cmp "$d/sftunnel-cert.pem.backup" "$BATS_TEST_TMPDIR/ftd2-cert.pem"
+	lab -d "$LABD" wait-up -t 30 FTD-2
+	chains FMCpri FTD-2
+	chains FTD-2 FMCpri
+}
+
+@test "generate_certs --extend: lab, the FMC's copy of a device's key is not the device's: copy_sftunnel_certs gives it cacert.pem only and names the mismatch" {
+	local u2 d f ks before
+	lab_ssh_up -n 2
+	u2=$(lab -d "$LABD" uuid FTD-2)
+	d=$FMC/var/sf/peers/$u2
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$BATS_TEST_TMPDIR/k.pem" 2>/dev/null
+	pkitool reissue "$d/sftunnel-cert.pem" "$BATS_TEST_TMPDIR/k.pem" "$CA" \
+	    "$FMC/etc/sf/ca_root/private/cakey.pem" 99 $(($(date +%s) - 60)) $(($(date +%s) + 86400)) \
+	    > "$BATS_TEST_TMPDIR/c.pem"
+	for f in "$d" "$d/certs_pushed"; do
+		cp "$BATS_TEST_TMPDIR/k.pem" "$f/sftunnel-key.pem"
+		cp "$BATS_TEST_TMPDIR/c.pem" "$f/sftunnel-cert.pem"
+	done
+	lab -d "$LABD" cut FTD-2
+	lab -d "$LABD" wait-down -t 20 FTD-2
+	run -0 generate_certs -r "$FMC" -e -y -t 5
+	lab -d "$LABD" heal FTD-2
+	ks=$(keystat FTD-2)
+	before=$(sha256sum < "$(pdir FTD-2)/sftunnel-cert.pem")
+	devcsv FTD-1 FTD-2
+	run -1 copy_sftunnel_certs -r "$FMC" -k "$KH" -w 30 "$CSV"
+	# FTD-2 keeps the certificate and key it had
+	assert_equal "$(keystat FTD-2)" "$ks"
+	assert_equal "$(sha256sum < "$(pdir FTD-2)/sftunnel-cert.pem")" "$before"
+	assert_line --partial "Key mismatch on FTD-2: it holds another key than the one of /var/sf/peers/$u2/certs_pushed/sftunnel-cert.pem, so only cacert.pem is copied"
+	assert_output --regexp "FTD-2 +127\.150\.[0-9.]+ +failed +key mismatch: FTD-2 holds another key than the one of /var/sf/peers/$u2/certs_pushed/sftunnel-cert.pem; only cacert.pem was copied"
+	assert_output --regexp 'FTD-1 +127\.150\.[0-9.]+ +done'
+	# FTD-2: the renewed CA, and the certificate and key it had
+	cmp "$(pdir FTD-2)/cacert.pem" "$CA"
+	assert_equal "$(sha256sum < "$(pdir FTD-2)/sftunnel-cert.pem")" "$before"
+	assert_equal "$(keystat FTD-2)" "$ks"
+	[ "$(pubsum "$(pdir FTD-2)/sftunnel-key.pem")" = "$(certpubsum "$(pdir FTD-2)/sftunnel-cert.pem")" ]
+	got_public FTD-1
+}
+
+@test "generate_certs --extend: lab, copy_sftunnel_certs_jumpserver learns the mode through its fetch and sends no key" {
+	local ks run_dir
+	lab_ssh_up -n 2
+	mkdir -p "$FMC/usr/local/sf/bin"
+	cp "$SFCA_BIN/sftunnel_status" "$FMC/usr/local/sf/bin/"
+	lab -d "$LABD" cut FTD-2
+	lab -d "$LABD" wait-down -t 20 FTD-2
+	run -0 generate_certs -r "$FMC" -e -y -t 5
+	lab -d "$LABD" heal FTD-2
+	ks=$(keystat FTD-2)
+	devcsv --fmc FTD-2
+	run -0 copy_sftunnel_certs_jumpserver -k "$KH" -w 30 "$CSV"
+	assert_equal "$(keystat FTD-2)" "$ks"
+	assert_line --partial "Renewal on the same keys (/var/sf/sfca/runs/$(basename "$(done_run)") is --extend): copying cacert.pem and sftunnel-cert.pem only"
+	assert_line --partial "The key on FTD-2 is the one of its renewed certificate"
+	assert_output --regexp 'FTD-2 +127\.150\.[0-9.]+ +done'
+	got_public FTD-2
+	assert_equal "$(keystat FTD-2)" "$ks"
+	# a run folder handed to another user says nothing: both tools
+	# refuse before any device, the jump host's on the FMC itself
+	run_dir=$(done_run)
+	chown 65534:65534 "$run_dir"
+	rm "$(pdir FTD-2)/cacert.pem.backup"
+	run -1 copy_sftunnel_certs_jumpserver -k "$KH" -w 30 "$CSV"
+	# (the FMC's chroot has no name for uid 65534)
+	assert_line --regexp "^copy_sftunnel_certs_jumpserver: FMCpri: /var/sf/sfca/runs/${run_dir##*/}: owned by [A-Za-z]+ \(uid 65534\), mode 700, not root's folder that only root can change: refused; no device was touched\$"
+	refute_output --partial "Attempting connection to FTD-2"
+	run -1 --separate-stderr copy_sftunnel_certs -r "$FMC" -k "$KH" "$CSV"
+	assert_equal "$stderr" "copy_sftunnel_certs: $run_dir: owned by nobody (uid 65534), not by root: refused"
+	assert_not_exist "$(pdir FTD-2)/cacert.pem.backup"
+}
+
+@test "generate_certs --extend: copy_sftunnel_certs --dry-run says which files the newest renewal lets it copy" {
+	local csv=$BATS_TEST_TMPDIR/d.csv run_dir
+	(umask 077; printf 'FTD-1,%s,admin,x\n' "$(sfca_host FTD-1 3)" >"$csv")
+	run -0 copy_sftunnel_certs -n -r "$FMC" "$csv"
+	assert_line --index 1 "Renewal with new keys: would copy cacert.pem, sftunnel-key.pem and sftunnel-cert.pem"
+	run -0 generate_certs -r "$FMC" -e -y
+	run_dir=$(done_run)
+	run -0 copy_sftunnel_certs -n -r "$FMC" "$csv"
+	assert_line --index 1 "Renewal on the same keys (/var/sf/sfca/runs/${run_dir##*/} is --extend): would copy cacert.pem and sftunnel-cert.pem only, each device's certificate only if it holds its key; no key"
+	# a newer run that never staged replaced nothing: it does not count
+	mkdir -m 700 "$FMC/var/sf/sfca/runs/$((${run_dir##*/} + 5))"
+	run -0 copy_sftunnel_certs -n -r "$FMC" "$csv"
+	assert_line --index 1 --partial "Renewal on the same keys (/var/sf/sfca/runs/${run_dir##*/} is"
+	rmdir "$FMC/var/sf/sfca/runs/$((${run_dir##*/} + 5))"
+	sleep 1
+	run -0 generate_certs -r "$FMC" -y
+	run -0 copy_sftunnel_certs -n -r "$FMC" "$csv"
+	assert_line --index 1 --regexp "^Renewal with new keys \(/var/sf/sfca/runs/[0-9]+\): would copy cacert.pem, sftunnel-key.pem and sftunnel-cert.pem$"
+}

@@ -855,3 +855,39 @@ forge_run() {
 	run -0 check_ca_expiry -v -r "$FMC"
 	assert_line --partial "CA key: new "
 }
+
+# ---------------------------------------------------------------------
+# The copy tools and generate_certs' run markers (EXTEND says only the
+# public files move): read only from folders that only root can change
+# ---------------------------------------------------------------------
+
+@test "hostile: copy tools: a run folder handed to a local user says nothing about the mode; refused before any device" {
+	local sums csv=$BATS_TEST_TMPDIR/d.csv run_dir
+	gc_setup
+	run -0 generate_certs -r "$FMC" --yes
+	run_dir=$(ls -d "$FMC"/var/sf/sfca/runs/[0-9]*)
+	(umask 077; printf 'FTD-1,%s,admin,"pw"\n' "$(sfca_host FTD-1 3)" > "$csv")
+	run -0 copy_sftunnel_certs -n -r "$FMC" "$csv"
+	assert_line --index 1 "Renewal with new keys (/var/sf/sfca/runs/${run_dir##*/}): would copy cacert.pem, sftunnel-key.pem and sftunnel-cert.pem"
+	# a newer run folder root made but handed to a user, marked as a
+	# renewal on the same keys (the user cannot reach it through
+	# var/sf/sfca: its state is made here as it would be)
+	mkdir -m 700 "$FMC/var/sf/sfca/runs/9999999999"
+	date +%s > "$FMC/var/sf/sfca/runs/9999999999/STAGED"
+	date +%s > "$FMC/var/sf/sfca/runs/9999999999/EXTEND"
+	chown -R 65534:65534 "$FMC/var/sf/sfca/runs/9999999999"
+	sums=$(hostile_sum "$FMC")
+	run -1 --separate-stderr copy_sftunnel_certs -r "$FMC" "$csv"
+	assert_equal "$stderr" "copy_sftunnel_certs: $FMC/var/sf/sfca/runs/9999999999: owned by nobody (uid 65534), not by root: refused"
+	run -1 --separate-stderr copy_sftunnel_certs -n -r "$FMC" "$csv"
+	assert_equal "$stderr" "copy_sftunnel_certs: $FMC/var/sf/sfca/runs/9999999999: owned by nobody (uid 65534), not by root: refused"
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+	# a link in its place is not followed
+	rm -rf "$FMC/var/sf/sfca/runs/9999999999"
+	mkdir -m 700 "$BATS_TEST_TMPDIR/elsewhere"
+	date +%s > "$BATS_TEST_TMPDIR/elsewhere/STAGED"
+	date +%s > "$BATS_TEST_TMPDIR/elsewhere/EXTEND"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$FMC/var/sf/sfca/runs/9999999999"
+	run -1 --separate-stderr copy_sftunnel_certs -n -r "$FMC" "$csv"
+	assert_equal "$stderr" "copy_sftunnel_certs: $FMC/var/sf/sfca/runs/9999999999: a symbolic link, owned by root (uid 0): refused"
+}
