@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check_ca_expiry.h"
+#include "esc.h"
 #include "log.h"
 #include "pki.h"
 #include "sfile.h"
@@ -18,38 +19,6 @@ struct seen {
 	char	 sha256[65];
 	struct cahist hist;	/* this FMC's CA against the one it replaced */
 };
-
-size_t
-utf8_len(const unsigned char *s)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;
-		else if (s[0] == 0xed)
-			hi = 0x9f;	/* no UTF-16 surrogates */
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;
-		else if (s[0] == 0xf4)
-			hi = 0x8f;	/* nothing past U+10FFFF */
-	} else
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
 
 /*
  * A label value as the text exposition format wants it: backslash,
@@ -68,7 +37,7 @@ put_value(FILE *f, const char *str)
 		else if (*s == '\n') {
 			fputs("\\n", f);
 			s++;
-		} else if ((n = utf8_len(s)) == 0) {
+		} else if ((n = esc_utf8_len(s)) == 0) {
 			fputs("\xef\xbf\xbd", f);
 			s++;
 		} else {

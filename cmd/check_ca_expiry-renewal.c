@@ -6,6 +6,7 @@
 
 #include "cahist.h"
 #include "check_ca_expiry.h"
+#include "esc.h"
 #include "log.h"
 #include "peers.h"
 #include "pki.h"
@@ -16,32 +17,15 @@
 
 /*
  * Every string of the JSON goes through here: a certificate's subject
- * and CN are anyone's bytes, a peer's name is a device's.  Backslash and
- * double quote are escaped, every control character (DEL included) is
- * \uXXXX, and a byte that is not part of valid UTF-8 becomes \ufffd, so
- * the output is valid JSON whatever the input.
+ * and CN are anyone's bytes, a peer's name is a device's.
  */
 void
-json_str(const char *str)
+json_str(const char *s)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t n;
+	char *j = esc_json(s);
 
-	putchar('"');
-	while (*s != '\0') {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s++);
-		else if (*s < 0x20 || *s == 0x7f)
-			printf("\\u%04x", *s++);
-		else if ((n = utf8_len(s)) == 0) {
-			fputs("\\ufffd", stdout);
-			s++;
-		} else {
-			fwrite(s, 1, n, stdout);
-			s += n;
-		}
-	}
-	putchar('"');
+	fputs(j, stdout);
+	free(j);
 }
 
 /* The peer folders whose certificate goes with t's CA. */

@@ -96,12 +96,7 @@ void	renewal_json(const struct renewal *r, time_t now);
 /* r as the lines of --verbose, after the vendor's text. */
 void	renewal_text(const struct target *t, const struct renewal *r,
 	    time_t now);
-/*
- * check_ca_expiry-prom.c: the length of the valid UTF-8 sequence at s
- * (NUL-terminated), or 0 when it is not one.
- */
-size_t	utf8_len(const unsigned char *s);
-/* A JSON string, escaped: the JSON of check_ca_expiry.c uses it too. */
+/* A JSON string, escaped (esc_json): check_ca_expiry.c's JSON uses it too. */
 void	json_str(const char *s);
 
 #endif

@@ -297,21 +297,14 @@ print_full(const struct row *r, int running)
 	printf("\n");
 }
 
+/* "k":"v" and a comma; v may be anyone's bytes (esc_json). */
 static void
 json_str(const char *k, const char *v, int comma)
 {
-	const unsigned char *s = (const unsigned char *)v;
+	char *j = esc_json(v);
 
-	printf("\"%s\":\"", k);
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if (*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	printf("\"%s", comma ? "," : "");
+	printf("\"%s\":%s%s", k, j, comma ? "," : "");
+	free(j);
 }
 
 static void

@@ -41,4 +41,22 @@ char	*esc_vist(char *dst, size_t dstlen, const char *s);
  */
 int	esc_unvis(char *dst, size_t dstlen, const char *s);
 
+/*
+ * JSON.  A string from outside (a certificate's subject, a value of
+ * ims.conf) may hold any byte, and JSON must be UTF-8: esc_json writes s
+ * as a JSON string, its double quotes included, with backslash and
+ * double quote escaped, every control character and DEL as \uXXXX, and
+ * each byte that is not part of a valid UTF-8 sequence as \ufffd (the
+ * replacement character).  Valid multibyte characters are kept.  The
+ * result is allocated; the caller frees it.
+ */
+char	*esc_json(const char *s);
+
+/*
+ * The length of the valid UTF-8 sequence at s (NUL-terminated), or 0 when
+ * it is not one (overlong forms, surrogates and code points past
+ * U+10FFFF are not).
+ */
+size_t	esc_utf8_len(const unsigned char *s);
+
 #endif

@@ -183,6 +183,17 @@ print("ok")' "$BATS_TEST_TMPDIR/s.json" \
 	python3 -m json.tool <<<"$output" >/dev/null
 }
 
+@test "sftunnel_status: --json stays valid UTF-8 JSON whatever bytes ims.conf's HOSTNAME holds" {
+	local r=$BATS_TEST_TMPDIR/fmc
+	cp -a "$SCRATCH/idle/hosts/FMCpri/root" "$r"
+	# a byte that is not UTF-8, DEL, an escape, a quote, a backslash, and é
+	sed -i "s/^HOSTNAME=.*/HOSTNAME=x$(printf '\377\177\033')\"\\\\$(printf '\303\251')y/" "$r/etc/sf/ims.conf"
+	run -1 sftunnel_status -r "$r" -j
+	assert_output --partial '"host":"x\ufffd\u007f\u001b\"\\'"$(printf '\303\251')"'y",'
+	printf '%s\n' "$output" | python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read())'
+	printf '%s\n' "$output" | jq -e '.daemon.host == "x\ufffd\u007f\u001b\"\\\u00e9y"'
+}
+
 @test "sftunnel_status: errors exit 2, --version, --help" {
 	run -2 sftunnel_status -r "$(lab root FMCpri)" 10.9.9.9
 	assert_output "sftunnel_status: 10.9.9.9: no such peer"

@@ -28,7 +28,7 @@ vg() {
 	run -2 vg check_ca_expiry --bogus
 }
 
-@test "valgrind: check_ca_expiry -v and -j after renewals (the run folders' backups read)" {
+@test "valgrind: check_ca_expiry -v and -j, sftunnel_status, after renewals (the run folders' backups read)" {
 	local root=$BATS_TEST_TMPDIR/fmc
 	cp -a "$LAB/hosts/FMCpri/root" "$root"
 	run -0 vg check_ca_expiry -v -r "$root"
@@ -41,6 +41,9 @@ vg() {
 	run -0 vg check_ca_expiry -p -r "$root"
 	assert_output --partial "sfca_internal_ca_same_key{"
 	run -0 vg check_ca_expiry -v -r "$LAB/hosts/FTD-1/root"
+	run -1 vg sftunnel_status -r "$root"
+	assert_output --partial "CA key: same"
+	run -1 vg sftunnel_status -j -r "$root"
 }
 
 @test "valgrind: check_ca_expiry --prom and --prom-file, and a bad certificate" {
