@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: ISC
 /* cahist.c -- the InternalCA a renewal replaced: is the current one on its key */
-#include <sys/stat.h>
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

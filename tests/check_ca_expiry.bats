@@ -596,6 +596,10 @@ assert_peer_lines() {
 	run -0 check_ca_expiry -r "$FMC"
 	[ "${#lines[@]}" -eq 3 ]
 	refute_output --partial "CA key"
+	# unknown: no same-key series in the metrics
+	run -0 check_ca_expiry -p -r "$FMC"
+	promcheck
+	refute_output --partial "sfca_internal_ca_same_key"
 }
 
 @test "check_ca_expiry: after a default renewal the CA key is new; after --extend it is the same" {
@@ -615,6 +619,9 @@ import json, sys
 c = json.loads(sys.argv[1])["certificates"][0]
 assert c["ca_key"] == "new" and c["ca_key_run"] == int(sys.argv[2]), c
 ' "$output" "$run_dir"
+	run -0 check_ca_expiry -p -r "$R"
+	promcheck
+	assert_line "sfca_internal_ca_same_key{fmc_uuid=\"$(sfca_host FMCpri 4)\",path=\"/etc/sf/ca_root/cacert.pem\"} 0"
 	# the same night the better way: on the same key
 	renewed --extend
 	[ "$(newest_run)" != "$run_dir" ]
