@@ -728,3 +728,23 @@ assert bad[0]["cert_not_after"] is None and bad[0]["cert_days_left"] is None, ba
 	printf '%s\n' "$output" | python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read())'
 	printf '%s\n' "$output" | jq -e '.certificates[0].ca_key == "unknown" and .certificates[0].peers == []'
 }
+
+@test "check_ca_expiry: a renewal killed before its commit replaced nothing: its backup is passed over until it completes" {
+	local first second
+	renewed
+	first=$(newest_run)
+	# --extend killed once its backup is made: the backup holds the
+	# current CA, which it has not replaced
+	SFCA_TEST_KILL_AT=backed-up run -137 generate_certs -r "$R" --extend --yes
+	second=$(basename "$(dirname "$(ls "$R"/var/sf/sfca/runs/*/BACKED_UP | sort | tail -n 1)")")
+	[ "$second" != "$first" ]
+	assert_file_exist "$R/var/sf/sfca/runs/$second/backup/etc/sf/ca_root/cacert.pem"
+	assert_file_not_exist "$R/var/sf/sfca/runs/$second/COMMITTED"
+	run -0 check_ca_expiry -v -r "$R"
+	assert_line "CA key: new (not the key of the CA replaced by the renewal /var/sf/sfca/runs/$first)"
+	# completed by a re-run: now it has replaced the CA, on its key
+	run -0 generate_certs -r "$R" --extend --yes
+	assert_file_exist "$R/var/sf/sfca/runs/$second/COMMITTED"
+	run -0 check_ca_expiry -v -r "$R"
+	assert_line "CA key: same (as the CA replaced by the renewal /var/sf/sfca/runs/$second)"
+}
