@@ -222,6 +222,24 @@ dialogue() {
 	assert_output ftd1
 }
 
+@test "sshd-host: a session may wait 40 s before it logs in (LoginGraceTime 120)" {
+	# A fleet client connects ahead and logs in when one of its slots
+	# frees; at 30 s sshd dropped the session without a log line.
+	run -0 timeout 60 python3 -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 22), timeout=10)
+s.settimeout(10)
+if not s.recv(256).startswith(b"SSH-2.0-"):
+	sys.exit("no banner")
+time.sleep(40)
+s.sendall(b"SSH-2.0-labtest\r\n")
+if not s.recv(4096):
+	sys.exit("closed by the server")
+print("kex after 40 s")' "$(sfca_host ftd1 3)"
+	assert_output "kex after 40 s"
+	run -0 grep -c '^LoginGraceTime 120$' "$LAB/hosts/ftd1/ssh/sshd_config"
+}
+
 @test "sshd-host: down leaves no process and no mount behind" {
 	local w i f found=
 	# A session still open when the host goes down (its stdin a fifo we
