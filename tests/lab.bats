@@ -71,6 +71,21 @@ teardown_file() {
 	assert_output --partial "usage: lab"
 }
 
+@test "lab: up -P gives every host the password of a file, never in argv" {
+	local l=$SCRATCH/pw
+	(umask 077; echo 'Bench-pw_1' >"$SCRATCH/pwfile")
+	run -2 lab -d "$l" up -n 1 --no-ssh -P "$SCRATCH/none"
+	run -2 lab -d "$l" up -n 1 --no-ssh -p x -P "$SCRATCH/pwfile"
+	run -0 lab -d "$l" up -n 1 -k ec -b 127.95 --no-ssh -t 20 -P "$SCRATCH/pwfile" 3>&-
+	run -0 cat "$l/passwords"
+	assert_line 'FMCpri Bench-pw_1'
+	assert_line 'FTD-1 Bench-pw_1'
+	assert_equal "${#lines[@]}" 2
+	run -0 stat -c %a "$l/passwords"
+	assert_output 600
+	run -0 lab -d "$l" down --purge 3>&-
+}
+
 @test "lab: down stops only what it started, verified; --purge removes the lab" {
 	local pids p other r
 	pids=$(cat "$LAB"/hosts/*/sftunneld.lab-pid)
