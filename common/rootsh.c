@@ -297,13 +297,21 @@ rootsh_put(struct sshc *c, const char *path, const void *data, size_t len,
 	b = b64(data, len, &blen, &lines);
 	/*
 	 * One command, so one wait: head takes exactly our lines from the
-	 * terminal (a read there returns at most one line), and when the
-	 * file cannot be written what reads from head drains it, so that
-	 * no line of ours is left for the shell to run.  Then the checks,
-	 * and the rename.  Few processes: a device's CPU is slow.
+	 * terminal (nothing of ours follows them before the end tag came
+	 * back), and when the file cannot be written what reads from head
+	 * drains it, so that no line of ours is left for the shell to run.
+	 * Then the checks, and the rename.  Few processes: a device's CPU
+	 * is slow.
+	 *
+	 * The terminal leaves canonical mode for the upload: an sshd that
+	 * writes to a terminal with echo off and ICANON on answers each
+	 * write with an SSH_MSG_IGNORE of the same size ("simulated echo"),
+	 * and under load one write can pass the 256 KiB a packet may have,
+	 * which ends the session ("Packet len too high").
 	 */
 	nonce(n);
-	cmd = xasprintf("echo %.10s\"%s\"_R; head -n %zu | {\n"
+	cmd = xasprintf("stty -icanon min 1 time 0 2>/dev/null; "
+	    "echo %.10s\"%s\"_R; head -n %zu | {\n"
 	    "D=%s T=%s P=%s\n"
 	    "if [ ! -d \"$D\" ]; then e=\"$D: no such folder\"\n"
 	    "elif ! e=$(umask 077; exec 2>&1; set -o pipefail; "
@@ -321,7 +329,8 @@ rootsh_put(struct sshc *c, const char *path, const void *data, size_t len,
 	    "e=\"cannot rename $T to $P\"\n"
 	    "if [ -n \"$e\" ]; then rm -f -- \"$T\"; printf '%%s\\n' \"$e\"; "
 	    "exit 1; fi\n"
-	    "}; echo %.10s\"%s\"_E $? %.10s\"%s\"_Z\n",
+	    "}; r=$?; stty icanon 2>/dev/null; "
+	    "echo %.10s\"%s\"_E $r %.10s\"%s\"_Z\n",
 	    n, n + 10, lines, qd, qt, qp, hex, (unsigned)mode, n, n + 10, n,
 	    n + 10);
 	snprintf(rtag, sizeof(rtag), "%s_R\n", n);
