@@ -274,7 +274,7 @@ journal_find_pending(struct journal *j, int dry)
 	char *dir, *best = NULL, *p;
 	long long e, beste = -1;
 	DIR *d;
-	int fd, rc = -1;
+	int fd, rfd, rc = -1;
 
 	dir = root_path(RP_RUNS);
 	/* only root can have made what is in it */
@@ -292,9 +292,20 @@ journal_find_pending(struct journal *j, int dry)
 	while ((de = readdir(d)) != NULL) {
 		if (!all_digits(de->d_name) || strlen(de->d_name) > 18)
 			continue;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-		    !S_ISDIR(st.st_mode))
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			continue;
+		/*
+		 * runs/ is root's alone, so what is in it should be too; a
+		 * run folder that is not (a link, another owner, a mode
+		 * others can write) steers nothing: refused, named.
+		 */
+		if ((rfd = sdir_openat(fd, dir, de->d_name, SDIR_EXACT,
+		    0)) == -1) {
+			if (errno == ENOENT)	/* gone since readdir */
+				continue;
+			goto out;
+		}
+		close(rfd);
 		t.dir = xasprintf("%s/%s", dir, de->d_name);
 		t.epoch = e = strtoll(de->d_name, NULL, 10);
 		if (!dry)

@@ -557,6 +557,35 @@ gc_setup() {
 	run ! as_nobody ls "$FMC/var/sf/sfca/runs"
 }
 
+@test "hostile: a run folder in var/sf/sfca/runs that is not root's, or a link, is refused before anything changes" {
+	local forged sums elsewhere=$BATS_TEST_TMPDIR/elsewhere
+	gc_setup
+	run -0 generate_certs -r "$FMC" --yes
+	forged=$FMC/var/sf/sfca/runs/9999999999
+	# made while runs/ was open to it, say: another user's run folder
+	mkdir -p "$forged/new/root/.ssh"
+	echo "ssh-ed25519 AAAA attacker" >"$forged/new/root/.ssh/authorized_keys"
+	echo root/.ssh/authorized_keys >"$forged/MANIFEST"
+	date +%s >"$forged/STAGED"
+	chown -R 65534:65534 "$forged"
+	sums=$(hostile_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" --yes
+	assert_equal "$stderr" "generate_certs: $forged: owned by nobody (uid 65534), not by root: refused"
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+	run -1 --separate-stderr generate_certs -r "$FMC" --dry-run
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+	# a link in its place, to a folder that looks like a run: not followed
+	rm -rf "$forged"
+	mkdir -p "$elsewhere"
+	date +%s >"$elsewhere/STAGED"
+	ln -s "$elsewhere" "$forged"
+	sums=$(hostile_sum "$FMC")
+	run -1 --separate-stderr generate_certs -r "$FMC" --yes
+	refute_output --partial "interrupted"
+	assert_regex "$stderr" "^generate_certs: $forged: .*refused\$"
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+}
+
 @test "hostile: a symlinked /var/tmp/certs is refused, nothing is written through it" {
 	local sums target=$BATS_TEST_TMPDIR/elsewhere
 	gc_setup
