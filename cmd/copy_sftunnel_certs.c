@@ -15,6 +15,7 @@
 #include "ctl.h"
 #include "fileset.h"
 #include "fleet.h"
+#include "kit.h"
 #include "log.h"
 #include "root.h"
 #include "sshc.h"
@@ -29,7 +30,8 @@ usage(int status)
 
 	fprintf(f, "usage: copy_sftunnel_certs [-AhNnV] [-j jobs] "
 	    "[-k known_hosts] [-r root] [-t timeout]\n"
-	    "                           [-w wait] devices.csv\n");
+	    "                           [-w wait] devices.csv\n"
+	    "       copy_sftunnel_certs -K dir [-r root] [devices.csv]\n");
 	if (status == 0)
 		fputs("\n"
 		    "On the FMC: log in to each device of devices.csv over "
@@ -43,6 +45,12 @@ usage(int status)
 		    "0\n"
 		    "  -j, --jobs=jobs                devices at a time (1 to "
 		    "256, default 8)\n"
+		    "  -K, --kit=dir                  write a console kit "
+		    "(sh script) per device\n"
+		    "                                 into dir, for those "
+		    "nothing reaches; no CSV:\n"
+		    "                                 every device of the "
+		    "newest FAILED_PUSH\n"
 		    "  -k, --known-hosts=known_hosts  host keys (default "
 		    "~/.ssh/known_hosts)\n"
 		    "  -N, --nat                      accept a device the FMC "
@@ -60,9 +68,11 @@ usage(int status)
 		    "  -w, --wait=wait                seconds to wait for the "
 		    "tunnels (default 60)\n"
 		    "\n"
-		    "Exit status: 0 every device done or skipped; 1 at least "
-		    "one device failed,\n"
-		    "or the FMC's files could not be read; 2 usage error, a "
+		    "Exit status: 0 every device done or skipped (with -K: "
+		    "every kit written);\n"
+		    "1 at least one device failed (no kit), or the FMC's files "
+		    "could not be read\n"
+		    "(or the kit folder was refused); 2 usage error, a "
 		    "root that is not a\n"
 		    "folder, or a malformed devices.csv (no device touched).\n"
 		    "\n"
@@ -134,6 +144,29 @@ plan(const struct csv *c, const struct bundle *b)
 	}
 }
 
+/* -K: a console kit per device, nothing else touched. */
+static int
+make_kits(const char *dir, const char *csvpath)
+{
+	struct csv *c = NULL;
+	struct fileset fs;
+	struct bundle b;
+	int rc = 1;
+
+	memset(&fs, 0, sizeof(fs));
+	memset(&b, 0, sizeof(b));
+	if (csvpath != NULL && csv_load(csvpath, &c) == -1)
+		return 2;
+	if (bundle_load_tree(&fs) == -1 || bundle_build(&b, &fs) == -1)
+		goto out;
+	rc = kit_write_all(dir, c, &b, emit, NULL) == 0 ? 0 : 1;
+ out:
+	bundle_release(&b);
+	fileset_release(&fs);
+	csv_free(c);
+	return rc;
+}
+
 static int
 copy_certs(const char *csvpath, struct fleet_opts *fo, int dry)
 {
@@ -187,6 +220,7 @@ main(int argc, char *argv[])
 		{ "accept-new",	no_argument,		NULL, 'A' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
+		{ "kit",	required_argument,	NULL, 'K' },
 		{ "known-hosts", required_argument,	NULL, 'k' },
 		{ "nat",	no_argument,		NULL, 'N' },
 		{ "dry-run",	no_argument,		NULL, 'n' },
@@ -197,7 +231,7 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct fleet_opts fo;
-	const char *rootdir = NULL;
+	const char *rootdir = NULL, *kitdir = NULL;
 	int ch, dry = 0, rc;
 
 	log_init(argv[0]);
@@ -207,11 +241,14 @@ main(int argc, char *argv[])
 	/* the test hook of the man page, read here, never in libsfca */
 	fleet_test_drop(&fo, getenv("SFCA_TEST_DROP_AFTER"));
 #endif
-	while ((ch = getopt_long(argc, argv, "Ahj:k:Nnr:t:Vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "Ahj:K:k:Nnr:t:Vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(0);
+		case 'K':
+			kitdir = optarg;
+			break;
 		case 'n':
 			dry = 1;
 			break;
@@ -228,11 +265,14 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1)
+	if (kitdir != NULL ? argc > 1 || dry : argc != 1)
 		usage(2);
 	if (root_set(rootdir) == -1)
 		exit(2);
-	rc = copy_certs(argv[0], &fo, dry);
+	if (kitdir != NULL)
+		rc = make_kits(kitdir, argc == 1 ? argv[0] : NULL);
+	else
+		rc = copy_certs(argv[0], &fo, dry);
 	fleet_opts_release(&fo);
 	return rc;
 }

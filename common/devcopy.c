@@ -154,8 +154,8 @@ run(struct dev_job *j, struct sshc *c, const char *script, size_t len,
  * "rolled back: the device keeps its old files", or, if putting back
  * failed too, which files are new.  A hangup no longer stops it.
  */
-static char *
-commit_script(const char *qdest, const char *list)
+char *
+devcopy_commit_script(const char *qdest, const char *list)
 {
 	return xasprintf(
 	    "trap '' HUP PIPE\n"
@@ -211,7 +211,7 @@ static const char identify_script[] =
     "grep -E '^[[:space:]]*(APPLIANCE_UUID|MODEL_TYPE|HOSTNAME)[[:space:]]*=' "
     "/etc/sf/ims.conf\n";
 
-static const char restart_script[] =
+const char devcopy_restart_script[] =
     "pmtool restartbyid sftunnel </dev/null 2>&1\n";
 
 /* Where the files go, or NULL with j failed or skipped. */
@@ -397,7 +397,7 @@ copy(struct dev_job *j, struct sshc *c, const char *dest)
 			goto fail;
 		}
 	}
-	s = commit_script(q, list);
+	s = devcopy_commit_script(q, list);
 	rc = run(j, c, s, strlen(s), "copy failed", NULL, NULL);
 	free(s);
 	if (rc == -1) {
@@ -417,7 +417,8 @@ copy(struct dev_job *j, struct sshc *c, const char *dest)
 	blk_add(&j->out, "Successfully copied certificates to %s", j->row->name);
 	blk_add(&j->out, "Restarting sftunnel for %s", j->row->name);
 	j->restarted = time(NULL);
-	if (run(j, c, restart_script, sizeof(restart_script) - 1,
+	if (run(j, c, devcopy_restart_script,
+	    sizeof(devcopy_restart_script) - 1,
 	    "pmtool restartbyid sftunnel failed", NULL, NULL) == -1) {
 		blk_add(&j->out, "Failed to restart sftunnel for %s",
 		    j->row->name);

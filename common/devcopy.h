@@ -68,6 +68,22 @@ struct dev_job {
  */
 void	devcopy_run(struct dev_job *);
 
+/*
+ * The commit that puts a device's staged files in place, all or none
+ * (the SSH copy's and the console kit's: see kit.h): a sh script
+ * (POSIX sh, GNU coreutils) for the folder qdest, a shell word
+ * (rootsh_quote'd, or "\"$D\"" for a variable of the script it goes
+ * in), and the files of list (names of peerf_names, space-separated).
+ * It expects ".<name>.sfca-new" for each of them in that folder, keeps
+ * "<name>.backup" of each file it changes, and says "SFCA_OK", or
+ * "SFCA_ERR <why and the state it left>" and exits 3 to 8.  Allocated;
+ * the caller frees it.
+ */
+char	*devcopy_commit_script(const char *qdest, const char *list);
+
+/* How a device's sftunnel is restarted: "pmtool restartbyid sftunnel". */
+extern const char devcopy_restart_script[];
+
 /* "done", "skipped", ... */
 const char *dev_state_name(enum dev_state);
 

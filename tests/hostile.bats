@@ -920,3 +920,61 @@ forge_run() {
 	run -1 --separate-stderr copy_sftunnel_certs -n -r "$FMC" "$csv"
 	assert_equal "$stderr" "copy_sftunnel_certs: $FMC/var/sf/sfca/runs/9999999999: a symbolic link, owned by root (uid 0): refused"
 }
+
+# ---------------------------------------------------------------------
+# Console kits (copy_sftunnel_certs -K DIR): a local user prepares the
+# kit folder, or a link in it, where root will write every device's key
+# ---------------------------------------------------------------------
+
+# kit_setup: an FMC tree after a renewal that reached no device (every
+# peer in FAILED_PUSH), and $PUB, a folder everyone may write (1777, as
+# /tmp), for the kit folder
+kit_setup() {
+	gc_setup
+	generate_certs -r "$FMC" --yes >/dev/null 2>&1 3>&-
+	[ -n "$(ls "$FMC"/var/tmp/certs/*/FAILED_PUSH)" ]
+	PUB=$D/pub
+	mkdir -m 1777 "$PUB"
+}
+
+@test "hostile: -K refuses a kit folder a local user made, or a link a local user put in its place; nothing is written through it" {
+	local sums
+	kit_setup
+	# the user's own folder, open to root's writes
+	as_nobody mkdir -m 777 "$PUB/kits"
+	sums=$(hostile_sum "$FMC")
+	run -1 --separate-stderr copy_sftunnel_certs -r "$FMC" -K "$PUB/kits"
+	assert_equal "$stderr" "copy_sftunnel_certs: $PUB/kits: owned by nobody (uid 65534), not by root: refused"
+	assert_equal "$(ls -A "$PUB/kits")" ""
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+	# a link to it, under the name root was given
+	as_nobody ln -s kits "$PUB/k2"
+	run -1 --separate-stderr copy_sftunnel_certs -r "$FMC" -K "$PUB/k2"
+	assert_equal "$stderr" "copy_sftunnel_certs: $PUB/k2: a symbolic link, owned by nobody (uid 65534): refused"
+	assert_equal "$(ls -A "$PUB/kits")" ""
+	# a missing kit folder in the user's folder: not made there
+	run -1 --separate-stderr copy_sftunnel_certs -r "$FMC" -K "$PUB/kits/new"
+	assert_equal "$stderr" "copy_sftunnel_certs: $PUB/kits: owned by nobody (uid 65534), not by root: refused"
+	assert_equal "$(ls -A "$PUB/kits")" ""
+	assert_equal "$(hostile_sum "$FMC")" "$sums"
+}
+
+@test "hostile: -K refuses a root kit folder others can write (sticky as /tmp): a user's link to a kit's name is not followed" {
+	local victim
+	kit_setup
+	victim=$D/victim
+	echo precious >"$victim"
+	mkdir -m 1777 "$PUB/kits"
+	as_nobody ln -s "$victim" "$PUB/kits/FTD-1.sh"
+	run -1 --separate-stderr copy_sftunnel_certs -r "$FMC" -K "$PUB/kits"
+	assert_equal "$stderr" "copy_sftunnel_certs: $PUB/kits: owned by root (uid 0), mode 1777, not 0700 or 0755: refused"
+	assert_equal "$(cat "$victim")" precious
+	assert_equal "$(stat -c '%U %F' "$PUB/kits/FTD-1.sh")" "nobody symbolic link"
+	assert_equal "$(ls -A "$PUB/kits")" "FTD-1.sh"
+	# made root's 0700, the same link (left by the user before) is
+	# replaced by the kit, never written through
+	chmod 700 "$PUB/kits"
+	run -0 copy_sftunnel_certs -r "$FMC" -K "$PUB/kits"
+	assert_equal "$(cat "$victim")" precious
+	assert_equal "$(stat -c '%U %a %F' "$PUB/kits/FTD-1.sh")" "root 600 regular file"
+}
