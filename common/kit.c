@@ -161,9 +161,13 @@ kit_script(const struct bundle *b, const struct bpeer *p, const char *label,
 		snprintf(why, whylen, "%s", p->err);
 		return -1;
 	}
-	/* the files it carries, in peerf_names order */
+	/*
+	 * The files it carries, in peerf_names order: after a renewal on
+	 * the same keys only the public ones, as the SSH copy sends them
+	 */
 	for (i = 0; i < PEERF_NFILES; i++)
-		idx[n++] = (int)i;
+		if (!b->public_only || i != PEERF_I_KEY)
+			idx[n++] = (int)i;
 	for (i = 0; i < n; i++) {
 		const struct bfile *bf = p->f[idx[i]];
 
@@ -202,9 +206,13 @@ kit_script(const struct bundle *b, const struct bpeer *p, const char *label,
 	    "# paste it whole, or save it and run: sh FILE.  It checks its\n"
 	    "# SHA-256 and the device's APPLIANCE_UUID, puts the files in\n"
 	    "# /var/sf/peers/%s%s all or none (.backup\n"
-	    "# copies), restarts sftunnel and prints one line.\n",
+	    "# copies), restarts sftunnel and prints one line.\n"
+	    "# Files: %s%s.\n",
 	    label, u, fmc, f, when, f,
-	    strcmp(role, "fmc-ha") == 0 ? "/from_peer" : "");
+	    strcmp(role, "fmc-ha") == 0 ? "/from_peer" : "", list,
+	    b->public_only ? " (a renewal on the same keys: no key,\n"
+	    "# and only onto the key its certificate is for, as openssl "
+	    "checks)" : "");
 	kb_printf(&k, "N=%s U=%s F=%s H=%s\nS=%s\n", label, u, f, role, hex);
 	for (i = 0; i < n; i++) {
 		kb_printf(&k, "%s='", kit_var[idx[i]]);
@@ -236,10 +244,24 @@ kit_script(const struct bundle *b, const struct bpeer *p, const char *label,
 	    "[ \"$H\" = fmc-ha ] && D=$D/from_peer\n"
 	    "[ -d \"$D\" ] || no \"$D: no such folder (not registered to FMC "
 	    "$F)\"\n"
+	    "%s"
 	    "w() { t=$D/.$1.sfca-new; rm -f -- \"$t\" && printf '%%s\\n' \"$3\" |"
 	    "\n  (umask 077; dd of=\"$t\" conv=excl,fsync oflag=nofollow "
 	    "status=none) 2>/dev/null &&\n"
-	    "  chown 0:0 -- \"$t\" && chmod \"$2\" -- \"$t\"; }\n");
+	    "  chown 0:0 -- \"$t\" && chmod \"$2\" -- \"$t\"; }\n",
+	    b->public_only ?
+	    /* no key goes: the certificate must be for the device's own */
+	    "k=$D/" PEERF_KEY "\n"
+	    "[ -f \"$k\" ] && [ ! -L \"$k\" ] || no \"$k: no such regular "
+	    "file\"\n"
+	    "command -v openssl >/dev/null 2>&1 ||\n"
+	    "  no \"no openssl here to check $k against its certificate\"\n"
+	    "a=$(openssl pkey -in \"$k\" -pubout 2>/dev/null) || no \"$k: not "
+	    "a readable private key\"\n"
+	    "c=$(printf '%s\\n' \"$T\" | openssl x509 -noout -pubkey "
+	    "2>/dev/null) || no \"openssl cannot read its certificate\"\n"
+	    "[ \"$a\" = \"$c\" ] || no \"$k is another key than the one of "
+	    "its renewed certificate\"\n" : "");
 	for (i = 0; i < n; i++)
 		kb_printf(&k, "%sw %s %o \"$%s\"", i == 0 ? "" : " &&\n  ",
 		    peerf_names[idx[i]], (unsigned)peerf_modes[idx[i]],

@@ -27,7 +27,10 @@
  * of "sh <<'SFCA_KIT_END'" after "unset HISTFILE", so that pasted into
  * an interactive shell its exit ends the inner sh only and the key does
  * not go into the history file; it has no tab (a paste would complete)
- * and no '!' but before a blank (history expansion).
+ * and no '!' but before a blank (history expansion).  With
+ * b->public_only (a renewal on the same keys) it carries cacert.pem and
+ * sftunnel-cert.pem only, never a key, and refuses (2) unless openssl
+ * says the key the device holds is the certificate's.
  */
 
 /* Called with each line of the report, whole. */

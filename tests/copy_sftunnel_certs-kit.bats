@@ -16,6 +16,9 @@ setup_file() {
 	# FTD-1 and FTD-2 miss the renewal and come back on their old files:
 	# their tunnels stay down, neither the tunnel nor SSH reaches them
 	lab -d "$LAB" cut FTD-1 && lab -d "$LAB" cut FTD-2 || return 1
+	# seen down first, so that no push waits in their sockets for the heal
+	lab -d "$LAB" wait-down -t 20 FTD-1 >/dev/null &&
+	    lab -d "$LAB" wait-down -t 20 FTD-2 >/dev/null || return 1
 	generate_certs -r "$F" -y >/dev/null 2>&1 3>&-
 	[ -n "$(ls "$F"/var/tmp/certs/*/FAILED_PUSH)" ] || return 1
 	lab -d "$LAB" heal FTD-1 >/dev/null && lab -d "$LAB" heal FTD-2 >/dev/null ||
@@ -177,4 +180,44 @@ on() {
 	run -2 copy_sftunnel_certs -r "$F" -K "$t/k" a.csv b.csv
 	run -2 copy_sftunnel_certs -r "$F" -n -K "$t/k"
 	assert_file_not_exist "$t/k"
+}
+
+@test "copy_sftunnel_certs: after generate_certs --extend a kit carries no key, refuses a device whose key is another, and installs the two public files onto the device's key" {
+	local csv=$BATS_TEST_TMPDIR/d.csv k3=$BATS_TEST_TMPDIR/k3 d key ks before
+	d=$(peerdir FTD-3)
+	key=$d/sftunnel-key.pem
+	cp "$d/cacert.pem" "$BATS_TEST_TMPDIR/oldca.pem"
+	cp "$d/sftunnel-cert.pem" "$BATS_TEST_TMPDIR/oldcert.pem"
+	# seen down first, so that no push waits in its socket for the heal
+	lab -d "$LAB" cut FTD-3
+	lab -d "$LAB" wait-down -t 20 FTD-3
+	run -0 generate_certs -r "$F" -e -y -t 5
+	assert_line "Failed to push to FTD-3 = /var/sf/peers/$FU/cacert.pem"
+	assert_line "Failed to push to FTD-3 = /var/sf/peers/$FU/sftunnel-cert.pem"
+	lab -d "$LAB" heal FTD-3
+	(umask 077; printf 'FTD-3,%s,admin,pw\n' "$(addr FTD-3)" >"$csv")
+	run -0 copy_sftunnel_certs -r "$F" -K "$k3" "$csv"
+	assert_output --regexp "^FTD-3 \(127\.66\.1\.3, $(uuid FTD-3)\): $k3/FTD-3\.sh, [0-9]+ bytes\$"
+	run ! grep -q "PRIVATE KEY" "$k3/FTD-3.sh"
+	run ! grep -q "^K=" "$k3/FTD-3.sh"
+	grep -q "^# Files: cacert.pem sftunnel-cert.pem " "$k3/FTD-3.sh"
+	# a device that holds another key than its certificate's: refused
+	cp -p "$key" "$BATS_TEST_TMPDIR/key.pem"
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$key" 2>/dev/null
+	before=$(treesum FTD-3)
+	run -2 on FTD-3 sh "$k3/FTD-3.sh"
+	assert_output "sfca kit FTD-3: refused: $LAB/hosts/FTD-3/root/var/sf/peers/$FU/sftunnel-key.pem is another key than the one of its renewed certificate; nothing changed"
+	assert_equal "$(treesum FTD-3)" "$before"
+	# its own key back: the two public files go, the key is not written
+	cp -p "$BATS_TEST_TMPDIR/key.pem" "$key"
+	ks=$(stat -c '%i %Z %a' "$key"; sha256sum <"$key")
+	run -0 on FTD-3 sh "$k3/FTD-3.sh"
+	assert_output "sfca kit FTD-3: installed in $LAB/hosts/FTD-3/root/var/sf/peers/$FU, sftunnel restarted"
+	assert_equal "$(stat -c '%i %Z %a' "$key"; sha256sum <"$key")" "$ks"
+	assert_file_not_exist "$key.backup"
+	cmp "$F/etc/sf/ca_root/cacert.pem" "$d/cacert.pem"
+	cmp "$F/var/sf/peers/$(uuid FTD-3)/sftunnel-cert.pem" "$d/sftunnel-cert.pem"
+	cmp "$BATS_TEST_TMPDIR/oldca.pem" "$d/cacert.pem.backup"
+	cmp "$BATS_TEST_TMPDIR/oldcert.pem" "$d/sftunnel-cert.pem.backup"
+	until_ok 30 up FTD-3
 }
