@@ -99,3 +99,24 @@ vg() {
 	run -2 vg copy_sftunnel_certs -n -r "$LAB/hosts/FMCpri/root" "$csv"
 	assert_output --partial "$csv:3"
 }
+
+@test "valgrind: copy_sftunnel_certs -K writes kits from FAILED_PUSH and from a CSV, after either renewal, and refuses a folder" {
+	local root=$BATS_TEST_TMPDIR/fmc csv=$BATS_TEST_TMPDIR/devices.csv
+	cp -a "$LAB/hosts/FMCpri/root" "$root"
+	run -0 generate_certs -r "$root" --yes
+	run -0 vg copy_sftunnel_certs -K "$BATS_TEST_TMPDIR/k1" -r "$root"
+	assert_output --partial "$BATS_TEST_TMPDIR/k1/FTD-1.sh"
+	# two names that make the same file name: the second gets its uuid
+	(umask 077; printf '%s\n' 'FTD 1,127.71.1.1,admin,pw' 'FTD_1,127.71.1.2,admin,pw' \
+	    'FMCpri,127.71.0.1,admin,pw' >"$csv")
+	run -0 vg copy_sftunnel_certs -K "$BATS_TEST_TMPDIR/k2" -r "$root" "$csv"
+	assert_output --partial "$BATS_TEST_TMPDIR/k2/FTD_1.sh"
+	assert_output --partial "$BATS_TEST_TMPDIR/k2/FTD_1-$(awk '$1 == "FTD-2" { print $4 }' "$LAB/hosts.txt").sh"
+	assert_equal "$(ls "$BATS_TEST_TMPDIR/k2" | wc -l)" 2
+	run -0 generate_certs -r "$root" --extend --yes
+	run -0 vg copy_sftunnel_certs -K "$BATS_TEST_TMPDIR/k3" -r "$root" "$csv"
+	run ! grep -q "PRIVATE KEY" "$BATS_TEST_TMPDIR/k3/FTD_1.sh"
+	ln -s k3 "$BATS_TEST_TMPDIR/k4"
+	run -1 vg copy_sftunnel_certs -K "$BATS_TEST_TMPDIR/k4" -r "$root"
+	assert_output --partial "a symbolic link"
+}
