@@ -38,10 +38,12 @@
  * through the daemon's own framing (tests/lab/sftunneld/frame.c).
  * It sends a heartbeat every interval, declares the FMC gone after three
  * silent intervals, answers each push by checking the SHA-256, writing the
- * file into the FTD's folder (temporary file, fsync, rename; keys 0600) and
- * acknowledging with the hash of what is on disk, and reconnects after a
+ * file into the FTD's folder (temporary file, flushed, renamed; keys 0600;
+ * one syncfs for all the files of a loop, as a thousand FTDs would fsync
+ * at the same time) and acknowledging with the hash of what is on disk, and reconnects after a
  * loss (at once, then 1 s, 2 s) reading the files afresh, so that pushed
- * identities are used at the next handshake.  No backup/ copies are kept:
+ * identities are used at the next handshake, with at most 32 handshakes
+ * in flight (MAXHS).  No backup/ copies are kept:
  * that is the real daemon's job, not the protocol's.
  *
  * One process instead of a thousand daemons (a daemon is ~7 MB resident).
@@ -283,79 +285,169 @@ send_hb(struct peer *p, time_t now)
 	return send_frame(p, FR_HB, b, (size_t)n, now);
 }
 
-/* Write one pushed file the way the daemon does; NULL or why not. */
-static const char *
-store(struct peer *p, const char *name, const unsigned char *data,
-    size_t len, const char *want, char sha[65])
+/*
+ * A pushed file written to its temporary and not yet acknowledged: the
+ * answers of a loop's pushes wait for one syncfs (flush_pending), then
+ * the renames, then go out.  Each FTD would fsync its own disk at the
+ * same time as the others; one fsync after the other in this process
+ * would make the bench measure this machine's disk a thousand times over
+ * (8 ms a file here, 16 s for a renewal's 2000 files).
+ */
+struct pend {
+	struct peer	*p;
+	unsigned	 id;
+	char		 name[64];
+	char		 sha[65];
+	const char	*why;		/* NULL: OK once renamed */
+	char		*tmp, *path;	/* NULL when nothing was written */
+};
+static struct pend *pend;
+static size_t	 npend, cpend;
+static int	 syncfd = -1;	/* the lab folder, for syncfs */
+
+static struct pend *
+pend_add(struct peer *p, unsigned id, const char *name)
+{
+	struct pend *e;
+
+	if (npend == cpend) {
+		cpend = cpend ? cpend * 2 : 256;
+		if ((pend = realloc(pend, cpend * sizeof(*pend))) == NULL)
+			err(1, NULL);
+	}
+	e = &pend[npend++];
+	memset(e, 0, sizeof(*e));
+	e->p = p;
+	e->id = id;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	return e;
+}
+
+/* Write one pushed file to its temporary, the way the daemon does. */
+static void
+store(struct pend *e, const unsigned char *data, size_t len,
+    const char *want)
 {
 	char path[PATH_MAX + 80], tmp[PATH_MAX + 96];
 	int i, known = 0, fd;
-	int key = strcmp(name, "sftunnel-key.pem") == 0;
+	int key = strcmp(e->name, "sftunnel-key.pem") == 0;
 	ssize_t w;
 	size_t off;
 
 	for (i = 0; i < NFILES; i++)
-		if (strcmp(name, pushable[i]) == 0)
+		if (strcmp(e->name, pushable[i]) == 0)
 			known = 1;
-	if (!known)
-		return "not a pushable file";
-	sha256_hex(data, len, sha);
-	if (strcmp(sha, want) != 0)
-		return "sha256 mismatch in transit";
-	snprintf(path, sizeof(path), "%s/%s", p->dir, name);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.peersim", p->dir, name);
+	if (!known) {
+		e->why = "not a pushable file";
+		return;
+	}
+	sha256_hex(data, len, e->sha);
+	if (strcmp(e->sha, want) != 0) {
+		e->why = "sha256 mismatch in transit";
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s", e->p->dir, e->name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.peersim", e->p->dir, e->name);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, key ? 0600 : 0644)) == -1)
-		return "write failed";
+	    O_CLOEXEC, key ? 0600 : 0644)) == -1) {
+		e->why = "write failed";
+		return;
+	}
 	for (off = 0; off < len; off += (size_t)w)
 		if ((w = write(fd, data + off, len - off)) <= 0) {
 			close(fd);
 			unlink(tmp);
-			return "write failed";
+			e->why = "write failed";
+			return;
 		}
-	if (fsync(fd) == -1 || close(fd) == -1 || rename(tmp, path) == -1) {
+	if (close(fd) == -1) {
 		unlink(tmp);
-		return "write failed";
+		e->why = "write failed";
+		return;
 	}
-	return NULL;
+	if ((e->tmp = strdup(tmp)) == NULL || (e->path = strdup(path)) == NULL)
+		err(1, NULL);
 }
 
 static void
-push(struct peer *p, const unsigned char *b, size_t len, time_t now)
+push(struct peer *p, const unsigned char *b, size_t len)
 {
 	const unsigned char *end = b + len;
-	char sha[65], out[2048];
 	struct frame_file f;
 	unsigned id;
-	size_t n, i, o, used;
-	const char *why;
+	size_t n, i, used;
 
 	if (frame_push_head(b, len, &id, &n, &used) != 1)
 		return;
-	o = (size_t)snprintf(out, sizeof(out), "%u\n", id);
 	b += used;
 	for (i = 0; i < n; i++) {
 		if (frame_file_head(b, (size_t)(end - b), &f, &used) != 1 ||
 		    f.size > (size_t)(end - (b + used)))
 			break;
 		b += used;
-		why = store(p, f.name, b, f.size, f.sha, sha);
+		store(pend_add(p, id, f.name), b, f.size, f.sha);
 		b += f.size;
-		if (why == NULL) {
-			n_push_files++;
-			o += (size_t)snprintf(out + o, sizeof(out) - o,
-			    "OK %s %s\n", f.name, sha);
-		} else {
-			n_push_err++;
-			o += (size_t)snprintf(out + o, sizeof(out) - o,
-			    "ERR %s %s\n", f.name, why);
+	}
+	for (; i < n; i++) {
+		char nm[32];
+
+		snprintf(nm, sizeof(nm), "file%zu", i);
+		pend_add(p, id, nm)->why = "malformed push";
+	}
+}
+
+/*
+ * Every file written in this loop to disk at once (syncfs), then each
+ * renamed over its file, then each push answered, "OK name sha256" for
+ * what is on disk: an answer still means the file is there to stay.
+ */
+static void
+flush_pending(time_t now)
+{
+	char out[2048];
+	size_t i, j, o;
+	int synced;
+
+	if (npend == 0)
+		return;
+	synced = syncfs(syncfd) == 0;
+	for (i = 0; i < npend; i++) {
+		struct pend *e = &pend[i];
+
+		if (e->tmp == NULL)
+			continue;
+		if (!synced || rename(e->tmp, e->path) == -1) {
+			unlink(e->tmp);
+			e->why = "write failed";
 		}
 	}
-	for (; i < n; i++)
-		o += (size_t)snprintf(out + o, sizeof(out) - o,
-		    "ERR file%zu malformed push\n", i);
-	o += (size_t)snprintf(out + o, sizeof(out) - o, "END\n");
-	(void)send_frame(p, FR_PUSHR, out, o, now);
+	for (i = 0; i < npend; i = j) {
+		struct peer *p = pend[i].p;
+
+		o = (size_t)snprintf(out, sizeof(out), "%u\n", pend[i].id);
+		for (j = i; j < npend && pend[j].p == p &&
+		    pend[j].id == pend[i].id; j++) {
+			struct pend *e = &pend[j];
+
+			if (e->why == NULL) {
+				n_push_files++;
+				o += (size_t)snprintf(out + o, sizeof(out) - o,
+				    "OK %s %s\n", e->name, e->sha);
+			} else {
+				n_push_err++;
+				o += (size_t)snprintf(out + o, sizeof(out) - o,
+				    "ERR %s %s\n", e->name, e->why);
+			}
+		}
+		o += (size_t)snprintf(out + o, sizeof(out) - o, "END\n");
+		if (p->st == S_UP)
+			(void)send_frame(p, FR_PUSHR, out, o, now);
+	}
+	for (i = 0; i < npend; i++) {
+		free(pend[i].tmp);
+		free(pend[i].path);
+	}
+	npend = 0;
 }
 
 static void
@@ -378,7 +470,7 @@ frames(struct peer *p, time_t now)
 			n_conn++;
 		}
 		if (type == FR_PUSH)
-			push(p, p->rbuf + off + FR_HDR, len, now);
+			push(p, p->rbuf + off + FR_HDR, len);
 		else if (type != FR_HB) {
 			drop(p, now);
 			return;
@@ -498,18 +590,33 @@ io(struct peer *p, short rev, time_t now)
 	}
 }
 
+/*
+ * At most MAXHS handshakes in flight: the thousand FTDs share this
+ * process and the machine's cores with the FMC, so a thousand at once
+ * would each take longer than the handshake timeout on a busy machine,
+ * all be dropped and all dial again, and none come up (a real fleet
+ * brings a CPU per device).
+ */
+#define MAXHS	32
+
 static void
 timers(time_t now)
 {
-	size_t i;
+	size_t i, inflight = 0;
 
+	for (i = 0; i < npeers; i++)
+		if (peers[i].st == S_CONNECTING || peers[i].st == S_HANDSHAKE)
+			inflight++;
 	for (i = 0; i < npeers; i++) {
 		struct peer *p = &peers[i];
 
 		switch (p->st) {
 		case S_IDLE:
-			if (now >= p->next_try)
+			if (now >= p->next_try && inflight < MAXHS) {
 				dial(p, now);
+				if (p->st == S_CONNECTING)
+					inflight++;
+			}
 			break;
 		case S_CONNECTING:
 		case S_HANDSHAKE:
@@ -554,6 +661,9 @@ main(int argc, char *argv[])
 	if (optind + 1 != argc || hb < 1 || life < 1)
 		goto usage;
 	load_hosts(argv[optind]);
+	if ((syncfd = open(argv[optind], O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1)
+		err(1, "%s", argv[optind]);
 	rl.rlim_cur = rl.rlim_max = npeers + 256;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < npeers + 256) {
 		rl.rlim_cur = npeers + 256;
@@ -598,6 +708,7 @@ main(int argc, char *argv[])
 		for (i = 0; i < n; i++)
 			if (pfd[i].revents != 0)
 				io(&peers[idx[i]], pfd[i].revents, now);
+		flush_pending(now);
 	}
 	for (i = 0; i < npeers; i++)
 		if (peers[i].st != S_IDLE)
