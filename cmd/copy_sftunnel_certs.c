@@ -13,6 +13,7 @@
 #include "bundle.h"
 #include "csv.h"
 #include "ctl.h"
+#include "devreport.h"
 #include "fileset.h"
 #include "fleet.h"
 #include "kit.h"
@@ -28,9 +29,9 @@ usage(int status)
 {
 	FILE *f = status == 0 ? stdout : stderr;
 
-	fprintf(f, "usage: copy_sftunnel_certs [-AhNnV] [-j jobs] "
-	    "[-k known_hosts] [-r root] [-t timeout]\n"
-	    "                           [-w wait] devices.csv\n"
+	fprintf(f, "usage: copy_sftunnel_certs [-AchJNnV] [-j jobs] "
+	    "[-k known_hosts] [-r root]\n"
+	    "                           [-t timeout] [-w wait] devices.csv\n"
 	    "       copy_sftunnel_certs -K dir [-r root] [devices.csv]\n");
 	if (status == 0)
 		fputs("\n"
@@ -41,8 +42,15 @@ usage(int status)
 		    "\n"
 		    "  -A, --accept-new               record an unknown "
 		    "device's host key\n"
+		    "  -c, --check                    visit every device "
+		    "read-only, change nothing,\n"
+		    "                                 and say what each needs "
+		    "(current, copy,\n"
+		    "                                 unreachable, refused)\n"
 		    "  -h, --help                     print this help and exit "
 		    "0\n"
+		    "  -J, --json                     with --check: one JSON "
+		    "document on stdout\n"
 		    "  -j, --jobs=jobs                devices at a time (1 to "
 		    "256, default 8)\n"
 		    "  -K, --kit=dir                  write a console kit "
@@ -74,7 +82,11 @@ usage(int status)
 		    "could not be read\n"
 		    "(or the kit folder was refused); 2 usage error, a "
 		    "root that is not a\n"
-		    "folder, or a malformed devices.csv (no device touched).\n"
+		    "folder, or a malformed devices.csv (no device touched).  "
+		    "With --check: 0\n"
+		    "every device current, 3 some need the copy (the others "
+		    "current), 4 some\n"
+		    "are unreachable or refused; 1 and 2 as above.\n"
 		    "\n"
 		    SFCA_HELP_MAN("copy_sftunnel_certs", "8")
 		    "  its CSV: man -l " SFCA_MANDIR "/man5/devices.csv.5\n", f);
@@ -86,6 +98,12 @@ emit(const char *text, size_t len, void *arg)
 {
 	fwrite(text, 1, len, stdout);
 	fflush(stdout);
+}
+
+/* --json: stdout holds the document alone. */
+static void
+emit_none(const char *text, size_t len, void *arg)
+{
 }
 
 /* The FMC's own daemon says which peers are up, and since when. */
@@ -167,8 +185,41 @@ make_kits(const char *dir, const char *csvpath)
 	return rc;
 }
 
+
+/*
+ * --check: every device visited read-only, then the table (or the JSON
+ * document); the status devreport_status says.
+ */
 static int
-copy_certs(const char *csvpath, struct fleet_opts *fo, int dry)
+check(struct csv *c, const struct bundle *b, struct fleet_opts *fo,
+    int json)
+{
+	struct dev_job *jobs = NULL;
+	time_t at = time(NULL);
+	char *s;
+	int rc;
+
+	fo->check = 1;
+	fo->fmc_skew = 0;
+	if (json)
+		fo->emit = emit_none;
+	else {
+		fputs("\n=====\n", stdout);
+		fflush(stdout);
+	}
+	fleet_run(c, b, -1, fo, &jobs);
+	s = json ? devreport_json(b, jobs, c->n, at) :
+	    devreport_table(jobs, c->n);
+	fputs(s, stdout);
+	free(s);
+	rc = devreport_status(jobs, c->n);
+	fleet_free(jobs, c->n);
+	return rc;
+}
+
+static int
+copy_certs(const char *csvpath, struct fleet_opts *fo, int dry, int chk,
+    int json)
 {
 	struct csv *c = NULL;
 	struct fileset fs;
@@ -195,6 +246,10 @@ copy_certs(const char *csvpath, struct fleet_opts *fo, int dry)
 		rc = 1;
 		goto out;
 	}
+	if (chk) {
+		rc = check(c, &b, fo, json);
+		goto out;
+	}
 	fputs("\n=====\n", stdout);
 	fflush(stdout);
 	fleet_run(c, &b, -1, fo, &jobs);
@@ -218,7 +273,9 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "accept-new",	no_argument,		NULL, 'A' },
+		{ "check",	no_argument,		NULL, 'c' },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "json",	no_argument,		NULL, 'J' },
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "kit",	required_argument,	NULL, 'K' },
 		{ "known-hosts", required_argument,	NULL, 'k' },
@@ -232,7 +289,7 @@ main(int argc, char *argv[])
 	};
 	struct fleet_opts fo;
 	const char *rootdir = NULL, *kitdir = NULL;
-	int ch, dry = 0, rc;
+	int ch, dry = 0, chk = 0, json = 0, rc;
 
 	log_init(argv[0]);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -241,11 +298,17 @@ main(int argc, char *argv[])
 	/* the test hook of the man page, read here, never in libsfca */
 	fleet_test_drop(&fo, getenv("SFCA_TEST_DROP_AFTER"));
 #endif
-	while ((ch = getopt_long(argc, argv, "Ahj:K:k:Nnr:t:Vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "AchJj:K:k:Nnr:t:Vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			chk = 1;
+			break;
 		case 'h':
 			usage(0);
+		case 'J':
+			json = 1;
+			break;
 		case 'K':
 			kitdir = optarg;
 			break;
@@ -265,14 +328,16 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (kitdir != NULL ? argc > 1 || dry : argc != 1)
+	if (kitdir != NULL ? argc > 1 || dry || chk || json : argc != 1)
+		usage(2);
+	if ((json && !chk) || (chk && dry))
 		usage(2);
 	if (root_set(rootdir) == -1)
 		exit(2);
 	if (kitdir != NULL)
 		rc = make_kits(kitdir, argc == 1 ? argv[0] : NULL);
 	else
-		rc = copy_certs(argv[0], &fo, dry);
+		rc = copy_certs(argv[0], &fo, dry, chk, json);
 	fleet_opts_release(&fo);
 	return rc;
 }

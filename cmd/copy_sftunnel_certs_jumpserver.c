@@ -14,6 +14,7 @@
 #include "bundle.h"
 #include "csv.h"
 #include "devcopy.h"
+#include "devreport.h"
 #include "fileset.h"
 #include "fleet.h"
 #include "log.h"
@@ -42,10 +43,11 @@ usage(int status)
 {
 	FILE *f = status == 0 ? stdout : stderr;
 
-	fprintf(f, "usage: copy_sftunnel_certs_jumpserver [-AhNnV] [-j jobs] "
-	    "[-K dir] [-k known_hosts]\n"
-	    "                                      [-t timeout] [-w wait] "
-	    "devices.csv\n");
+	fprintf(f, "usage: copy_sftunnel_certs_jumpserver [-AchJNnV] [-j jobs] "
+	    "[-K dir]\n"
+	    "                                      [-k known_hosts] "
+	    "[-t timeout] [-w wait]\n"
+	    "                                      devices.csv\n");
 	if (status == 0)
 		fputs("\n"
 		    "From a jump host: fetch the FMC's sftunnel files over SSH "
@@ -55,8 +57,15 @@ usage(int status)
 		    "\n"
 		    "  -A, --accept-new               record an unknown "
 		    "device's host key\n"
+		    "  -c, --check                    visit every device "
+		    "read-only, change nothing,\n"
+		    "                                 and say what each needs "
+		    "(current, copy,\n"
+		    "                                 unreachable, refused)\n"
 		    "  -h, --help                     print this help and exit "
 		    "0\n"
+		    "  -J, --json                     with --check: one JSON "
+		    "document on stdout\n"
 		    "  -j, --jobs=jobs                devices at a time (1 to "
 		    "256, default 8)\n"
 		    "  -K, --keep=dir                 also write the fetched "
@@ -82,6 +91,10 @@ usage(int status)
 		    "malformed\n"
 		    "devices.csv, or not exactly one row marked fmc (nothing "
 		    "touched).\n"
+		    "With --check: 0 every device current, 3 some need the "
+		    "copy (the others\n"
+		    "current), 4 some are unreachable or refused; 1 and 2 as "
+		    "above.\n"
 		    "\n"
 		    SFCA_HELP_MAN("copy_sftunnel_certs_jumpserver", "8")
 		    "  its CSV: man -l " SFCA_MANDIR "/man5/devices.csv.5\n", f);
@@ -93,6 +106,26 @@ emit(const char *text, size_t len, void *arg)
 {
 	fwrite(text, 1, len, stdout);
 	fflush(stdout);
+}
+
+/* --json: stdout holds the document alone. */
+static void
+emit_none(const char *text, size_t len, void *arg)
+{
+}
+
+/* The FMC's block, unless stdout is for the JSON document alone. */
+static void
+fmc_block(const struct dev_job *fj, int json)
+{
+	char *text;
+
+	if (json)
+		return;
+	text = xasprintf("\n%s\n=====\n", fj->out.s);
+	fputs(text, stdout);
+	fflush(stdout);
+	free(text);
 }
 
 /*
@@ -238,7 +271,7 @@ fetch(struct dev_job *j, const struct sshc_opts *so, int step_ms,
 
 static int
 jump(const char *csvpath, struct fleet_opts *fo, int dry,
-    const char *keep)
+    const char *keep, int chk, int json)
 {
 	struct csv *c = NULL;
 	struct fileset fs;
@@ -288,7 +321,10 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 		log_warnx("cannot initialise libssh");
 		goto out;
 	}
-	fputs("\n=====\n", stdout);
+	if (json)
+		fo->emit = emit_none;
+	else
+		fputs("\n=====\n", stdout);
 	fj.row = &c->rows[fi];
 	if (fetch(&fj, &fo->so, fo->step_ms, &f, &fs) == -1 ||
 	    bundle_build(&b, &fs) == -1) {
@@ -296,11 +332,13 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 			strlcpy(fj.reason, "the FMC's files are unusable",
 			    sizeof(fj.reason));
 		blk_add(&fj.out, "Closing connection with %s", fj.row->name);
-		text = xasprintf("\n%s\n=====\n", fj.out.s);
-		fputs(text, stdout);
-		free(text);
-		printf("\n%s: %s: %s; no device was touched\n", log_prog(),
-		    fj.row->name, fj.reason);
+		fmc_block(&fj, json);
+		if (json)
+			log_warnx("%s: %s; no device was visited",
+			    fj.row->name, fj.reason);
+		else
+			printf("\n%s: %s: %s; no device was touched\n",
+			    log_prog(), fj.row->name, fj.reason);
 		goto out;
 	}
 	blk_add(&fj.out, "Fetched certificates for %zu peers of %s%s%s",
@@ -313,11 +351,22 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 		    b.run);
 	if (keep != NULL && fileset_keep(&b.fs, keep) == -1)
 		goto out;
-	text = xasprintf("\n%s\n=====\n", fj.out.s);
-	fputs(text, stdout);
-	fflush(stdout);
-	free(text);
+	fmc_block(&fj, json);
 	blk_release(&fj.out);
+	if (chk) {
+		/* read-only: every device against the FMC's clock and files */
+		fo->check = 1;
+		fo->fmc_skew = f.skew;
+		fleet_run(c, &b, fi, fo, &jobs);
+		blk_add(&fj.out, "Closing connection with %s", fj.row->name);
+		fmc_block(&fj, json);
+		text = json ? devreport_json(&b, jobs, c->n, time(NULL)) :
+		    devreport_table(jobs, c->n);
+		fputs(text, stdout);
+		free(text);
+		rc = devreport_status(jobs, c->n);
+		goto out;
+	}
 	fleet_run(c, &b, fi, fo, &jobs);
 	jobs[fi].state = DEV_SKIPPED;
 	snprintf(jobs[fi].reason, sizeof(jobs[fi].reason), "the FMC: "
@@ -348,7 +397,9 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "accept-new",	no_argument,		NULL, 'A' },
+		{ "check",	no_argument,		NULL, 'c' },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "json",	no_argument,		NULL, 'J' },
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "keep",	required_argument,	NULL, 'K' },
 		{ "known-hosts", required_argument,	NULL, 'k' },
@@ -361,7 +412,7 @@ main(int argc, char *argv[])
 	};
 	struct fleet_opts fo;
 	const char *keep = NULL;
-	int ch, dry = 0, rc;
+	int ch, dry = 0, chk = 0, json = 0, rc;
 
 	log_init(argv[0]);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -370,11 +421,17 @@ main(int argc, char *argv[])
 	/* the test hook of the man page, read here, never in libsfca */
 	fleet_test_drop(&fo, getenv("SFCA_TEST_DROP_AFTER"));
 #endif
-	while ((ch = getopt_long(argc, argv, "AhK:j:k:Nnt:Vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "AchJK:j:k:Nnt:Vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			chk = 1;
+			break;
 		case 'h':
 			usage(0);
+		case 'J':
+			json = 1;
+			break;
 		case 'K':
 			keep = optarg;
 			break;
@@ -392,9 +449,9 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1)
+	if (argc != 1 || (json && !chk) || (chk && dry))
 		usage(2);
-	rc = jump(argv[0], &fo, dry, keep);
+	rc = jump(argv[0], &fo, dry, keep, chk, json);
 	fleet_opts_release(&fo);
 	return rc;
 }

@@ -10,6 +10,8 @@
 #include "csv.h"
 #include "sshc.h"
 
+struct devcheck;
+
 /* A device's output block: SPEC 2.4 lines, "YYYY-MM-DD HH:MM:SS - text". */
 struct blk {
 	char	*s;
@@ -53,6 +55,7 @@ struct dev_job {
 	char		 reason[256];
 	int		 unreachable;	/* could not connect at all */
 	struct blk	 out;
+	struct devcheck	*chk;		/* --check: devcheck_run's facts */
 };
 
 /*

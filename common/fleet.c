@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "devcheck.h"
 #include "fleet.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -99,11 +100,17 @@ worker(void *arg)
 			    "connect to %.120s (%s): unreachable earlier in this "
 			    "run", j->row->name, j->row->addr);
 			j->state = DEV_FAILED;
+			j->unreachable = 1;
 			csv_row_wipe(j->row);
+			if (p->o->check)
+				devcheck_unvisited(j);
 		} else {
 			j->gate = slot_take;
 			j->gate_arg = p;
-			devcopy_run(j);
+			if (p->o->check)
+				devcheck_run(j, p->o->fmc_skew);
+			else
+				devcopy_run(j);
 			if (j->gated)
 				slot_give(p);
 			if (j->unreachable)
@@ -270,8 +277,10 @@ fleet_free(struct dev_job *jobs, size_t n)
 
 	if (jobs == NULL)
 		return;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		blk_release(&jobs[i].out);
+		devcheck_free(jobs[i].chk);
+	}
 	free(jobs);
 }
 

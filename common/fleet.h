@@ -33,6 +33,8 @@ struct fleet_opts {
 	void		*emit_arg;
 	int		 wait_sec;	/* for the tunnels (fleet_wait) */
 	int		 nat;		/* -N: see bundle_vouch */
+	int		 check;		/* --check: devcheck_run, not the copy */
+	long		 fmc_skew;	/* ... the FMC's clock minus ours */
 	char		*hook;		/* owned: what drop_name points into */
 };
 
@@ -69,7 +71,7 @@ void	fleet_opts_release(struct fleet_opts *);
 
 /*
  * Work the rows of c that are not skip_row (an index, or -1) through
- * devcopy_run: at most opts->jobs logged in at once, up to
+ * devcopy_run (devcheck_run with opts->check): at most opts->jobs logged in at once, up to
  * FLEET_CONNECTING(jobs) connecting.  Each device's block is emitted
  * whole when it finishes (completion order).  A device whose address
  * already failed to connect in this run fails at once, so an

@@ -34,6 +34,9 @@ struct sshc {
 	size_t		 rx_max;	/* len never exceeds it */
 	char		*prev;		/* what read_until last handed out */
 	size_t		 prevlen;
+	enum sshc_hk	 hk;
+	char		 hkfp[128];
+	const char	*cwhy;		/* see sshc_connect_why */
 };
 
 /* known_hosts is appended to from several threads. */
@@ -72,6 +75,20 @@ ssh_err(struct sshc *c)
 	return esc_vist(c->rerr, sizeof(c->rerr), raw);
 }
 
+enum sshc_hk
+sshc_hostkey(const struct sshc *c, const char **fingerprint)
+{
+	if (fingerprint != NULL)
+		*fingerprint = c == NULL ? "" : c->hkfp;
+	return c == NULL ? SSHC_HK_NONE : c->hk;
+}
+
+const char *
+sshc_connect_why(const struct sshc *c)
+{
+	return c == NULL || c->cwhy == NULL ? "" : c->cwhy;
+}
+
 const char *
 sshc_error(const struct sshc *c)
 {
@@ -87,22 +104,49 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
+/* The server key's "SHA256:..." fingerprint into c->hkfp, or "". */
+static void
+key_fingerprint(struct sshc *c)
+{
+	ssh_key k = NULL;
+	unsigned char *h = NULL;
+	size_t hl = 0;
+	char *fp;
+
+	c->hkfp[0] = '\0';
+	if (ssh_get_server_publickey(c->s, &k) != SSH_OK)
+		return;
+	if (ssh_get_publickey_hash(k, SSH_PUBLICKEY_HASH_SHA256, &h,
+	    &hl) == 0 && (fp = ssh_get_fingerprint_hash(
+	    SSH_PUBLICKEY_HASH_SHA256, h, hl)) != NULL) {
+		strlcpy(c->hkfp, fp, sizeof(c->hkfp));
+		ssh_string_free_char(fp);
+	}
+	if (h != NULL)
+		ssh_clean_pubkey_hash(&h);
+	ssh_key_free(k);
+}
+
 static int
 check_host_key(struct sshc *c, const struct sshc_opts *o)
 {
 	enum ssh_known_hosts_e st;
 	int rc;
 
+	key_fingerprint(c);
 	st = ssh_session_is_known_server(c->s);
 	switch (st) {
 	case SSH_KNOWN_HOSTS_OK:
+		c->hk = SSHC_HK_KNOWN;
 		return SSHC_OK;
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER:
+		c->hk = SSHC_HK_CHANGED;
 		return fail(c, SSHC_EHOSTKEY, "host key for %s (%s) has changed",
 		    c->name, c->addr);
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
 	case SSH_KNOWN_HOSTS_UNKNOWN:
+		c->hk = SSHC_HK_NEW;
 		if (!o->accept_new)
 			return fail(c, SSHC_EHOSTKEY, "host key for %s (%s) is "
 			    "not known (first contact needs %s)", c->name,
@@ -115,6 +159,7 @@ check_host_key(struct sshc *c, const struct sshc_opts *o)
 			return fail(c, SSHC_EOTHER, "cannot record the host "
 			    "key of %s (%s): %s", c->name, c->addr,
 			    ssh_err(c));
+		c->hk = SSHC_HK_RECORDED;
 		return SSHC_OK;
 	default:
 		return fail(c, SSHC_EOTHER, "cannot check the host key of %s "
@@ -234,9 +279,18 @@ sshc_open(struct sshc **out, const char *name, const char *addr,
 		    ssh_err(c));
 	}
 	free(kh);
-	if (ssh_connect(c->s) != SSH_OK)
+	c->cwhy = "";
+	if (ssh_connect(c->s) != SSH_OK) {
+		/* libssh keeps the socket of a connect that got that far */
+		if (ssh_get_fd(c->s) != SSH_INVALID_SOCKET)
+			c->cwhy = "no banner";
+		else if (strstr(ssh_get_error(c->s), "refused") != NULL)
+			c->cwhy = "refused";
+		else
+			c->cwhy = "timeout";
 		return fail(c, SSHC_ECONNECT, "could not connect to %s (%s): %s",
 		    name, addr, ssh_err(c));
+	}
 	if ((rc = check_host_key(c, o)) != SSHC_OK)
 		return rc;
 	return SSHC_OK;

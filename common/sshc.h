@@ -63,6 +63,30 @@ int	sshc_open(struct sshc **out, const char *name, const char *addr,
 	    const char *login, const struct sshc_opts *);
 int	sshc_login(struct sshc *, const char *password);
 
+/*
+ * What sshc_open learned of the device's host key, and of a failed
+ * connect: for a caller that reports rather than acts (a read-only
+ * check).  SSHC_HK_NONE until a key was seen; SSHC_HK_NEW is an unknown
+ * key that was not recorded (no accept_new), SSHC_HK_RECORDED one that
+ * was.  The fingerprint is OpenSSH's "SHA256:<base64>" of the key, or ""
+ * before one was seen.
+ */
+enum sshc_hk {
+	SSHC_HK_NONE,
+	SSHC_HK_KNOWN,
+	SSHC_HK_NEW,
+	SSHC_HK_RECORDED,
+	SSHC_HK_CHANGED
+};
+enum sshc_hk sshc_hostkey(const struct sshc *, const char **fingerprint);
+
+/*
+ * Why sshc_open could not connect (SSHC_ECONNECT): "refused" (nothing
+ * listens), "no banner" (TCP connected, no SSH banner in time),
+ * "timeout" (no TCP answer in time, or no route); "" otherwise.
+ */
+const char *sshc_connect_why(const struct sshc *);
+
 /* Why the last call failed: "host key for NAME (IP) has changed", ... */
 const char *sshc_error(const struct sshc *);
 
