@@ -978,3 +978,43 @@ kit_setup() {
 	assert_equal "$(cat "$victim")" precious
 	assert_equal "$(stat -c '%U %a %F' "$PUB/kits/FTD-1.sh")" "root 600 regular file"
 }
+
+# ---------------------------------------------------------------------
+# --check against hostile devices: what they answer is read by length
+# within caps and shown encoded, and nothing on them changes
+# ---------------------------------------------------------------------
+
+# every entry of a folder (type, mode, owner, size, link target) and the
+# SHA-256 of its regular files
+check_tree() {
+	(cd "$1" && find . -printf '%y %m %u %s %l %p\n' | sort &&
+	    find . -type f -print0 | sort -z | xargs -0 -r sha256sum)
+}
+
+@test "hostile: --check: a CA that is a link to the shadow file, a 1 MiB certificate and a UUID with an escape sequence are refused or reported, never read past their caps, nothing changed" {
+	local before pd2
+	bound_setup
+	pd2=$LAB/hosts/FTD-2/root/ngfw/var/sf/peers/$(sfca_host FMCpri 4)
+	# FTD-1: its CA a link to the shadow file, its certificate 1 MiB
+	ln -sf /etc/shadow "$PD1/cacert.pem"
+	head -c 1048576 /dev/zero | tr '\0' A >"$PD1/sftunnel-cert.pem"
+	# FTD-2: its UUID carries an escape sequence (a title change)
+	sed -i 's/^APPLIANCE_UUID=.*/APPLIANCE_UUID=\x1b]0;pwned\x07/' \
+	    "$LAB/hosts/FTD-2/root/etc/sf/ims.conf"
+	before=$(check_tree "$PD1"; check_tree "$pd2"; check_tree "$LAB/hosts/FTD-2/root/etc")
+	run -4 copy_sftunnel_certs -r "$F" -k "$KH" --check "$CSV"
+	assert_output --regexp 'FTD-1 +127\.170\.1\.1 +copy +known +\+0 +unreadable +- .*its CA cannot be read; its certificate does not chain to the current CA \(not a certificate\)'
+	assert_output --regexp 'FTD-2 +127\.170\.1\.2 +refused +known .*/etc/sf/ims\.conf: malformed APPLIANCE_UUID'
+	refute_output --partial $'\e'
+	refute_output --partial 'pwned'
+	refute_output --partial 'root:$'
+	# the JSON document is valid and says the same
+	run -4 --separate-stderr copy_sftunnel_certs -r "$F" -k "$KH" -cJ "$CSV"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/c.json"
+	run -0 python3 -c 'import json, sys
+v = {d["name"]: d for d in json.load(open(sys.argv[1]))["devices"]}
+assert v["FTD-1"]["ca"] == "unreadable" and v["FTD-1"]["ca_sha256"] is None
+assert v["FTD-1"]["cert_present"] is True and v["FTD-1"]["cert_chains_to_current_ca"] is False
+assert v["FTD-2"]["verdict"] == "refused" and v["FTD-2"]["uuid"] is None' "$BATS_TEST_TMPDIR/c.json"
+	[ "$(check_tree "$PD1"; check_tree "$pd2"; check_tree "$LAB/hosts/FTD-2/root/etc")" = "$before" ]
+}
