@@ -24,14 +24,19 @@
 #include "xmalloc.h"
 #include "banned.h"
 
+/* A canary failed: no other device was connected to. */
+#define EXIT_CANARY	5
+
 static void __attribute__((noreturn))
 usage(int status)
 {
 	FILE *f = status == 0 ? stdout : stderr;
 
-	fprintf(f, "usage: copy_sftunnel_certs [-AchJNnV] [-j jobs] "
-	    "[-k known_hosts] [-r root]\n"
-	    "                           [-t timeout] [-w wait] devices.csv\n"
+	fprintf(f, "usage: copy_sftunnel_certs [-AchJNnV] [-C canary] "
+	    "[-H halt_after] [-j jobs]\n"
+	    "                           [-k known_hosts] [-r root] "
+	    "[-t timeout] [-w wait]\n"
+	    "                           devices.csv\n"
 	    "       copy_sftunnel_certs -K dir [-r root] [devices.csv]\n");
 	if (status == 0)
 		fputs("\n"
@@ -42,11 +47,17 @@ usage(int status)
 		    "\n"
 		    "  -A, --accept-new               record an unknown "
 		    "device's host key\n"
+		    "  -C, --canary=canary            finish this many devices "
+		    "first (tunnel up);\n"
+		    "                                 if one fails, stop and "
+		    "touch no other (exit 5)\n"
 		    "  -c, --check                    visit every device "
 		    "read-only, change nothing,\n"
 		    "                                 and say what each needs "
 		    "(current, copy,\n"
 		    "                                 unreachable, refused)\n"
+		    "  -H, --halt-after=halt_after    start no device once "
+		    "this many have failed\n"
 		    "  -h, --help                     print this help and exit "
 		    "0\n"
 		    "  -J, --json                     with --check: one JSON "
@@ -87,6 +98,9 @@ usage(int status)
 		    "every device current, 3 some need the copy (the others "
 		    "current), 4 some\n"
 		    "are unreachable or refused; 1 and 2 as above.\n"
+		    "With --halt-after, a device not started counts as failed "
+		    "(1).  5 a canary\n"
+		    "failed (--canary): no other device was connected to.\n"
 		    "\n"
 		    SFCA_HELP_MAN("copy_sftunnel_certs", "8")
 		    "  its CSV: man -l " SFCA_MANDIR "/man5/devices.csv.5\n", f);
@@ -225,8 +239,8 @@ copy_certs(const char *csvpath, struct fleet_opts *fo, int dry, int chk,
 	struct fileset fs;
 	struct bundle b;
 	struct dev_job *jobs = NULL;
-	char *sum;
-	int all_done, rc = 2;
+	char *sum, *note;
+	int all_done, go, rc = 2;
 
 	memset(&fs, 0, sizeof(fs));
 	memset(&b, 0, sizeof(b));
@@ -252,13 +266,15 @@ copy_certs(const char *csvpath, struct fleet_opts *fo, int dry, int chk,
 	}
 	fputs("\n=====\n", stdout);
 	fflush(stdout);
-	fleet_run(c, &b, -1, fo, &jobs);
-	fleet_wait(jobs, c->n, fo->wait_sec, local_up, NULL);
+	go = fleet_go(c, &b, -1, fo, local_up, NULL, &jobs, &note);
 	sum = fleet_summary(jobs, c->n, &all_done);
 	fputs("\n", stdout);
 	fputs(sum, stdout);
+	if (note[0] != '\0')
+		printf("\n%s", note);
 	free(sum);
-	rc = all_done ? 0 : 1;
+	free(note);
+	rc = go == FLEET_CANARY_FAILED ? EXIT_CANARY : all_done ? 0 : 1;
  out:
 	if (jobs != NULL)
 		fleet_free(jobs, c->n);
@@ -273,7 +289,9 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "accept-new",	no_argument,		NULL, 'A' },
+		{ "canary",	required_argument,	NULL, 'C' },
 		{ "check",	no_argument,		NULL, 'c' },
+		{ "halt-after",	required_argument,	NULL, 'H' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "json",	no_argument,		NULL, 'J' },
 		{ "jobs",	required_argument,	NULL, 'j' },
@@ -298,7 +316,7 @@ main(int argc, char *argv[])
 	/* the test hook of the man page, read here, never in libsfca */
 	fleet_test_drop(&fo, getenv("SFCA_TEST_DROP_AFTER"));
 #endif
-	while ((ch = getopt_long(argc, argv, "AchJj:K:k:Nnr:t:Vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "AC:cH:hJj:K:k:Nnr:t:Vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':

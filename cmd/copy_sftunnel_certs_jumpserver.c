@@ -38,16 +38,20 @@ struct fmc {
 	int		 ok;
 };
 
+/* A canary failed: no other device was connected to. */
+#define EXIT_CANARY	5
+
 static void __attribute__((noreturn))
 usage(int status)
 {
 	FILE *f = status == 0 ? stdout : stderr;
 
-	fprintf(f, "usage: copy_sftunnel_certs_jumpserver [-AchJNnV] [-j jobs] "
-	    "[-K dir]\n"
-	    "                                      [-k known_hosts] "
-	    "[-t timeout] [-w wait]\n"
-	    "                                      devices.csv\n");
+	fprintf(f, "usage: copy_sftunnel_certs_jumpserver [-AchJNnV] [-C canary] "
+	    "[-H halt_after]\n"
+	    "                                      [-j jobs] [-K dir] "
+	    "[-k known_hosts]\n"
+	    "                                      [-t timeout] [-w wait] "
+	    "devices.csv\n");
 	if (status == 0)
 		fputs("\n"
 		    "From a jump host: fetch the FMC's sftunnel files over SSH "
@@ -57,11 +61,17 @@ usage(int status)
 		    "\n"
 		    "  -A, --accept-new               record an unknown "
 		    "device's host key\n"
+		    "  -C, --canary=canary            finish this many devices "
+		    "first (tunnel up);\n"
+		    "                                 if one fails, stop and "
+		    "touch no other (exit 5)\n"
 		    "  -c, --check                    visit every device "
 		    "read-only, change nothing,\n"
 		    "                                 and say what each needs "
 		    "(current, copy,\n"
 		    "                                 unreachable, refused)\n"
+		    "  -H, --halt-after=halt_after    start no device once "
+		    "this many have failed\n"
 		    "  -h, --help                     print this help and exit "
 		    "0\n"
 		    "  -J, --json                     with --check: one JSON "
@@ -95,6 +105,9 @@ usage(int status)
 		    "copy (the others\n"
 		    "current), 4 some are unreachable or refused; 1 and 2 as "
 		    "above.\n"
+		    "With --halt-after, a device not started counts as failed "
+		    "(1).  5 a canary\n"
+		    "failed (--canary): no other device was connected to.\n"
 		    "\n"
 		    SFCA_HELP_MAN("copy_sftunnel_certs_jumpserver", "8")
 		    "  its CSV: man -l " SFCA_MANDIR "/man5/devices.csv.5\n", f);
@@ -280,8 +293,8 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 	struct fmc f;
 	ssize_t fi = -1;
 	size_t i;
-	char *sum, *text;
-	int all_done, rc = 2;
+	char *sum, *text, *note;
+	int all_done, go, rc = 2;
 
 	memset(&fs, 0, sizeof(fs));
 	memset(&b, 0, sizeof(b));
@@ -367,11 +380,10 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 		rc = devreport_status(jobs, c->n);
 		goto out;
 	}
-	fleet_run(c, &b, fi, fo, &jobs);
+	go = fleet_go(c, &b, fi, fo, remote_up, &f, &jobs, &note);
 	jobs[fi].state = DEV_SKIPPED;
 	snprintf(jobs[fi].reason, sizeof(jobs[fi].reason), "the FMC: "
 	    "certificates fetched");
-	fleet_wait(jobs, c->n, fo->wait_sec, remote_up, &f);
 	blk_add(&fj.out, "Closing connection with %s", fj.row->name);
 	text = xasprintf("\n%s\n=====\n", fj.out.s);
 	fputs(text, stdout);
@@ -379,8 +391,11 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 	sum = fleet_summary(jobs, c->n, &all_done);
 	fputs("\n", stdout);
 	fputs(sum, stdout);
+	if (note[0] != '\0')
+		printf("\n%s", note);
 	free(sum);
-	rc = all_done ? 0 : 1;
+	free(note);
+	rc = go == FLEET_CANARY_FAILED ? EXIT_CANARY : all_done ? 0 : 1;
  out:
 	sshc_free(f.c);
 	blk_release(&fj.out);
@@ -397,7 +412,9 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "accept-new",	no_argument,		NULL, 'A' },
+		{ "canary",	required_argument,	NULL, 'C' },
 		{ "check",	no_argument,		NULL, 'c' },
+		{ "halt-after",	required_argument,	NULL, 'H' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "json",	no_argument,		NULL, 'J' },
 		{ "jobs",	required_argument,	NULL, 'j' },
@@ -421,7 +438,7 @@ main(int argc, char *argv[])
 	/* the test hook of the man page, read here, never in libsfca */
 	fleet_test_drop(&fo, getenv("SFCA_TEST_DROP_AFTER"));
 #endif
-	while ((ch = getopt_long(argc, argv, "AchJK:j:k:Nnt:Vw:", longopts,
+	while ((ch = getopt_long(argc, argv, "AC:cH:hJK:j:k:Nnt:Vw:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':

@@ -62,6 +62,8 @@ dev_state_name(enum dev_state s)
 		return "done";
 	case DEV_FAILED:
 		return "failed";
+	case DEV_NOTSTARTED:
+		return "not started";
 	default:
 		return "not run";
 	}

@@ -28,7 +28,8 @@ enum dev_state {
 	DEV_SKIPPED,	/* an FMC that is not the HA peer: done, nothing to do */
 	DEV_COPIED,	/* files in place, sftunnel restarted: tunnel not seen yet */
 	DEV_DONE,	/* copied and the tunnel seen up */
-	DEV_FAILED
+	DEV_FAILED,
+	DEV_NOTSTARTED	/* held back (--canary, --halt-after): never touched */
 };
 
 struct dev_job {

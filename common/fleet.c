@@ -21,10 +21,13 @@ struct pool {
 	ssize_t			 skip;
 	const struct fleet_opts	*o;
 	size_t			 next;
-	pthread_mutex_t		 mu;	/* next, dead addresses */
-	pthread_mutex_t		 out_mu;
+	size_t			 end;	/* rows next..end-1 are this round's */
+	pthread_mutex_t		 mu;	/* next, dead addresses, nfailed */
+	pthread_mutex_t		 out_mu;	/* the output, the tally */
 	char			(*dead)[CSV_ADDR_MAX];
 	size_t			 ndead;
+	size_t			 nfailed;
+	struct fleet_tally	 t;
 	/* at most o->jobs devices logged in and worked on at once */
 	pthread_mutex_t		 slot_mu;
 	pthread_cond_t		 slot_cv;
@@ -74,6 +77,72 @@ mark_dead(struct pool *p, const char *addr)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* Call the tally hook; the caller holds out_mu. */
+static void
+tally_locked(struct pool *p)
+{
+	if (p->o->tally != NULL)
+		p->o->tally(&p->t, p->o->tally_arg);
+}
+
+/* The tally from the jobs' states: only with no worker running. */
+static void
+tally_recount(struct pool *p)
+{
+	size_t i;
+
+	memset(&p->t, 0, sizeof(p->t));
+	for (i = 0; i < p->c->n; i++) {
+		if ((ssize_t)i == p->skip)
+			continue;
+		switch (p->jobs[i].state) {
+		case DEV_SKIPPED:
+		case DEV_DONE:
+			p->t.done++;
+			break;
+		case DEV_FAILED:
+			p->t.failed++;
+			break;
+		case DEV_COPIED:
+			p->t.running++;
+			break;
+		case DEV_NOTSTARTED:
+			p->t.held++;
+			break;
+		default:
+			p->t.waiting++;
+		}
+	}
+	pthread_mutex_lock(&p->out_mu);
+	tally_locked(p);
+	pthread_mutex_unlock(&p->out_mu);
+}
+
+/* Take row i, or hold it back when halt_after devices have failed. */
+static int
+start(struct pool *p, struct dev_job *j)
+{
+	size_t failed;
+
+	pthread_mutex_lock(&p->mu);
+	failed = p->nfailed;
+	pthread_mutex_unlock(&p->mu);
+	pthread_mutex_lock(&p->out_mu);
+	p->t.waiting--;
+	if (p->o->halt_after > 0 && failed >= (size_t)p->o->halt_after) {
+		j->state = DEV_NOTSTARTED;
+		snprintf(j->reason, sizeof(j->reason), "not started: %zu "
+		    "device%s had failed (--halt-after %d)", failed,
+		    failed == 1 ? "" : "s", p->o->halt_after);
+		csv_row_wipe(j->row);
+		p->t.held++;
+	} else
+		p->t.running++;
+	tally_locked(p);
+	pthread_mutex_unlock(&p->out_mu);
+	return j->state != DEV_NOTSTARTED;
+}
+
 static void *
 worker(void *arg)
 {
@@ -86,11 +155,13 @@ worker(void *arg)
 		pthread_mutex_lock(&p->mu);
 		i = p->next++;
 		pthread_mutex_unlock(&p->mu);
-		if (i >= p->c->n)
+		if (i >= p->end)
 			break;
 		if ((ssize_t)i == p->skip)
 			continue;
 		j = &p->jobs[i];
+		if (!start(p, j))
+			continue;
 		if (is_dead(p, j->row->addr)) {
 			blk_add(&j->out, "Attempting connection to %s",
 			    j->row->name);
@@ -116,14 +187,109 @@ worker(void *arg)
 			if (j->unreachable)
 				mark_dead(p, j->row->addr);
 		}
+		if (j->state == DEV_FAILED) {
+			pthread_mutex_lock(&p->mu);
+			p->nfailed++;
+			pthread_mutex_unlock(&p->mu);
+		}
 		text = xasprintf("\n%.*s\n=====\n", (int)j->out.len,
 		    j->out.s != NULL ? j->out.s : "");
 		pthread_mutex_lock(&p->out_mu);
 		p->o->emit(text, strlen(text), p->o->emit_arg);
+		p->t.running--;
+		if (j->state == DEV_FAILED)
+			p->t.failed++;
+		else if (j->state == DEV_COPIED)
+			p->t.running++;		/* its tunnel is awaited */
+		else
+			p->t.done++;
+		tally_locked(p);
 		pthread_mutex_unlock(&p->out_mu);
 		free(text);
 	}
 	return NULL;
+}
+
+static void
+pool_init(struct pool *p, struct csv *c, const struct bundle *b,
+    ssize_t skip_row, const struct fleet_opts *o)
+{
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	p->c = c;
+	p->skip = skip_row;
+	p->o = o;
+	p->jobs = xcalloc(c->n, sizeof(*p->jobs));
+	p->dead = xcalloc(c->n, sizeof(*p->dead));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_mutex_init(&p->out_mu, NULL);
+	pthread_mutex_init(&p->slot_mu, NULL);
+	pthread_cond_init(&p->slot_cv, NULL);
+	p->slots = o->jobs < 1 ? 1 : o->jobs;
+	for (i = 0; i < c->n; i++) {
+		p->jobs[i].row = &c->rows[i];
+		p->jobs[i].b = b;
+		p->jobs[i].so = &o->so;
+		p->jobs[i].step_ms = o->step_ms;
+		p->jobs[i].drop_after = -1;
+		p->jobs[i].csv = c;
+		p->jobs[i].nat = o->nat;
+		if (o->drop_name != NULL &&
+		    strcmp(o->drop_name, c->rows[i].name) == 0)
+			p->jobs[i].drop_after = o->drop_after;
+		if ((ssize_t)i != skip_row)
+			p->t.waiting++;
+	}
+}
+
+/* Work rows from..to-1; 0, or -1 when no worker thread could start. */
+static int
+pool_work(struct pool *p, size_t from, size_t to)
+{
+	pthread_t *th;
+	size_t i, nth;
+	int rc = 0;
+
+	if (from >= to)
+		return 0;
+	p->next = from;
+	p->end = to;
+	/*
+	 * More threads than slots: a device that never answers waits out
+	 * its timeout in sshc_open, before taking a slot, so the others go
+	 * on at full width.  Not with halt_after: a device connected to
+	 * ahead would be started after the failure that should stop it.
+	 */
+	nth = p->o->halt_after > 0 ? (size_t)p->slots :
+	    (size_t)FLEET_CONNECTING(p->slots);
+	if (nth > to - from)
+		nth = to - from;
+	th = xcalloc(nth, sizeof(*th));
+	for (i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, worker, p) != 0) {
+			log_warnx("cannot start a worker thread");
+			nth = i;
+			rc = -1;
+			break;
+		}
+	if (nth == 0)
+		worker(p);
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	return rc;
+}
+
+static struct dev_job *
+pool_release(struct pool *p)
+{
+	free(p->dead);
+	pthread_mutex_destroy(&p->mu);
+	pthread_mutex_destroy(&p->out_mu);
+	pthread_mutex_destroy(&p->slot_mu);
+	pthread_cond_destroy(&p->slot_cv);
+	return p->jobs;		/* transferred */
 }
 
 int
@@ -131,66 +297,18 @@ fleet_run(struct csv *c, const struct bundle *b, ssize_t skip_row,
     const struct fleet_opts *o, struct dev_job **out)
 {
 	struct pool p;
-	pthread_t *th;
-	size_t i, nth;
-	int rc = 0;
+	int rc;
 
-	memset(&p, 0, sizeof(p));
-	p.c = c;
-	p.skip = skip_row;
-	p.o = o;
-	p.jobs = xcalloc(c->n, sizeof(*p.jobs));
-	p.dead = xcalloc(c->n, sizeof(*p.dead));
-	pthread_mutex_init(&p.mu, NULL);
-	pthread_mutex_init(&p.out_mu, NULL);
-	pthread_mutex_init(&p.slot_mu, NULL);
-	pthread_cond_init(&p.slot_cv, NULL);
-	p.slots = o->jobs < 1 ? 1 : o->jobs;
-	for (i = 0; i < c->n; i++) {
-		p.jobs[i].row = &c->rows[i];
-		p.jobs[i].b = b;
-		p.jobs[i].so = &o->so;
-		p.jobs[i].step_ms = o->step_ms;
-		p.jobs[i].drop_after = -1;
-		p.jobs[i].csv = c;
-		p.jobs[i].nat = o->nat;
-		if (o->drop_name != NULL &&
-		    strcmp(o->drop_name, c->rows[i].name) == 0)
-			p.jobs[i].drop_after = o->drop_after;
-	}
-	/*
-	 * More threads than slots: a device that never answers waits out
-	 * its timeout in sshc_open, before taking a slot, so the others go
-	 * on at full width.
-	 */
-	nth = (size_t)FLEET_CONNECTING(p.slots);
-	if (nth > c->n)
-		nth = c->n;
-	th = xcalloc(nth, sizeof(*th));
-	for (i = 0; i < nth; i++)
-		if (pthread_create(&th[i], NULL, worker, &p) != 0) {
-			log_warnx("cannot start a worker thread");
-			nth = i;
-			rc = -1;
-			break;
-		}
-	if (nth == 0)
-		worker(&p);
-	for (i = 0; i < nth; i++)
-		pthread_join(th[i], NULL);
-	free(th);
-	free(p.dead);
-	pthread_mutex_destroy(&p.mu);
-	pthread_mutex_destroy(&p.out_mu);
-	pthread_mutex_destroy(&p.slot_mu);
-	pthread_cond_destroy(&p.slot_cv);
-	*out = p.jobs;
+	pool_init(&p, c, b, skip_row, o);
+	rc = pool_work(&p, 0, c->n);
+	*out = pool_release(&p);
 	return rc;
 }
 
-void
-fleet_wait(struct dev_job *jobs, size_t n, int wait_sec, fleet_up_fn up,
-    void *arg)
+/* fleet_wait, the tally told each round (p is given, or NULL). */
+static void
+wait_jobs(struct pool *p, struct dev_job *jobs, size_t n, int wait_sec,
+    fleet_up_fn up, void *arg)
 {
 	const char **uuids = xcalloc(n + 1, sizeof(*uuids));
 	time_t *since = xcalloc(n + 1, sizeof(*since));
@@ -200,6 +318,8 @@ fleet_wait(struct dev_job *jobs, size_t n, int wait_sec, fleet_up_fn up,
 	char err[256] = "";
 
 	for (;;) {
+		if (p != NULL)
+			tally_recount(p);
 		k = 0;
 		for (i = 0; i < n; i++)
 			if (jobs[i].state == DEV_COPIED) {
@@ -232,6 +352,8 @@ fleet_wait(struct dev_job *jobs, size_t n, int wait_sec, fleet_up_fn up,
 				    "within %d s%s%s", wait_sec,
 				    err[0] != '\0' ? ": " : "", err);
 			}
+			if (p != NULL)
+				tally_recount(p);
 			break;
 		}
 		sleep(1);
@@ -242,18 +364,120 @@ fleet_wait(struct dev_job *jobs, size_t n, int wait_sec, fleet_up_fn up,
 	free(isup);
 }
 
+void
+fleet_wait(struct dev_job *jobs, size_t n, int wait_sec, fleet_up_fn up,
+    void *arg)
+{
+	wait_jobs(NULL, jobs, n, wait_sec, up, arg);
+}
+
+/* Rows from..n-1 (skip aside) held back because canary row ci failed. */
+static size_t
+hold_rest(struct pool *p, size_t from, size_t ci)
+{
+	size_t i, k = 0;
+
+	for (i = from; i < p->c->n; i++) {
+		struct dev_job *j = &p->jobs[i];
+
+		if ((ssize_t)i == p->skip)
+			continue;
+		j->state = DEV_NOTSTARTED;
+		snprintf(j->reason, sizeof(j->reason), "not started: canary "
+		    "%.120s failed (--canary %d)", p->jobs[ci].row->name,
+		    p->o->canary);
+		csv_row_wipe(j->row);
+		k++;
+	}
+	return k;
+}
+
+int
+fleet_go(struct csv *c, const struct bundle *b, ssize_t skip_row,
+    const struct fleet_opts *o, fleet_up_fn up, void *arg,
+    struct dev_job **out, char **note)
+{
+	struct pool p;
+	size_t from = 0, to, i, k, ndone = 0, held = 0;
+	ssize_t bad = -1;
+	char *canary = NULL, *halt = NULL;
+	int rc = 0;
+
+	pool_init(&p, c, b, skip_row, o);
+	while (o->canary > 0 && ndone < (size_t)o->canary && from < c->n) {
+		/* the next rows, as many as canaries are still wanted */
+		for (to = from, k = 0; to < c->n &&
+		    k < (size_t)o->canary - ndone; to++)
+			if ((ssize_t)to != skip_row)
+				k++;
+		if (pool_work(&p, from, to) == -1)
+			rc = -1;
+		wait_jobs(&p, p.jobs + from, to - from, o->wait_sec, up, arg);
+		for (i = from; i < to; i++) {
+			if ((ssize_t)i == skip_row)
+				continue;
+			if (p.jobs[i].state == DEV_DONE)
+				ndone++;
+			else if (p.jobs[i].state != DEV_SKIPPED && (bad == -1 ||
+			    p.jobs[bad].state != DEV_FAILED))
+				bad = (ssize_t)i;	/* the first failed */
+		}
+		from = to;
+		if (bad != -1)
+			break;
+	}
+	if (bad != -1) {
+		held = hold_rest(&p, from, (size_t)bad);
+		tally_recount(&p);
+		canary = xasprintf("Canary: %s failed (--canary %d): %zu "
+		    "device%s not started, none connected to\n",
+		    p.jobs[bad].row->name, o->canary, held,
+		    held == 1 ? "" : "s");
+		rc = FLEET_CANARY_FAILED;
+	} else {
+		if (o->canary > 0)
+			canary = xasprintf("Canary: %zu device%s done first "
+			    "(--canary %d), then the rest\n", ndone,
+			    ndone == 1 ? "" : "s", o->canary);
+		if (pool_work(&p, from, c->n) == -1)
+			rc = -1;
+		wait_jobs(&p, p.jobs + from, c->n - from, o->wait_sec, up,
+		    arg);
+	}
+	if (o->halt_after > 0 && bad == -1) {
+		for (i = 0; i < c->n; i++)
+			if (p.jobs[i].state == DEV_NOTSTARTED)
+				held++;
+		if (held > 0)
+			halt = xasprintf("Halted: %zu device%s not started "
+			    "after %d failed (--halt-after %d)\n", held,
+			    held == 1 ? "" : "s", o->halt_after,
+			    o->halt_after);
+	}
+	*note = xasprintf("%s%s", canary != NULL ? canary : "",
+	    halt != NULL ? halt : "");
+	free(canary);
+	free(halt);
+	*out = pool_release(&p);
+	return rc;
+}
+
 char *
 fleet_summary(const struct dev_job *jobs, size_t n, int *all_done)
 {
 	char *s, *t;
-	size_t i, w = 6;
+	size_t i, w = 6, ws = 7;
 
 	*all_done = 1;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (jobs[i].row != NULL && strlen(jobs[i].row->name) > w)
 			w = strlen(jobs[i].row->name);
-	s = xasprintf("\n%-*s  %-15s  %-7s  %s\n", (int)w, "DEVICE", "ADDRESS",
-	    "RESULT", "REASON");
+		if (jobs[i].state != DEV_PENDING &&
+		    strlen(dev_state_name(jobs[i].state)) > ws)
+			ws = strlen(dev_state_name(jobs[i].state));
+	}
+	s = xasprintf("\n%-*s  %-15s  %-*s  %s\n", (int)w, "DEVICE", "ADDRESS",
+	    (int)ws, "RESULT", "REASON");
 	for (i = 0; i < n; i++) {
 		const struct dev_job *j = &jobs[i];
 
@@ -261,9 +485,9 @@ fleet_summary(const struct dev_job *jobs, size_t n, int *all_done)
 			continue;
 		if (j->state != DEV_DONE && j->state != DEV_SKIPPED)
 			*all_done = 0;
-		t = xasprintf("%s%-*s  %-15s  %-7s  %s\n", s, (int)w,
-		    j->row->name, j->row->addr, dev_state_name(j->state),
-		    j->reason);
+		t = xasprintf("%s%-*s  %-15s  %-*s  %s\n", s, (int)w,
+		    j->row->name, j->row->addr, (int)ws,
+		    dev_state_name(j->state), j->reason);
 		free(s);
 		s = t;
 	}
@@ -336,6 +560,10 @@ fleet_opt(struct fleet_opts *o, int ch, const char *arg)
 	case 'A':
 		o->so.accept_new = 1;
 		return 1;
+	case 'C':
+		return number(&o->canary, ch, arg, 1, 100000);
+	case 'H':
+		return number(&o->halt_after, ch, arg, 1, 100000);
 	case 'j':
 		return number(&o->jobs, ch, arg, 1, 256);
 	case 'k':

@@ -23,6 +23,21 @@ typedef int (*fleet_up_fn)(void *arg, const char *const *uuids,
 	    const time_t *since, size_t n, int *up, char *errbuf,
 	    size_t errlen);
 
+/*
+ * The fleet at a glance, for a progress line: every device but the
+ * skipped row, each in one count.
+ */
+struct fleet_tally {
+	size_t		 done;		/* done or skipped */
+	size_t		 failed;
+	size_t		 running;	/* being worked on, or its tunnel awaited */
+	size_t		 waiting;	/* not started yet */
+	size_t		 held;		/* will not be started (canary, halt) */
+};
+
+/* Called, under the output lock, each time the tally changes. */
+typedef void (*fleet_tally_fn)(const struct fleet_tally *, void *arg);
+
 struct fleet_opts {
 	int		 jobs;		/* worker threads, >= 1 */
 	struct sshc_opts so;
@@ -35,6 +50,10 @@ struct fleet_opts {
 	int		 nat;		/* -N: see bundle_vouch */
 	int		 check;		/* --check: devcheck_run, not the copy */
 	long		 fmc_skew;	/* ... the FMC's clock minus ours */
+	int		 canary;	/* -C: done first, 0 none (fleet_go) */
+	int		 halt_after;	/* -H: failures that stop starts, 0 none */
+	fleet_tally_fn	 tally;		/* NULL: none */
+	void		*tally_arg;
 	char		*hook;		/* owned: what drop_name points into */
 };
 
@@ -56,8 +75,9 @@ void	fleet_test_drop(struct fleet_opts *, const char *hook);
 
 /*
  * One of the options both copy tools take, by its short name: -A
- * (accept new host keys), -j jobs, -k known_hosts, -N (devices behind
- * NAT, see bundle_vouch), -t timeout, -w wait.
+ * (accept new host keys), -C canary (1 to 100000), -H halt_after (1 to
+ * 100000), -j jobs, -k known_hosts, -N (devices behind NAT, see
+ * bundle_vouch), -t timeout, -w wait.
  * 1 when ch is one of them and taken, 0 when ch is none of them, -1 when
  * arg is out of range (reported); arg is kept, not copied.
  */
@@ -75,8 +95,11 @@ void	fleet_opts_release(struct fleet_opts *);
  * FLEET_CONNECTING(jobs) connecting.  Each device's block is emitted
  * whole when it finishes (completion order).  A device whose address
  * already failed to connect in this run fails at once, so an
- * unreachable address costs its timeout once.  *out is an array of
- * c->n jobs (the skipped row's state is DEV_PENDING) for fleet_free.
+ * unreachable address costs its timeout once.  With opts->halt_after,
+ * no device is connected to before a slot is free (nothing connects
+ * ahead), and once that many have failed the rows not yet started are
+ * DEV_NOTSTARTED, their reason saying why.  *out is an array of c->n
+ * jobs (the skipped row's state is DEV_PENDING) for fleet_free.
  */
 int	fleet_run(struct csv *c, const struct bundle *b, ssize_t skip_row,
 	    const struct fleet_opts *, struct dev_job **out);
@@ -87,6 +110,24 @@ int	fleet_run(struct csv *c, const struct bundle *b, ssize_t skip_row,
  */
 void	fleet_wait(struct dev_job *, size_t n, int wait_sec, fleet_up_fn up,
 	    void *arg);
+
+/* fleet_go's answer when a canary failed. */
+#define FLEET_CANARY_FAILED	1
+
+/*
+ * fleet_run then fleet_wait(up, arg), with opts->canary: the first rows
+ * (skip_row aside) are worked and waited for until opts->canary of them
+ * are DEV_DONE (a skipped row counts for nothing, the next row takes its
+ * place), before any other device is connected to; when one of them
+ * fails, every row not started is DEV_NOTSTARTED and nothing else is
+ * connected to.  *out as fleet_run's.  *note is allocated: the lines
+ * the summary adds for the canary and the halt ("" when neither
+ * happened).  0, FLEET_CANARY_FAILED, or -1 when a worker could not
+ * start (reported).
+ */
+int	fleet_go(struct csv *c, const struct bundle *b, ssize_t skip_row,
+	    const struct fleet_opts *, fleet_up_fn up, void *arg,
+	    struct dev_job **out, char **note);
 
 /* The summary table, allocated, and whether every device is done. */
 char	*fleet_summary(const struct dev_job *, size_t n, int *all_done);

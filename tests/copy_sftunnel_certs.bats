@@ -216,6 +216,67 @@ old_intact() {
 	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +done'
 }
 
+# peersum HOST: sha256 of every file of HOST's folder for this FMC (the
+# heartbeat aside), names included: a new or replaced file shows
+peersum() {
+	(cd "$(peerdir "$1")" && find . -type f ! -name sftunnel-heartbeat |
+	    LC_ALL=C sort | xargs sha256sum)
+}
+# conns HOST: the connections HOST's sshd has logged
+conns() {
+	grep -c 'Connection from' "$LAB/hosts/$1/ssh/sshd.log" || true
+}
+
+@test "copy_sftunnel_certs: a canary that fails stops the run (exit 5); no other device is connected to" {
+	local s2 s3 c2 c3
+	mkcsv FTD-1 FTD-2 FTD-3
+	sed -i '1s/,"[^"]*"$/,"wrong"/' "$CSV"
+	s2=$(peersum FTD-2) s3=$(peersum FTD-3) c2=$(conns FTD-2) c3=$(conns FTD-3)
+	run -5 copy_sftunnel_certs -r "$F" -k "$KH" -C 1 -w 20 "$CSV"
+	assert_output --regexp 'FTD-1 +127\.63\.1\.1 +failed +login to FTD-1 refused: wrong login or password'
+	assert_output --regexp 'FTD-2 +127\.63\.1\.2 +not started +not started: canary FTD-1 failed \(--canary 1\)'
+	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +not started +not started: canary FTD-1 failed \(--canary 1\)'
+	assert_line "Canary: FTD-1 failed (--canary 1): 2 devices not started, none connected to"
+	refute_output --partial "Attempting connection to FTD-2"
+	refute_output --partial "Attempting connection to FTD-3"
+	# their sshds saw no connection, their files are as they were
+	[ "$(conns FTD-2)" = "$c2" ]
+	[ "$(conns FTD-3)" = "$c3" ]
+	[ "$(peersum FTD-2)" = "$s2" ]
+	[ "$(peersum FTD-3)" = "$s3" ]
+	old_intact
+}
+
+@test "copy_sftunnel_certs: --halt-after starts no device once that many have failed" {
+	local s3 c2 c3
+	mkcsv FTD-1 FTD-2 FTD-3
+	sed -i '1,2s/,"[^"]*"$/,"wrong"/' "$CSV"
+	s3=$(peersum FTD-3) c2=$(conns FTD-2) c3=$(conns FTD-3)
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -H 1 -j 1 -w 20 "$CSV"
+	assert_output --regexp 'FTD-1 +127\.63\.1\.1 +failed +login to FTD-1 refused'
+	assert_output --regexp 'FTD-2 +127\.63\.1\.2 +not started +not started: 1 device had failed \(--halt-after 1\)'
+	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +not started +not started: 1 device had failed \(--halt-after 1\)'
+	assert_line "Halted: 2 devices not started after 1 failed (--halt-after 1)"
+	[ "$(conns FTD-2)" = "$c2" ]
+	[ "$(conns FTD-3)" = "$c3" ]
+	[ "$(peersum FTD-3)" = "$s3" ]
+	# with 2, the second failure stops the third device
+	run -1 copy_sftunnel_certs -r "$F" -k "$KH" -H 2 -j 1 -w 20 "$CSV"
+	assert_output --regexp 'FTD-2 +127\.63\.1\.2 +failed +login to FTD-2 refused'
+	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +not started +not started: 2 devices had failed \(--halt-after 2\)'
+	[ "$(conns FTD-3)" = "$c3" ]
+	[ "$(peersum FTD-3)" = "$s3" ]
+	old_intact
+}
+
+@test "copy_sftunnel_certs: --canary and --halt-after take 1 or more" {
+	mkcsv FTD-3
+	run -2 copy_sftunnel_certs -r "$F" -k "$KH" -C 0 "$CSV"
+	assert_output --partial "-C 0: too small"
+	run -2 copy_sftunnel_certs -r "$F" -k "$KH" --halt-after=x "$CSV"
+	assert_output --partial "-H x: invalid"
+}
+
 @test "copy_sftunnel_certs: brings the devices back, skips this FMC, copies to the HA peer" {
 	mkcsv FMCpri FMCsec FTD-1 FTD-2 FTD-3
 	lab -d "$LAB" heal FTD-1 && lab -d "$LAB" heal FTD-2
@@ -249,4 +310,22 @@ old_intact() {
 	run -0 sfca_help_check "$SFCA_TOP/man/copy_sftunnel_certs.8" copy_sftunnel_certs
 	run -0 copy_sftunnel_certs --help
 	assert_line "  its CSV: man -l /usr/local/sf/share/man/man5/devices.csv.5"
+}
+
+@test "copy_sftunnel_certs: a canary that is done lets the rest start after it" {
+	local t3 t1
+	mkcsv FTD-3 FTD-1 FTD-2
+	run -0 copy_sftunnel_certs -r "$F" -k "$KH" --canary 1 -w 60 "$CSV"
+	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +done'
+	assert_output --regexp 'FTD-1 +127\.63\.1\.1 +done'
+	assert_output --regexp 'FTD-2 +127\.63\.1\.2 +done'
+	assert_line "Canary: 1 device done first (--canary 1), then the rest"
+	# FTD-1 was not attempted before FTD-3's block was closed
+	t3=$(sed -n 's/ - Closing connection with FTD-3$//p' <<<"$output")
+	t1=$(sed -n 's/ - Attempting connection to FTD-1$//p' <<<"$output")
+	[ -n "$t3" ] && [ -n "$t1" ]
+	[ "$(date -d "$t1" +%s)" -ge "$(date -d "$t3" +%s)" ]
+	# FTD-3's block comes first
+	run -0 grep -m1 'Attempting connection' <<<"$output"
+	assert_output --partial "Attempting connection to FTD-3"
 }

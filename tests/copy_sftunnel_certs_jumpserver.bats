@@ -178,3 +178,48 @@ mkcsv() {
 	assert_output --partial "no device was touched"
 	refute_output --partial "Attempting connection to FTD-3"
 }
+
+# conns HOST: the connections HOST's sshd has logged
+conns() {
+	grep -c 'Connection from' "$LAB/hosts/$1/ssh/sshd.log" || true
+}
+# peersum HOST: sha256 of every file of HOST's folder for this FMC (the
+# heartbeat aside), names included
+peersum() {
+	(cd "$(peerdir "$1")" && find . -type f ! -name sftunnel-heartbeat |
+	    LC_ALL=C sort | xargs sha256sum)
+}
+
+@test "copy_sftunnel_certs_jumpserver: a canary that fails stops the run (exit 5); no other device is connected to" {
+	local h before=
+	mkcsv
+	# FMCsec is the first device: its password is wrong
+	sed -i '/^FMCsec,/s/,"[^"]*"$/,"wrong"/' "$CSV"
+	for h in FTD-1 FTD-2 FTD-3; do
+		before+="$h $(conns "$h") $(peersum "$h")"$'\n'
+	done
+	run -5 copy_sftunnel_certs_jumpserver -k "$KH" -C 1 -w 20 "$CSV"
+	assert_output --partial "Fetching certificates from FMCpri"
+	assert_output --regexp 'FMCsec +127\.64\.0\.2 +failed +login to FMCsec refused: wrong login or password'
+	for h in FTD-1 FTD-2 FTD-3; do
+		assert_output --regexp "$h +127\\.64\\.1\\.[123] +not started +not started: canary FMCsec failed \\(--canary 1\\)"
+		refute_output --partial "Attempting connection to $h"
+	done
+	assert_line "Canary: FMCsec failed (--canary 1): 3 devices not started, none connected to"
+	for h in FTD-1 FTD-2 FTD-3; do
+		echo "$h $(conns "$h") $(peersum "$h")"
+	done >"$BATS_TEST_TMPDIR/after"
+	[ "$before" = "$(cat "$BATS_TEST_TMPDIR/after")"$'\n' ]
+}
+
+@test "copy_sftunnel_certs_jumpserver: --halt-after 1 with -j 1 starts no device after the first failure" {
+	mkcsv
+	sed -i '/^FMCsec,/s/,"[^"]*"$/,"wrong"/; /^FTD-1,/s/,"[^"]*"$/,"wrong"/' "$CSV"
+	c2=$(conns FTD-2)
+	run -1 copy_sftunnel_certs_jumpserver -k "$KH" -H 1 -j 1 -w 20 "$CSV"
+	assert_output --regexp 'FMCsec +127\.64\.0\.2 +failed'
+	assert_output --regexp 'FTD-1 +127\.64\.1\.1 +not started +not started: 1 device had failed \(--halt-after 1\)'
+	assert_output --regexp 'FTD-3 +127\.64\.1\.3 +not started'
+	assert_line "Halted: 3 devices not started after 1 failed (--halt-after 1)"
+	[ "$(conns FTD-2)" = "$c2" ]
+}
