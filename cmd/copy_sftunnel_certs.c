@@ -18,6 +18,7 @@
 #include "fleet.h"
 #include "kit.h"
 #include "log.h"
+#include "progress.h"
 #include "root.h"
 #include "sshc.h"
 #include "version.h"
@@ -107,9 +108,11 @@ usage(int status)
 	exit(status);
 }
 
+/* A device's block, whole, the progress line (if any) out of its way. */
 static void
 emit(const char *text, size_t len, void *arg)
 {
+	progress_clear(arg);
 	fwrite(text, 1, len, stdout);
 	fflush(stdout);
 }
@@ -222,6 +225,7 @@ check(struct csv *c, const struct bundle *b, struct fleet_opts *fo,
 		fflush(stdout);
 	}
 	fleet_run(c, b, -1, fo, &jobs);
+	progress_clear(fo->tally_arg);
 	s = json ? devreport_json(b, jobs, c->n, at) :
 	    devreport_table(jobs, c->n);
 	fputs(s, stdout);
@@ -267,6 +271,7 @@ copy_certs(const char *csvpath, struct fleet_opts *fo, int dry, int chk,
 	fputs("\n=====\n", stdout);
 	fflush(stdout);
 	go = fleet_go(c, &b, -1, fo, local_up, NULL, &jobs, &note);
+	progress_clear(fo->tally_arg);
 	sum = fleet_summary(jobs, c->n, &all_done);
 	fputs("\n", stdout);
 	fputs(sum, stdout);
@@ -306,12 +311,16 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct fleet_opts fo;
+	struct progress prog;
 	const char *rootdir = NULL, *kitdir = NULL;
 	int ch, dry = 0, chk = 0, json = 0, rc;
 
 	log_init(argv[0]);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	fleet_opts_init(&fo, emit, NULL);
+	progress_init(&prog);
+	fleet_opts_init(&fo, emit, &prog);
+	fo.tally = fleet_progress;
+	fo.tally_arg = &prog;
 #ifdef SFCA_TEST_HOOKS
 	/* the test hook of the man page, read here, never in libsfca */
 	fleet_test_drop(&fo, getenv("SFCA_TEST_DROP_AFTER"));
@@ -357,5 +366,6 @@ main(int argc, char *argv[])
 	else
 		rc = copy_certs(argv[0], &fo, dry, chk, json);
 	fleet_opts_release(&fo);
+	progress_release(&prog);
 	return rc;
 }

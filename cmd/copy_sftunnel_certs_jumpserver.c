@@ -18,6 +18,7 @@
 #include "fileset.h"
 #include "fleet.h"
 #include "log.h"
+#include "progress.h"
 #include "rootsh.h"
 #include "sshc.h"
 #include "version.h"
@@ -114,9 +115,11 @@ usage(int status)
 	exit(status);
 }
 
+/* A device's block, whole, the progress line (if any) out of its way. */
 static void
 emit(const char *text, size_t len, void *arg)
 {
+	progress_clear(arg);
 	fwrite(text, 1, len, stdout);
 	fflush(stdout);
 }
@@ -371,6 +374,7 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 		fo->check = 1;
 		fo->fmc_skew = f.skew;
 		fleet_run(c, &b, fi, fo, &jobs);
+		progress_clear(fo->tally_arg);
 		blk_add(&fj.out, "Closing connection with %s", fj.row->name);
 		fmc_block(&fj, json);
 		text = json ? devreport_json(&b, jobs, c->n, time(NULL)) :
@@ -381,6 +385,7 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 		goto out;
 	}
 	go = fleet_go(c, &b, fi, fo, remote_up, &f, &jobs, &note);
+	progress_clear(fo->tally_arg);
 	jobs[fi].state = DEV_SKIPPED;
 	snprintf(jobs[fi].reason, sizeof(jobs[fi].reason), "the FMC: "
 	    "certificates fetched");
@@ -428,12 +433,16 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct fleet_opts fo;
+	struct progress prog;
 	const char *keep = NULL;
 	int ch, dry = 0, chk = 0, json = 0, rc;
 
 	log_init(argv[0]);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	fleet_opts_init(&fo, emit, NULL);
+	progress_init(&prog);
+	fleet_opts_init(&fo, emit, &prog);
+	fo.tally = fleet_progress;
+	fo.tally_arg = &prog;
 #ifdef SFCA_TEST_HOOKS
 	/* the test hook of the man page, read here, never in libsfca */
 	fleet_test_drop(&fo, getenv("SFCA_TEST_DROP_AFTER"));
@@ -470,5 +479,6 @@ main(int argc, char *argv[])
 		usage(2);
 	rc = jump(argv[0], &fo, dry, keep, chk, json);
 	fleet_opts_release(&fo);
+	progress_release(&prog);
 	return rc;
 }

@@ -107,6 +107,7 @@ reissue_one(void *arg, size_t i)
 	if ((id->cert = reissue_in(gc, rc_, rk, id->serial, &id->key)) == NULL)
 		goto out;
 	if (id->p == NULL) {
+		gc_progress(gc, GC_STEP_SIGNED);
 		rc = 0;
 		goto out;
 	}
@@ -130,6 +131,7 @@ reissue_one(void *arg, size_t i)
 		if (id->pushed == NULL)
 			goto out;
 	}
+	gc_progress(gc, GC_STEP_SIGNED);
 	rc = 0;
  out:
 	free(path);

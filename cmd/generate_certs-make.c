@@ -144,7 +144,10 @@ keygen_one(void *arg, size_t i)
 		free(path);
 	} else
 		id->key = pki_keygen(PKI_RSA2048);
-	return id->key == NULL ? -1 : 0;
+	if (id->key == NULL)
+		return -1;
+	gc_progress(gc, GC_STEP_KEY);
+	return 0;
 }
 
 int
@@ -253,6 +256,7 @@ issue_one(void *arg, size_t i)
 		    verify_staged(gc, rel, rel2, id->uuid) == -1)
 			goto out;
 	}
+	gc_progress(gc, GC_STEP_SIGNED);
 	rc = 0;
  out:
 	free(cpem);
@@ -291,6 +295,7 @@ gc_make(struct gc *gc)
 	    "keys)" : "");
 	if ((gc->cakey = pki_keygen(PKI_RSA2048)) == NULL)
 		return -1;
+	gc_progress(gc, GC_STEP_KEY);
 	if (gc_par_run(gc, gc->nid, gc->threads, keygen_one) == -1)
 		return -1;
 	gc->next_serial = gc_old_serial();

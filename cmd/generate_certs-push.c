@@ -205,6 +205,22 @@ push_one(struct pushjob *pj, struct gc_id *g)
 			freezero(buf[i], len[i] + 1);
 }
 
+/* Every file sent to g is confirmed by its receiver. */
+static int
+acked(const struct gc *gc, const struct gc_id *g)
+{
+	const int *set;
+	int i, n;
+
+	set = run_files(gc, &n);
+	if (gc->extend && g->keyst != GC_KEY_MATCH)
+		return 0;	/* cacert.pem alone: not the whole push */
+	for (i = 0; i < n; i++)
+		if (!g->ok[set[i]])
+			return 0;
+	return 1;
+}
+
 static void *
 push_worker(void *arg)
 {
@@ -222,6 +238,8 @@ push_worker(void *arg)
 		if (i >= gc->nid)
 			break;
 		push_one(pj, &gc->id[i]);
+		if (acked(gc, &gc->id[i]))
+			gc_progress(gc, GC_STEP_PUSHED);
 	}
 	return NULL;
 }
@@ -250,6 +268,8 @@ gc_push_all(struct gc *gc)
 	}
 	if (nup == 0)
 		return 0;
+	gc->p_push = nup;
+	gc_progress(gc, GC_STEP_SHOW);
 	path = root_path(RP_CA_CERT);
 	if (sfile_read(path, SFILE_CAP, &ca, &calen) == -1) {
 		free(path);

@@ -398,6 +398,47 @@ dry_run(struct gc *gc, const struct pki_info *cur)
 	}
 }
 
+void
+gc_progress(struct gc *gc, enum gc_step step)
+{
+	size_t *n = NULL;
+	int force = step == GC_STEP_SHOW;
+
+	if (!gc->prog.on)
+		return;
+	pthread_mutex_lock(&gc->p_mu);
+	switch (step) {
+	case GC_STEP_KEY:
+		n = &gc->p_keys;
+		break;
+	case GC_STEP_SIGNED:
+		n = &gc->p_signed;
+		break;
+	case GC_STEP_PUSHED:
+		n = &gc->p_pushed;
+		break;
+	default:
+		break;
+	}
+	if (n != NULL)
+		(*n)++;
+	/* the last of a kind is always shown */
+	if ((step == GC_STEP_KEY && gc->p_keys == gc->nid + 1) ||
+	    (step == GC_STEP_SIGNED && gc->p_signed == gc->nid) ||
+	    (step == GC_STEP_PUSHED && gc->p_pushed == gc->p_push))
+		force = 1;
+	if (gc->extend)
+		progress_show(&gc->prog, force, "generate_certs: certificates "
+		    "signed %zu/%zu, pushes acknowledged %zu/%zu", gc->p_signed,
+		    gc->nid, gc->p_pushed, gc->p_push);
+	else
+		progress_show(&gc->prog, force, "generate_certs: keys made "
+		    "%zu/%zu, certificates signed %zu/%zu, pushes acknowledged "
+		    "%zu/%zu", gc->p_keys, gc->nid + 1, gc->p_signed, gc->nid,
+		    gc->p_pushed, gc->p_push);
+	pthread_mutex_unlock(&gc->p_mu);
+}
+
 static int
 run(struct gc *gc)
 {
@@ -537,6 +578,7 @@ run(struct gc *gc)
 		gc_manifest_build(gc);
 		if (journal_manifest_write(&gc->journal) == -1)
 			goto out;
+		gc_progress(gc, GC_STEP_SHOW);
 		if (gc->extend ? gc_extend_make(gc) == -1 ||
 		    gc_extend_stage(gc) == -1 :
 		    gc_make(gc) == -1 || gc_stage(gc) == -1)
@@ -565,6 +607,7 @@ run(struct gc *gc)
 		    "down");
 	if (gc_push_all(gc) == -1)
 		goto out;
+	progress_clear(&gc->prog);
 	gc_test_hook("pushed");
 	if (gc_report(gc, &nfailed) == -1 ||
 	    journal_finish(&gc->journal) == -1)
@@ -617,6 +660,8 @@ main(int argc, char *argv[])
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&gc, 0, sizeof(gc));
+	progress_init(&gc.prog);
+	pthread_mutex_init(&gc.p_mu, NULL);
 	gc.jobs = 16;
 	gc.push_timeout = 30;
 	gc.backdate = PKI_DAY;
@@ -701,6 +746,8 @@ main(int argc, char *argv[])
 	if (root_set(root) == -1)
 		return 2;
 	rc = run(&gc);
+	progress_release(&gc.prog);
+	pthread_mutex_destroy(&gc.p_mu);
 	gc_material_free(&gc);
 	journal_release(&gc.journal);
 	peers_free(gc.peers, gc.npeers);

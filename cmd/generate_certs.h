@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -12,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "peers.h"
+#include "progress.h"
 #include "root.h"
 
 /*
@@ -108,6 +110,11 @@ struct gc {
 	struct gc_id	*id;		/* GC_SELF, then the peers renewed */
 	size_t		 nid;
 
+	/* the progress line on a terminal: counts under p_mu */
+	struct progress	 prog;
+	pthread_mutex_t	 p_mu;
+	size_t		 p_keys, p_signed, p_pushed, p_push;
+
 	/* the new CA */
 	EVP_PKEY	*cakey;		/* --extend: the current CA's key */
 	X509		*ca;
@@ -123,6 +130,14 @@ struct gc {
  */
 
 /* generate_certs.c */
+/* What the progress line counts. */
+enum gc_step { GC_STEP_SHOW, GC_STEP_KEY, GC_STEP_SIGNED, GC_STEP_PUSHED };
+/*
+ * One more of step (GC_STEP_SHOW: none, the line again): the progress
+ * line of progress.h, keys made, certificates signed, pushes
+ * acknowledged, only counts.  Thread-safe; nothing without a terminal.
+ */
+void	gc_progress(struct gc *, enum gc_step);
 /* SFCA_TEST_KILL_AT=step: SIGKILL here, as a power cut would (only in
  * the tests' build, SFCA_TEST_HOOKS; a no-op in what ships). */
 void	gc_test_hook(const char *step);

@@ -509,6 +509,17 @@ fleet_free(struct dev_job *jobs, size_t n)
 }
 
 void
+fleet_progress(const struct fleet_tally *t, void *arg)
+{
+	char held[64] = "";
+
+	if (t->held > 0)
+		snprintf(held, sizeof(held), ", not started %zu", t->held);
+	progress_show(arg, 1, "done %zu, failed %zu, running %zu, waiting %zu%s",
+	    t->done, t->failed, t->running, t->waiting, held);
+}
+
+void
 fleet_opts_init(struct fleet_opts *o, fleet_emit_fn emit, void *arg)
 {
 	memset(o, 0, sizeof(*o));

@@ -9,6 +9,7 @@
 #include "bundle.h"
 #include "csv.h"
 #include "devcopy.h"
+#include "progress.h"
 #include "sshc.h"
 
 /* Called, under the output lock, with each text to print whole. */
@@ -37,6 +38,13 @@ struct fleet_tally {
 
 /* Called, under the output lock, each time the tally changes. */
 typedef void (*fleet_tally_fn)(const struct fleet_tally *, void *arg);
+
+/*
+ * A fleet_tally_fn for progress.h: arg is a struct progress; the line
+ * reads "done D, failed F, running R, waiting W" (", not started H"
+ * when some are held back), only counts, never a device's name.
+ */
+void	fleet_progress(const struct fleet_tally *, void *arg);
 
 struct fleet_opts {
 	int		 jobs;		/* worker threads, >= 1 */

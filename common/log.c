@@ -19,6 +19,8 @@
 static const char *prog = "sfca";
 static int logfd = -1;
 static int quiet;
+static void (*before)(void *);
+static void *before_arg;
 
 void
 log_init(const char *name)
@@ -34,6 +36,13 @@ const char *
 log_prog(void)
 {
 	return prog;
+}
+
+void
+log_before_stderr(void (*fn)(void *), void *arg)
+{
+	before = fn;
+	before_arg = arg;
 }
 
 void
@@ -94,8 +103,11 @@ emit(int to_stderr, const char *msg)
 	char line[2048], ts[32];
 	int n;
 
-	if (to_stderr && !quiet)
+	if (to_stderr && !quiet) {
+		if (before != NULL)
+			before(before_arg);
 		dprintf(STDERR_FILENO, "%s: %s\n", prog, msg);
+	}
 	if (logfd != -1) {
 		stamp(ts, sizeof(ts));
 		n = snprintf(line, sizeof(line), "%s %s[%ld]: %s\n", ts, prog,

@@ -15,6 +15,11 @@ const char *log_prog(void);
 /* Open (append, 0640, created with its folders) the run log; -1 on error. */
 int	log_open_file(const char *path);
 void	log_close_file(void);
+/*
+ * fn(arg) is called before each diagnostic is written to stderr (a
+ * progress line removes itself); NULL: none.
+ */
+void	log_before_stderr(void (*fn)(void *), void *arg);
 /* Silence stderr (the log file still gets everything). */
 void	log_quiet(int);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

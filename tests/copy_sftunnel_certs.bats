@@ -329,3 +329,34 @@ conns() {
 	run -0 grep -m1 'Attempting connection' <<<"$output"
 	assert_output --partial "Attempting connection to FTD-3"
 }
+
+# on_tty CMD: run CMD (a shell line) with a pseudo-terminal as its
+# stdin, stdout and stderr (script(1)); what the terminal got is $TTY_OUT
+on_tty() {
+	TTY_OUT=$BATS_TEST_TMPDIR/tty.raw
+	script -qec "$1" /dev/null </dev/null >"$TTY_OUT"
+}
+
+@test "copy_sftunnel_certs: on a terminal a live count on stderr between whole blocks; stdout as without one; none when stderr is a file" {
+	local t=$BATS_TEST_TMPDIR
+	mkcsv FTD-3 FMCsec
+	# stdout to a file, stderr on the terminal
+	on_tty "copy_sftunnel_certs -r '$F' -k '$KH' -w 60 '$CSV' >'$t/out.tty'"
+	grep -q $'\rdone 0, failed 0, running [12], waiting [01], elapsed 0:[0-9][0-9]\033\\[K' "$TTY_OUT"
+	grep -q $'\rdone 2, failed 0, running 0, waiting 0, elapsed [0-9]*:[0-9][0-9]\033\\[K' "$TTY_OUT"
+	[ "$(tail -c 4 "$TTY_OUT" | od -An -c | tr -d ' ')" = '\r033[K' ]
+	! LC_ALL=C grep -q $'[\r\033]' "$t/out.tty"
+	# the same without a terminal: the same lines, times and order aside
+	copy_sftunnel_certs -r "$F" -k "$KH" -w 60 "$CSV" >"$t/out.plain" 2>"$t/err.plain"
+	cmp <(sed 's/[0-9]/N/g' "$t/out.tty" | sort) <(sed 's/[0-9]/N/g' "$t/out.plain" | sort)
+	# stderr a file: no byte of progress
+	[ ! -s "$t/err.plain" ]
+	# stdout and stderr on the terminal: without the count's lines, what
+	# is left is whole lines of the blocks and the table
+	on_tty "copy_sftunnel_certs -r '$F' -k '$KH' -w 60 '$CSV'"
+	grep -q $'\rdone 2, failed 0, running 0, waiting 0' "$TTY_OUT"
+	LC_ALL=C sed -E $'s/\r(done [0-9]+, failed [0-9]+, running [0-9]+, waiting [0-9]+, elapsed [0-9]+:[0-9]+)?\033\\[K//g' "$TTY_OUT" |
+	    tr -d '\r' >"$t/left"
+	! LC_ALL=C grep -q $'\033' "$t/left"
+	cmp <(sed 's/[0-9]/N/g' "$t/left" | sort) <(sed 's/[0-9]/N/g' "$t/out.plain" | sort)
+}

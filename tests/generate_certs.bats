@@ -888,3 +888,57 @@ $u2 FTD-2 $ip2 /var/sf/peers/$u2/certs_pushed//sftunnel-cert.pem /var/sf/peers/$
 	refute_output --partial "chains to current CA: No"
 	lab_teardown
 }
+
+# --- progress on a terminal (script(1) gives the command a pty) ---
+
+# on_tty CMD: run CMD (a shell line) with a pseudo-terminal as its
+# stdin, stdout and stderr; what the terminal received is $TTY_OUT
+on_tty() {
+	TTY_OUT=$BATS_TEST_TMPDIR/tty.raw
+	script -qec "$1" /dev/null </dev/null >"$TTY_OUT"
+}
+
+# no_ctl FILE: FILE holds no carriage return and no escape byte
+no_ctl() {
+	! LC_ALL=C grep -q $'[\r\033]' "$1"
+}
+
+@test "generate_certs: on a terminal a progress line on stderr, rewritten in place and removed; stdout byte for byte as without one" {
+	local copy=$LAB/copy
+	cp -a "$FMC" "$copy"
+	# stdout to a file, stderr on the terminal
+	on_tty "generate_certs -r '$FMC' -y >'$BATS_TEST_TMPDIR/out.tty'"
+	run -0 grep -c 'generate_certs: keys made 5/5, certificates signed 4/4, pushes acknowledged 0/0, elapsed [0-9]*:[0-9][0-9]' "$TTY_OUT"
+	# rewritten in place: each line starts with \r and ends clearing the rest
+	run -0 grep -c $'\rgenerate_certs: keys made 0/5, certificates signed 0/4, pushes acknowledged 0/0, elapsed 0:[0-9][0-9]\033\\[K' "$TTY_OUT"
+	# removed at the end: the last bytes clear the line
+	[ "$(tail -c 4 "$TTY_OUT" | od -An -c | tr -d ' ')" = '\r033[K' ]
+	# the same run without a terminal, on a copy of the same tree: the
+	# transcript is the same bytes but the run's epoch (FAILED_PUSH)
+	generate_certs -r "$copy" -y >"$BATS_TEST_TMPDIR/out.plain" 2>"$BATS_TEST_TMPDIR/err.plain"
+	no_ctl "$BATS_TEST_TMPDIR/out.tty"
+	cmp <(sed 's/[0-9]\{10\}/EPOCH/g' "$BATS_TEST_TMPDIR/out.tty") \
+	    <(sed 's/[0-9]\{10\}/EPOCH/g' "$BATS_TEST_TMPDIR/out.plain")
+	grep -q 'Some files were failed to be pushed' "$BATS_TEST_TMPDIR/out.plain"
+	# stderr a file: not a byte of progress
+	no_ctl "$BATS_TEST_TMPDIR/err.plain"
+	run -1 grep -c 'keys made' "$BATS_TEST_TMPDIR/err.plain"
+	# stdout on the terminal, stderr a file: nothing on stderr either
+	cp -a "$copy" "$LAB/copy2"
+	on_tty "generate_certs -r '$LAB/copy2' -y 2>'$BATS_TEST_TMPDIR/err.file'"
+	no_ctl "$BATS_TEST_TMPDIR/err.file"
+	run -1 grep -c 'keys made' "$TTY_OUT"
+	# no key bytes in what the terminal got
+	run -1 grep -c 'PRIVATE KEY' "$TTY_OUT"
+}
+
+@test "generate_certs: lab, on a terminal the progress line counts the pushes acknowledged" {
+	lab_up -n 2
+	on_tty "generate_certs -r '$FMC' -y >'$BATS_TEST_TMPDIR/out.tty'"
+	run -0 grep -c 'keys made 4/4, certificates signed 3/3, pushes acknowledged 2/2, elapsed' "$TTY_OUT"
+	[ "$(tail -c 4 "$TTY_OUT" | od -An -c | tr -d ' ')" = '\r033[K' ]
+	no_ctl "$BATS_TEST_TMPDIR/out.tty"
+	run -0 wc -l <"$BATS_TEST_TMPDIR/out.tty"
+	assert_output 8
+	lab_teardown
+}
