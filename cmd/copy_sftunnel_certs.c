@@ -181,7 +181,7 @@ plan(const struct csv *c, const struct bundle *b)
 
 /* -K: a console kit per device, nothing else touched. */
 static int
-make_kits(const char *dir, const char *csvpath)
+make_kits(const char *dir, const char *csvpath, struct progress *prog)
 {
 	struct csv *c = NULL;
 	struct fileset fs;
@@ -194,7 +194,7 @@ make_kits(const char *dir, const char *csvpath)
 		return 2;
 	if (bundle_load_tree(&fs) == -1 || bundle_build(&b, &fs) == -1)
 		goto out;
-	rc = kit_write_all(dir, c, &b, emit, NULL) == 0 ? 0 : 1;
+	rc = kit_write_all(dir, c, &b, emit, prog) == 0 ? 0 : 1;
  out:
 	bundle_release(&b);
 	fileset_release(&fs);
@@ -362,7 +362,7 @@ main(int argc, char *argv[])
 	if (root_set(rootdir) == -1)
 		exit(2);
 	if (kitdir != NULL)
-		rc = make_kits(kitdir, argc == 1 ? argv[0] : NULL);
+		rc = make_kits(kitdir, argc == 1 ? argv[0] : NULL, &prog);
 	else
 		rc = copy_certs(argv[0], &fo, dry, chk, json);
 	fleet_opts_release(&fo);
