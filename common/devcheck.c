@@ -246,16 +246,6 @@ devcheck_unvisited(struct dev_job *j)
 	strlcpy(j->chk->reason, j->reason, sizeof(j->chk->reason));
 }
 
-/* The job's gate, and a note that it was taken (the caller releases it). */
-static void
-gate(void *arg)
-{
-	struct dev_job *j = arg;
-
-	j->gate(j->gate_arg);
-	j->gated = 1;
-}
-
 static long long
 now_ms(void)
 {
@@ -596,7 +586,6 @@ devcheck_run(struct dev_job *j, long fmc_skew)
 {
 	struct devcheck *d;
 	struct sshc *c = NULL;
-	struct rootsh_dev rd;
 	enum rootsh_step step;
 	struct dc_answer a;
 	const char *out, *fp;
@@ -607,20 +596,7 @@ devcheck_run(struct dev_job *j, long fmc_skew)
 	int rc, st;
 
 	d = j->chk = chk_new();
-	blk_add(&j->out, "Attempting connection to %s", j->row->name);
-	memset(&rd, 0, sizeof(rd));
-	rd.name = j->row->name;
-	rd.addr = j->row->addr;
-	rd.login = j->row->login;
-	rd.password = j->row->password;
-	rd.so = j->so;
-	rd.step_ms = j->step_ms;
-	if (j->gate != NULL) {
-		rd.gate = gate;
-		rd.gate_arg = j;
-	}
-	rc = rootsh_login(&c, &rd, &step);
-	csv_row_wipe(j->row);
+	rc = devjob_login(j, &c, &step);
 	hk = sshc_hostkey(c, &fp);
 	d->hostkey = hk == SSHC_HK_KNOWN ? "known" : hk == SSHC_HK_NEW ?
 	    "new" : hk == SSHC_HK_RECORDED ? "recorded" :

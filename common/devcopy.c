@@ -451,13 +451,10 @@ gate(void *arg)
 	j->gated = 1;
 }
 
-void
-devcopy_run(struct dev_job *j)
+int
+devjob_login(struct dev_job *j, struct sshc **c, enum rootsh_step *step)
 {
-	struct sshc *c = NULL;
 	struct rootsh_dev d;
-	enum rootsh_step step;
-	char *dest = NULL;
 	int rc;
 
 	blk_add(&j->out, "Attempting connection to %s", j->row->name);
@@ -472,8 +469,20 @@ devcopy_run(struct dev_job *j)
 		d.gate = gate;
 		d.gate_arg = j;
 	}
-	rc = rootsh_login(&c, &d, &step);
+	rc = rootsh_login(c, &d, step);
 	csv_row_wipe(j->row);
+	return rc;
+}
+
+void
+devcopy_run(struct dev_job *j)
+{
+	struct sshc *c = NULL;
+	enum rootsh_step step;
+	char *dest = NULL;
+	int rc;
+
+	rc = devjob_login(j, &c, &step);
 	if (rc != SSHC_OK && step != RS_ROOT) {
 		failed(j, "%s", sshc_error(c));
 		j->unreachable = rc == SSHC_ECONNECT;

@@ -8,6 +8,7 @@
 
 #include "bundle.h"
 #include "csv.h"
+#include "rootsh.h"
 #include "sshc.h"
 
 struct devcheck;
@@ -71,6 +72,15 @@ struct dev_job {
  * the mismatch); when it cannot be read, nothing.
  */
 void	devcopy_run(struct dev_job *);
+
+/*
+ * The first steps of every visit to a device, the copy's and the
+ * check's: "Attempting connection to NAME" in the job's block, the
+ * job's gate, rootsh_login (see rootsh.h: *c and *step set as there),
+ * then the row's password wiped.  rootsh_login's code.
+ */
+int	devjob_login(struct dev_job *, struct sshc **c,
+	    enum rootsh_step *step);
 
 /*
  * The commit that puts a device's staged files in place, all or none
