@@ -94,16 +94,19 @@ print("ok")' "$BATS_TEST_TMPDIR/s.json"
 enddate() { openssl x509 -noout -enddate -in "$1" | cut -d= -f2; }
 enddate_s() { date -u -d "$(enddate "$1")" +%s; }
 
-# expiry_of CERT: "Peer certificate expiry:"'s text for CERT, now
-expiry_of() {
-	local na e now
+# expiry_re CERT T0 T1: a pattern for "Peer certificate expiry:"'s text
+# for CERT as seen at some second between T0 and T1 (whole days left
+# change when a second boundary crosses a day's)
+expiry_re() {
+	local na e d0 d1
 	na=$(enddate "$1")
 	e=$(date -u -d "$na" +%s)
-	now=$(date +%s)
-	if [ "$e" -le "$now" ]; then
-		echo "$na (EXPIRED $(((now - e) / 86400)) days ago)"
+	if [ "$e" -le "$3" ]; then
+		d0=$((($2 - e) / 86400)) d1=$((($3 - e) / 86400))
+		echo "^Peer certificate expiry: $na \\(EXPIRED ($d0|$d1) days ago\\)\$"
 	else
-		echo "$na ($(((e - now) / 86400)) days left)"
+		d0=$(((e - $2) / 86400)) d1=$(((e - $3) / 86400))
+		echo "^Peer certificate expiry: $na \\(($d0|$d1) days left\\)\$"
 	fi
 }
 
@@ -139,7 +142,7 @@ print("ok")' "$BATS_TEST_TMPDIR/s.json" \
 }
 
 @test "sftunnel_status: CA key unknown before any renewal, new after the vendor's renewal, same after --extend" {
-	local r=$BATS_TEST_TMPDIR/fmc d run_dir
+	local r=$BATS_TEST_TMPDIR/fmc d run_dir t0 t1
 	cp -a "$SCRATCH/idle/hosts/FMCpri/root" "$r"
 	run -1 sftunnel_status -r "$r"
 	assert_line --index 1 "CA key: unknown (no backup of a replaced CA in /var/sf/sfca/runs)"
@@ -149,10 +152,12 @@ print("ok")' "$BATS_TEST_TMPDIR/s.json" \
 	# the vendor's renewal: a new key
 	run -0 generate_certs -r "$r" --yes
 	run_dir=$(basename "$(dirname "$(ls "$r"/var/sf/sfca/runs/*/COMMITTED)")")
+	t0=$(date +%s)
 	run -1 sftunnel_status -r "$r"
+	t1=$(date +%s)
 	assert_line "CA key: new (not the key of the CA replaced by the renewal /var/sf/sfca/runs/$run_dir)"
 	for d in "$r"/var/sf/peers/*/; do
-		assert_line "Peer certificate expiry: $(expiry_of "$d/sftunnel-cert.pem")"
+		assert_line --regexp "$(expiry_re "$d/sftunnel-cert.pem" "$t0" "$t1")"
 	done
 	run -1 sftunnel_status -r "$r" -j
 	python3 -m json.tool <<<"$output" >/dev/null
