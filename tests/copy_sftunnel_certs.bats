@@ -36,6 +36,7 @@ teardown_file() {
 }
 
 teardown() {
+	rm -f "$LAB/hosts/FTD-3/no-tunnel"
 	# a test that changed a host's ims.conf puts it back
 	if [ -n "${IMS-}" ] && [ -e "$BATS_TEST_TMPDIR/ims.orig" ]; then
 		cat "$BATS_TEST_TMPDIR/ims.orig" >"$IMS"
@@ -245,6 +246,38 @@ conns() {
 	[ "$(peersum FTD-2)" = "$s2" ]
 	[ "$(peersum FTD-3)" = "$s3" ]
 	old_intact
+}
+
+@test "copy_sftunnel_certs: a canary whose files are copied but whose tunnel never comes up fails the run (exit 5); no other device is touched" {
+	local s1 s2 sf c1 c2 cf
+	mkcsv FTD-3 FTD-1 FTD-2 FMCsec
+	# FTD-3's SSH works, its tunnel daemon restarts, but connects nowhere
+	touch "$LAB/hosts/FTD-3/no-tunnel"
+	s1=$(peersum FTD-1) s2=$(peersum FTD-2) sf=$(sha256sum <"$LAB/hosts/FMCsec/root/var/sf/peers/$FU/from_peer/cacert.pem")
+	c1=$(conns FTD-1) c2=$(conns FTD-2) cf=$(conns FMCsec)
+	run -5 copy_sftunnel_certs -r "$F" -k "$KH" -C 1 -w 8 "$CSV"
+	rm -f "$LAB/hosts/FTD-3/no-tunnel"
+	# the copy itself went through: files in place, tunnel restarted
+	assert_output --partial "Successfully copied certificates to FTD-3"
+	assert_output --partial "Restarting sftunnel for FTD-3"
+	cmp "$F/etc/sf/ca_root/cacert.pem" "$(peerdir FTD-3)/cacert.pem"
+	# ... and it is the tunnel that failed it
+	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +failed +copied, but the tunnel was not seen up within 8 s'
+	assert_line "Canary: FTD-3 failed (--canary 1): 3 devices not started, none connected to"
+	for h in FTD-1 FTD-2 FMCsec; do
+		assert_output --regexp "$h +127\.63\.[01]\.[0-9] +not started +not started: canary FTD-3 failed \(--canary 1\)"
+		refute_output --partial "Attempting connection to $h"
+	done
+	run -0 grep -c 'Connect to .* failed: no-tunnel (lab knob)' "$LAB/hosts/FTD-3/root/ngfw/var/log/messages"
+	refute_output 0
+	# nobody else was connected to, nothing else changed
+	[ "$(conns FTD-1)" = "$c1" ] && [ "$(conns FTD-2)" = "$c2" ] && [ "$(conns FMCsec)" = "$cf" ]
+	[ "$(peersum FTD-1)" = "$s1" ]
+	[ "$(peersum FTD-2)" = "$s2" ]
+	[ "$(sha256sum <"$LAB/hosts/FMCsec/root/var/sf/peers/$FU/from_peer/cacert.pem")" = "$sf" ]
+	old_intact
+	# the knob gone, FTD-3 comes back by itself
+	lab -d "$LAB" wait-up -t 30 FTD-3
 }
 
 @test "copy_sftunnel_certs: --halt-after starts no device once that many have failed" {

@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "pki.h"
+#include "root.h"
 #include "xmalloc.h"
 #include "sftunneld.h"
 #include "banned.h"
@@ -153,6 +154,24 @@ start_tls(struct conn *c, SSL_CTX *ctx)
 	return 0;
 }
 
+/*
+ * The lab's knob: a file no-tunnel beside the appliance tree
+ * (hosts/NAME/no-tunnel) makes every outgoing connection fail, read at
+ * each attempt, so a test can cut a host's tunnel and keep its SSH.
+ */
+static int
+no_tunnel(void)
+{
+	struct stat st;
+	char *path;
+	int r;
+
+	path = path_join(root_dir(), "../no-tunnel");
+	r = lstat(path, &st) == 0;
+	free(path);
+	return r;
+}
+
 void
 conn_connect(struct tpeer *t, time_t now)
 {
@@ -170,6 +189,13 @@ conn_connect(struct tpeer *t, time_t now)
 	}
 	sflog(&sd.log, SFLOG_INFO, "Wait to connect to %d (IP: %s)",
 	    t->p.port, t->p.ip);
+	if (no_tunnel()) {
+		/* the lab's knob: this host's tunnel is cut, its SSH is not */
+		sflog(&sd.log, SFLOG_ERROR, "Connect to %s failed: %s",
+		    t->p.ip, "no-tunnel (lab knob)");
+		tpeer_lost(t, "connect: no-tunnel (lab knob)", now);
+		return;
+	}
 	memset(&src, 0, sizeof(src));
 	memset(&dst, 0, sizeof(dst));
 	src.sin_family = dst.sin_family = AF_INET;
