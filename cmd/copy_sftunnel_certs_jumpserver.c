@@ -202,6 +202,28 @@ remote_up(void *arg, const char *const *uuids, const time_t *since, size_t n,
 	return 0;
 }
 
+#ifdef SFCA_TEST_HOOKS
+/*
+ * The test hook of the man page: SFCA_TEST_FETCHED names a file that
+ * gets the path of every file the FMC sent, one a line, so that a test
+ * sees what travelled.
+ */
+static void
+fetched_names(const struct fileset *fs)
+{
+	const char *path = getenv("SFCA_TEST_FETCHED");
+	FILE *fp;
+	size_t i;
+
+	if (path == NULL || (fp = fopen(path, "w")) == NULL)
+		return;
+	for (i = 0; i < fs->n; i++)
+		if (fs->f[i].path != NULL)
+			fprintf(fp, "%s\n", fs->f[i].path);
+	fclose(fp);
+}
+#endif
+
 /* Log in to the FMC, fetch the files; the FMC's block goes in j->out. */
 static int
 fetch(struct dev_job *j, const struct sshc_opts *so, int step_ms,
@@ -281,6 +303,9 @@ fetch(struct dev_job *j, const struct sshc_opts *so, int step_ms,
 		    "is corrupt");
 		return -1;
 	}
+#ifdef SFCA_TEST_HOOKS
+	fetched_names(fs);
+#endif
 	f->ok = 1;
 	return 0;
 }

@@ -487,6 +487,25 @@ static const char guard[] =
     "      exit 3\n"
     "    fi\n"
     "  done\n"
+    "fi\n"
+    /*
+     * The newest run folder with STAGED and no ABANDONED (newest_run's
+     * rule, on the files the fetch would take: regular, not a link):
+     * made with --extend, no key of a peer leaves the FMC, not even to
+     * the jump host.
+     */
+    "skip=; b=-1; bd=\n"
+    "for d in " RP_RUNS "/*/; do\n"
+    "  n=${d%/}; n=${n##*/}\n"
+    "  case $n in *[!0-9]*|'') continue;; esac\n"
+    "  [ ${#n} -le 18 ] || continue\n"
+    "  [ -f \"${d}" RUN_STAGED "\" ] && [ ! -L \"${d}" RUN_STAGED "\" ] || continue\n"
+    "  [ -f \"${d}" RUN_ABANDONED "\" ] && [ ! -L \"${d}" RUN_ABANDONED "\" ] && continue\n"
+    "  [ $((10#$n)) -gt $b ] && b=$((10#$n)) && bd=$d\n"
+    "done\n"
+    "if [ -n \"$bd\" ] && [ -f \"${bd}" RUN_EXTEND "\" ] &&\n"
+    "    [ ! -L \"${bd}" RUN_EXTEND "\" ]; then\n"
+    "  skip='*/" PEERF_KEY "'\n"
     "fi\n";
 
 char *

@@ -151,6 +151,7 @@ fileset_fetch_script(const char *const *pat, size_t npat)
 		s = t;
 	}
 	t = xasprintf("%s; do\n"
+	    "  case $f in ${skip-}) continue;; esac\n"
 	    "  [ -f \"$f\" ] && [ ! -L \"$f\" ] && a+=(\"$f\")\n"
 	    "done\n"
 	    "tar --format=ustar -cf - -- \"${a[@]}\" | base64 -w 0\n"

@@ -60,8 +60,9 @@ void	fileset_put(struct fileset *, const char *path, char *data,
 /*
  * The bash script that, run as root on a remote appliance, prints the
  * regular files matching the same patterns, relative to its root, as one
- * line of base64 of a ustar archive (exit status: tar's).  Allocated;
- * the caller frees it.
+ * line of base64 of a ustar archive (exit status: tar's).  A path that
+ * matches the shell pattern in $skip, when a script run before this one
+ * set it, is left out.  Allocated; the caller frees it.
  */
 char	*fileset_fetch_script(const char *const *pat, size_t npat);
 

@@ -79,7 +79,12 @@ mkcsv() {
 
 @test "copy_sftunnel_certs_jumpserver: --keep keeps the fetched files, keys 0600" {
 	mkcsv
-	run -0 copy_sftunnel_certs_jumpserver -k "$KH" -K "$BATS_TEST_TMPDIR/keep" -w 60 "$CSV"
+	SFCA_TEST_FETCHED=$BATS_TEST_TMPDIR/fetched \
+	    run -0 copy_sftunnel_certs_jumpserver -k "$KH" -K "$BATS_TEST_TMPDIR/keep" -w 60 "$CSV"
+	# after the vendor's renewal the FMC sends the keys (the test hook
+	# the --extend test reads sees them)
+	run -0 grep -c '/sftunnel-key\.pem$' "$BATS_TEST_TMPDIR/fetched"
+	[ "$output" -ge 1 ]
 	[ "$(stat -c %a "$BATS_TEST_TMPDIR/keep")" = 700 ]
 	cmp "$F/etc/sf/ca_root/cacert.pem" "$BATS_TEST_TMPDIR/keep/etc/sf/ca_root/cacert.pem"
 	k=$(find "$BATS_TEST_TMPDIR/keep" -name sftunnel-key.pem | head -n 1)

@@ -687,8 +687,16 @@ messages() {
 	lab -d "$LABD" heal FTD-2
 	ks=$(keystat FTD-2)
 	devcsv --fmc FTD-2
-	run -0 copy_sftunnel_certs_jumpserver -k "$KH" -w 30 "$CSV"
+	SFCA_TEST_FETCHED=$BATS_TEST_TMPDIR/fetched \
+	    run -0 copy_sftunnel_certs_jumpserver -k "$KH" -w 30 "$CSV"
 	assert_equal "$(keystat FTD-2)" "$ks"
+	# no key travelled, not even to the jump host: the FMC left the
+	# keys out of what it sent (its certificates and the CA it sent)
+	run -0 grep -c '/sftunnel-cert\.pem$' "$BATS_TEST_TMPDIR/fetched"
+	[ "$output" -ge 2 ]
+	run -0 grep -cx 'etc/sf/ca_root/cacert\.pem' "$BATS_TEST_TMPDIR/fetched"
+	run -1 grep key "$BATS_TEST_TMPDIR/fetched"
+	run -0 copy_sftunnel_certs_jumpserver -k "$KH" -w 30 "$CSV"
 	assert_line --partial "Renewal on the same keys (/var/sf/sfca/runs/$(basename "$(done_run)") is --extend): copying cacert.pem and sftunnel-cert.pem only"
 	assert_line --partial "The key on FTD-2 is the one of its renewed certificate"
 	assert_output --regexp 'FTD-2 +127\.150\.[0-9.]+ +done'
