@@ -61,8 +61,10 @@ usage(int status)
 		    "this many have failed\n"
 		    "  -h, --help                     print this help and exit "
 		    "0\n"
-		    "  -J, --json                     with --check: one JSON "
-		    "document on stdout\n"
+		    "  -J, --json                     one JSON document on "
+		    "stdout instead of the\n"
+		    "                                 table, the blocks on "
+		    "stderr (not with -n)\n"
 		    "  -j, --jobs=jobs                devices at a time (1 to "
 		    "256, default 8)\n"
 		    "  -K, --kit=dir                  write a console kit "
@@ -117,10 +119,23 @@ emit(const char *text, size_t len, void *arg)
 	fflush(stdout);
 }
 
-/* --json: stdout holds the document alone. */
+/* --json: stdout holds the document alone, the blocks go to stderr. */
 static void
-emit_none(const char *text, size_t len, void *arg)
+emit_err(const char *text, size_t len, void *arg)
 {
+	progress_clear(arg);
+	fwrite(text, 1, len, stderr);
+	fflush(stderr);
+}
+
+/* The line the first block follows, where the blocks go. */
+static void
+blocks_start(int json)
+{
+	FILE *f = json ? stderr : stdout;
+
+	fputs("\n=====\n", f);
+	fflush(f);
 }
 
 /* The FMC's own daemon says which peers are up, and since when. */
@@ -219,11 +234,8 @@ check(struct csv *c, const struct bundle *b, struct fleet_opts *fo,
 	fo->check = 1;
 	fo->fmc_skew = 0;
 	if (json)
-		fo->emit = emit_none;
-	else {
-		fputs("\n=====\n", stdout);
-		fflush(stdout);
-	}
+		fo->emit = emit_err;
+	blocks_start(json);
 	fleet_run(c, b, -1, fo, &jobs);
 	progress_clear(fo->tally_arg);
 	s = json ? devreport_json(b, jobs, c->n, at) :
@@ -243,6 +255,8 @@ copy_certs(const char *csvpath, struct fleet_opts *fo, int dry, int chk,
 	struct fileset fs;
 	struct bundle b;
 	struct dev_job *jobs = NULL;
+	struct fleet_outcome res;
+	time_t at;
 	char *sum, *note;
 	int all_done, go, rc = 2;
 
@@ -268,18 +282,28 @@ copy_certs(const char *csvpath, struct fleet_opts *fo, int dry, int chk,
 		rc = check(c, &b, fo, json);
 		goto out;
 	}
-	fputs("\n=====\n", stdout);
-	fflush(stdout);
-	go = fleet_go(c, &b, -1, fo, local_up, NULL, &jobs, &note);
+	if (json)
+		fo->emit = emit_err;
+	blocks_start(json);
+	at = time(NULL);
+	go = fleet_go(c, &b, -1, fo, local_up, NULL, &jobs, &res);
 	progress_clear(fo->tally_arg);
+	all_done = fleet_all_done(jobs, c->n);
+	rc = go == FLEET_CANARY_FAILED ? EXIT_CANARY : all_done ? 0 : 1;
+	if (json) {
+		sum = devreport_copy_json(&b, jobs, c->n, at, &res, rc);
+		fputs(sum, stdout);
+		free(sum);
+		goto out;
+	}
 	sum = fleet_summary(jobs, c->n, &all_done);
 	fputs("\n", stdout);
 	fputs(sum, stdout);
+	note = fleet_note(&res, jobs);
 	if (note[0] != '\0')
 		printf("\n%s", note);
 	free(sum);
 	free(note);
-	rc = go == FLEET_CANARY_FAILED ? EXIT_CANARY : all_done ? 0 : 1;
  out:
 	if (jobs != NULL)
 		fleet_free(jobs, c->n);
@@ -357,7 +381,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (kitdir != NULL ? argc > 1 || dry || chk || json : argc != 1)
 		usage(2);
-	if ((json && !chk) || (chk && dry))
+	if ((json && dry) || (chk && dry))
 		usage(2);
 	if (root_set(rootdir) == -1)
 		exit(2);

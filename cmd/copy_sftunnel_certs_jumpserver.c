@@ -75,8 +75,10 @@ usage(int status)
 		    "this many have failed\n"
 		    "  -h, --help                     print this help and exit "
 		    "0\n"
-		    "  -J, --json                     with --check: one JSON "
-		    "document on stdout\n"
+		    "  -J, --json                     one JSON document on "
+		    "stdout instead of the\n"
+		    "                                 table, the blocks on "
+		    "stderr (not with -n)\n"
 		    "  -j, --jobs=jobs                devices at a time (1 to "
 		    "256, default 8)\n"
 		    "  -K, --keep=dir                 also write the fetched "
@@ -124,23 +126,25 @@ emit(const char *text, size_t len, void *arg)
 	fflush(stdout);
 }
 
-/* --json: stdout holds the document alone. */
+/* --json: stdout holds the document alone, the blocks go to stderr. */
 static void
-emit_none(const char *text, size_t len, void *arg)
+emit_err(const char *text, size_t len, void *arg)
 {
+	progress_clear(arg);
+	fwrite(text, 1, len, stderr);
+	fflush(stderr);
 }
 
-/* The FMC's block, unless stdout is for the JSON document alone. */
+/* The FMC's block, where the blocks go. */
 static void
 fmc_block(const struct dev_job *fj, int json)
 {
+	FILE *f = json ? stderr : stdout;
 	char *text;
 
-	if (json)
-		return;
 	text = xasprintf("\n%s\n=====\n", fj->out.s);
-	fputs(text, stdout);
-	fflush(stdout);
+	fputs(text, f);
+	fflush(f);
 	free(text);
 }
 
@@ -321,6 +325,8 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 	struct fmc f;
 	ssize_t fi = -1;
 	size_t i;
+	struct fleet_outcome res;
+	time_t at;
 	char *sum, *text, *note;
 	int all_done, go, rc = 2;
 
@@ -363,9 +369,9 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 		goto out;
 	}
 	if (json)
-		fo->emit = emit_none;
-	else
-		fputs("\n=====\n", stdout);
+		fo->emit = emit_err;
+	fputs("\n=====\n", json ? stderr : stdout);
+	at = time(NULL);
 	fj.row = &c->rows[fi];
 	if (fetch(&fj, &fo->so, fo->step_ms, &f, &fs) == -1 ||
 	    bundle_build(&b, &fs) == -1) {
@@ -375,7 +381,7 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 		blk_add(&fj.out, "Closing connection with %s", fj.row->name);
 		fmc_block(&fj, json);
 		if (json)
-			log_warnx("%s: %s; no device was visited",
+			log_warnx("%s: %s; no device was touched",
 			    fj.row->name, fj.reason);
 		else
 			printf("\n%s: %s: %s; no device was touched\n",
@@ -402,30 +408,36 @@ jump(const char *csvpath, struct fleet_opts *fo, int dry,
 		progress_clear(fo->tally_arg);
 		blk_add(&fj.out, "Closing connection with %s", fj.row->name);
 		fmc_block(&fj, json);
-		text = json ? devreport_json(&b, jobs, c->n, time(NULL)) :
+		text = json ? devreport_json(&b, jobs, c->n, at) :
 		    devreport_table(jobs, c->n);
 		fputs(text, stdout);
 		free(text);
 		rc = devreport_status(jobs, c->n);
 		goto out;
 	}
-	go = fleet_go(c, &b, fi, fo, remote_up, &f, &jobs, &note);
+	go = fleet_go(c, &b, fi, fo, remote_up, &f, &jobs, &res);
 	progress_clear(fo->tally_arg);
 	jobs[fi].state = DEV_SKIPPED;
 	snprintf(jobs[fi].reason, sizeof(jobs[fi].reason), "the FMC: "
 	    "certificates fetched");
 	blk_add(&fj.out, "Closing connection with %s", fj.row->name);
-	text = xasprintf("\n%s\n=====\n", fj.out.s);
-	fputs(text, stdout);
-	free(text);
+	fmc_block(&fj, json);
+	all_done = fleet_all_done(jobs, c->n);
+	rc = go == FLEET_CANARY_FAILED ? EXIT_CANARY : all_done ? 0 : 1;
+	if (json) {
+		sum = devreport_copy_json(&b, jobs, c->n, at, &res, rc);
+		fputs(sum, stdout);
+		free(sum);
+		goto out;
+	}
 	sum = fleet_summary(jobs, c->n, &all_done);
 	fputs("\n", stdout);
 	fputs(sum, stdout);
+	note = fleet_note(&res, jobs);
 	if (note[0] != '\0')
 		printf("\n%s", note);
 	free(sum);
 	free(note);
-	rc = go == FLEET_CANARY_FAILED ? EXIT_CANARY : all_done ? 0 : 1;
  out:
 	sshc_free(f.c);
 	blk_release(&fj.out);
@@ -500,7 +512,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1 || (json && !chk) || (chk && dry))
+	if (argc != 1 || (json && dry) || (chk && dry))
 		usage(2);
 	rc = jump(argv[0], &fo, dry, keep, chk, json);
 	fleet_opts_release(&fo);

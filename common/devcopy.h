@@ -56,6 +56,7 @@ struct dev_job {
 	time_t		 restarted;
 	char		 reason[256];
 	int		 unreachable;	/* could not connect at all */
+	int		 canary;	/* worked as a canary (fleet_go) */
 	struct blk	 out;
 	struct devcheck	*chk;		/* --check: devcheck_run's facts */
 };

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: ISC
-/* devreport.c -- the --check run told: a summary table, or one JSON document */
+/* devreport.c -- a run told: the --check table, and the JSON documents of the check and the copy */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,16 +156,30 @@ jn(struct sb *b, const char *k, long long v, int known, int comma)
 		sb_add(b, "\"%s\": null%s", k, comma ? ", " : "");
 }
 
+/* A plain boolean. */
+static void
+jt(struct sb *b, const char *k, int v, int comma)
+{
+	sb_add(b, "\"%s\": %s%s", k, v ? "true" : "false", comma ? ", " : "");
+}
+
+/* A device's object opened, with what names it: the CSV's row. */
+static void
+device_open(struct sb *b, const struct dev_job *j)
+{
+	sb_add(b, "    {");
+	js(b, "name", j->row->name, 1);
+	js(b, "address", j->row->addr, 1);
+	jn(b, "csv_line", (long long)j->row->line, 1, 1);
+}
+
 static void
 device(struct sb *b, const struct dev_job *j)
 {
 	const struct devcheck *d = j->chk;
 	int seen = d->hostkey[0] != '\0';
 
-	sb_add(b, "    {");
-	js(b, "name", j->row->name, 1);
-	js(b, "address", j->row->addr, 1);
-	jn(b, "csv_line", (long long)j->row->line, 1, 1);
+	device_open(b, j);
 	js(b, "verdict", devcheck_verdict_name(d->verdict), 1);
 	js(b, "reason", d->reason, 1);
 	sb_add(b, "\n     ");
@@ -203,6 +217,17 @@ device(struct sb *b, const struct dev_job *j)
 	sb_add(b, "}");
 }
 
+/* The document opened: the FMC, when the run began, "devices": [. */
+static void
+head(struct sb *b, const struct bundle *bu, const char *atkey, time_t at)
+{
+	sb_add(b, "{\n  \"fmc\": {");
+	js(b, "uuid", bu->fmc_uuid, 1);
+	js(b, "name", bu->fmc_name, 0);
+	sb_add(b, "},\n  \"%s\": %lld,\n  \"devices\": [\n", atkey,
+	    (long long)at);
+}
+
 char *
 devreport_json(const struct bundle *bu, const struct dev_job *jobs,
     size_t n, time_t at)
@@ -211,11 +236,7 @@ devreport_json(const struct bundle *bu, const struct dev_job *jobs,
 	size_t i, first = 1, tally[4] = { 0, 0, 0, 0 };
 
 	memset(&b, 0, sizeof(b));
-	sb_add(&b, "{\n  \"fmc\": {");
-	js(&b, "uuid", bu->fmc_uuid, 1);
-	js(&b, "name", bu->fmc_name, 0);
-	sb_add(&b, "},\n  \"checked_at\": %lld,\n  \"devices\": [\n",
-	    (long long)at);
+	head(&b, bu, "checked_at", at);
 	for (i = 0; i < n; i++) {
 		if (!worked(&jobs[i]))
 			continue;
@@ -230,5 +251,83 @@ devreport_json(const struct bundle *bu, const struct dev_job *jobs,
 	    first ? "" : "\n", tally[DC_CURRENT], tally[DC_COPY],
 	    tally[DC_UNREACHABLE], tally[DC_REFUSED],
 	    devreport_status(jobs, n));
+	return b.s;
+}
+
+/* One device of a copy run. */
+static void
+copied(struct sb *b, const struct dev_job *j)
+{
+	device_open(b, j);
+	js(b, "uuid", j->uuid[0] != '\0' ? j->uuid : NULL, 1);
+	js(b, "result", dev_state_name(j->state), 1);
+	js(b, "reason", j->reason, 1);
+	jt(b, "unreachable", j->unreachable, 1);
+	jt(b, "canary", j->canary, 0);
+	sb_add(b, "}");
+}
+
+char *
+devreport_copy_json(const struct bundle *bu, const struct dev_job *jobs,
+    size_t n, time_t at, const struct fleet_outcome *r, int status)
+{
+	struct sb b;
+	size_t i, first = 1, done = 0, skipped = 0, failed = 0, held = 0;
+
+	memset(&b, 0, sizeof(b));
+	head(&b, bu, "started_at", at);
+	for (i = 0; i < n; i++) {
+		const struct dev_job *j = &jobs[i];
+
+		switch (j->state) {
+		case DEV_PENDING:
+			continue;
+		case DEV_DONE:
+			done++;
+			break;
+		case DEV_SKIPPED:
+			skipped++;
+			break;
+		case DEV_NOTSTARTED:
+			held++;
+			break;
+		default:
+			failed++;
+		}
+		if (!first)
+			sb_add(&b, ",\n");
+		first = 0;
+		copied(&b, j);
+	}
+	sb_add(&b, "%s  ],\n  \"summary\": {\"done\": %zu, \"skipped\": %zu, "
+	    "\"failed\": %zu, \"not_started\": %zu},\n  \"canary\": ",
+	    first ? "" : "\n", done, skipped, failed, held);
+	if (r->canary > 0) {
+		sb_add(&b, "{\"requested\": %d, \"devices\": [", r->canary);
+		for (i = 0, first = 1; i < n; i++) {
+			char *e;
+
+			if (!jobs[i].canary)
+				continue;
+			e = esc_json(jobs[i].row->name);
+			sb_add(&b, "%s%s", first ? "" : ", ", e);
+			free(e);
+			first = 0;
+		}
+		sb_add(&b, "], \"done\": %zu, ", r->canary_done);
+		jt(&b, "passed", r->canary_failed == -1, 1);
+		js(&b, "failed", r->canary_failed == -1 ? NULL :
+		    jobs[r->canary_failed].row->name, 1);
+		sb_add(&b, "\"not_started\": %zu}", r->canary_held);
+	} else
+		sb_add(&b, "null");
+	sb_add(&b, ",\n  \"halt_after\": ");
+	if (r->halt_after > 0) {
+		sb_add(&b, "{\"failures\": %d, ", r->halt_after);
+		jt(&b, "halted", r->halt_held > 0, 1);
+		sb_add(&b, "\"not_started\": %zu}", r->halt_held);
+	} else
+		sb_add(&b, "null");
+	sb_add(&b, ",\n  \"status\": %d\n}\n", status);
 	return b.s;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: ISC */
-/* devreport.h -- the --check run told: a summary table, or one JSON document */
+/* devreport.h -- a run told: the --check table, and the JSON documents of the check and the copy */
 #ifndef SFCA_DEVREPORT_H
 #define SFCA_DEVREPORT_H
 
@@ -8,6 +8,7 @@
 #include "bundle.h"
 #include "devcheck.h"
 #include "devcopy.h"
+#include "fleet.h"
 
 /*
  * The exit status a --check run means: DEVREPORT_CURRENT when every
@@ -38,5 +39,20 @@ char	*devreport_table(const struct dev_job *, size_t n);
  */
 char	*devreport_json(const struct bundle *, const struct dev_job *,
 	    size_t n, time_t at);
+
+/*
+ * A copy run as one JSON document (allocated), ending in a newline: the
+ * FMC, when the run began, one object per device worked or held back
+ * (name, address, csv_line, the uuid it reported or null, result as in
+ * the table, reason, unreachable, canary), a count of each result, the
+ * canary (null without one: requested, the canaries' names, how many
+ * were done, passed, the one that failed or null, how many were not
+ * started for it), the halt (null without --halt-after: failures,
+ * halted, how many were not started for it) and status, the exit status
+ * the command gives.  Every string goes through esc_json (names and
+ * device text were vis-encoded before, as on the terminal).
+ */
+char	*devreport_copy_json(const struct bundle *, const struct dev_job *,
+	    size_t n, time_t at, const struct fleet_outcome *, int status);
 
 #endif

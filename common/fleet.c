@@ -395,14 +395,17 @@ hold_rest(struct pool *p, size_t from, size_t ci)
 int
 fleet_go(struct csv *c, const struct bundle *b, ssize_t skip_row,
     const struct fleet_opts *o, fleet_up_fn up, void *arg,
-    struct dev_job **out, char **note)
+    struct dev_job **out, struct fleet_outcome *res)
 {
 	struct pool p;
-	size_t from = 0, to, i, k, ndone = 0, held = 0;
+	size_t from = 0, to, i, k, ndone = 0;
 	ssize_t bad = -1;
-	char *canary = NULL, *halt = NULL;
 	int rc = 0;
 
+	memset(res, 0, sizeof(*res));
+	res->canary = o->canary;
+	res->halt_after = o->halt_after;
+	res->canary_failed = -1;
 	pool_init(&p, c, b, skip_row, o);
 	while (o->canary > 0 && ndone < (size_t)o->canary && from < c->n) {
 		/* the next rows, as many as canaries are still wanted */
@@ -414,52 +417,74 @@ fleet_go(struct csv *c, const struct bundle *b, ssize_t skip_row,
 			rc = -1;
 		wait_jobs(&p, p.jobs + from, to - from, o->wait_sec, up, arg);
 		for (i = from; i < to; i++) {
-			if ((ssize_t)i == skip_row)
+			if ((ssize_t)i == skip_row ||
+			    p.jobs[i].state == DEV_SKIPPED)
 				continue;
+			p.jobs[i].canary = 1;
 			if (p.jobs[i].state == DEV_DONE)
 				ndone++;
-			else if (p.jobs[i].state != DEV_SKIPPED && (bad == -1 ||
-			    p.jobs[bad].state != DEV_FAILED))
+			else if (bad == -1 || p.jobs[bad].state != DEV_FAILED)
 				bad = (ssize_t)i;	/* the first failed */
 		}
 		from = to;
 		if (bad != -1)
 			break;
 	}
+	res->canary_done = ndone;
 	if (bad != -1) {
-		held = hold_rest(&p, from, (size_t)bad);
+		res->canary_failed = bad;
+		res->canary_held = hold_rest(&p, from, (size_t)bad);
 		tally_recount(&p);
-		canary = xasprintf("Canary: %s failed (--canary %d): %zu "
-		    "device%s not started, none connected to\n",
-		    p.jobs[bad].row->name, o->canary, held,
-		    held == 1 ? "" : "s");
 		rc = FLEET_CANARY_FAILED;
 	} else {
-		if (o->canary > 0)
-			canary = xasprintf("Canary: %zu device%s done first "
-			    "(--canary %d), then the rest\n", ndone,
-			    ndone == 1 ? "" : "s", o->canary);
 		if (pool_work(&p, from, c->n) == -1)
 			rc = -1;
 		wait_jobs(&p, p.jobs + from, c->n - from, o->wait_sec, up,
 		    arg);
-	}
-	if (o->halt_after > 0 && bad == -1) {
 		for (i = 0; i < c->n; i++)
 			if (p.jobs[i].state == DEV_NOTSTARTED)
-				held++;
-		if (held > 0)
-			halt = xasprintf("Halted: %zu device%s not started "
-			    "after %d failed (--halt-after %d)\n", held,
-			    held == 1 ? "" : "s", o->halt_after,
-			    o->halt_after);
+				res->halt_held++;
 	}
-	*note = xasprintf("%s%s", canary != NULL ? canary : "",
+	*out = pool_release(&p);
+	return rc;
+}
+
+char *
+fleet_note(const struct fleet_outcome *r, const struct dev_job *jobs)
+{
+	char *canary = NULL, *halt = NULL, *s;
+
+	if (r->canary_failed != -1)
+		canary = xasprintf("Canary: %s failed (--canary %d): %zu "
+		    "device%s not started, none connected to\n",
+		    jobs[r->canary_failed].row->name, r->canary,
+		    r->canary_held, r->canary_held == 1 ? "" : "s");
+	else if (r->canary > 0)
+		canary = xasprintf("Canary: %zu device%s done first "
+		    "(--canary %d), then the rest\n", r->canary_done,
+		    r->canary_done == 1 ? "" : "s", r->canary);
+	if (r->halt_after > 0 && r->halt_held > 0)
+		halt = xasprintf("Halted: %zu device%s not started "
+		    "after %d failed (--halt-after %d)\n", r->halt_held,
+		    r->halt_held == 1 ? "" : "s", r->halt_after,
+		    r->halt_after);
+	s = xasprintf("%s%s", canary != NULL ? canary : "",
 	    halt != NULL ? halt : "");
 	free(canary);
 	free(halt);
-	*out = pool_release(&p);
-	return rc;
+	return s;
+}
+
+int
+fleet_all_done(const struct dev_job *jobs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (jobs[i].state != DEV_PENDING &&
+		    jobs[i].state != DEV_DONE && jobs[i].state != DEV_SKIPPED)
+			return 0;
+	return 1;
 }
 
 char *

@@ -123,19 +123,41 @@ void	fleet_wait(struct dev_job *, size_t n, int wait_sec, fleet_up_fn up,
 #define FLEET_CANARY_FAILED	1
 
 /*
+ * How --canary and --halt-after went, filled by fleet_go.  Which devices
+ * were canaries is each job's canary flag.
+ */
+struct fleet_outcome {
+	int		 canary;	/* opts->canary: asked for, 0 none */
+	size_t		 canary_done;	/* canaries seen done */
+	ssize_t		 canary_failed;	/* the first canary that failed, or -1 */
+	size_t		 canary_held;	/* rows not started for it */
+	int		 halt_after;	/* opts->halt_after, 0 none */
+	size_t		 halt_held;	/* rows not started for it */
+};
+
+/*
  * fleet_run then fleet_wait(up, arg), with opts->canary: the first rows
  * (skip_row aside) are worked and waited for until opts->canary of them
  * are DEV_DONE (a skipped row counts for nothing, the next row takes its
- * place), before any other device is connected to; when one of them
- * fails, every row not started is DEV_NOTSTARTED and nothing else is
- * connected to.  *out as fleet_run's.  *note is allocated: the lines
- * the summary adds for the canary and the halt ("" when neither
- * happened).  0, FLEET_CANARY_FAILED, or -1 when a worker could not
- * start (reported).
+ * place; the others worked then have their canary flag set), before any
+ * other device is connected to; when one of them fails, every row not
+ * started is DEV_NOTSTARTED and nothing else is connected to.  *out as
+ * fleet_run's; *res says how the canaries and the halt went.  0,
+ * FLEET_CANARY_FAILED, or -1 when a worker could not start (reported).
  */
 int	fleet_go(struct csv *c, const struct bundle *b, ssize_t skip_row,
 	    const struct fleet_opts *, fleet_up_fn up, void *arg,
-	    struct dev_job **out, char **note);
+	    struct dev_job **out, struct fleet_outcome *res);
+
+/*
+ * The lines the summary table is followed by for the canary and the
+ * halt, allocated ("" when neither happened): "Canary: ..." and
+ * "Halted: ...".
+ */
+char	*fleet_note(const struct fleet_outcome *, const struct dev_job *);
+
+/* Every device worked is done or skipped. */
+int	fleet_all_done(const struct dev_job *, size_t n);
 
 /* The summary table, allocated, and whether every device is done. */
 char	*fleet_summary(const struct dev_job *, size_t n, int *all_done);

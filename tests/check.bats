@@ -156,6 +156,8 @@ audit_rw() {
 	mkcsv FMCpri FMCsec FTD-1 FTD-2 FTD-3 FTD-4 FTD-5 GHOST
 	run -4 --separate-stderr copy_sftunnel_certs -r "$F" -k "$kh" -t 3 -c -J "$CSV"
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out.json"
+	# the blocks went to stderr, as for the copy's -J
+	grep -q 'Closing connection with FTD-4' <<<"$stderr"
 	run -0 python3 -m json.tool "$BATS_TEST_TMPDIR/out.json"
 	run -0 python3 - "$BATS_TEST_TMPDIR/out.json" "$FU" <<'PY'
 import json, sys
@@ -208,11 +210,13 @@ PY
 	assert_output "$((n + 1))"
 }
 
-@test "check: usage: --json needs --check, --check is not --dry-run" {
+@test "check: usage: neither --json nor --check goes with --dry-run" {
 	mkcsv FTD-4
-	run -2 copy_sftunnel_certs -r "$F" -J "$CSV"
+	run -2 copy_sftunnel_certs -r "$F" -J -n "$CSV"
 	run -2 copy_sftunnel_certs -r "$F" -c -n "$CSV"
-	run -2 copy_sftunnel_certs_jumpserver -J "$CSV"
+	run -2 copy_sftunnel_certs -r "$F" -cJ -n "$CSV"
+	run -2 copy_sftunnel_certs_jumpserver -J -n "$CSV"
+	run -2 copy_sftunnel_certs_jumpserver -c -n "$CSV"
 }
 
 @test "copy_sftunnel_certs_jumpserver: --check from a jump host, the FMC's clock and files" {

@@ -393,3 +393,99 @@ on_tty() {
 	! LC_ALL=C grep -q $'\033' "$t/left"
 	cmp <(sed 's/[0-9]/N/g' "$t/left" | sort) <(sed 's/[0-9]/N/g' "$t/out.plain" | sort)
 }
+
+# jcheck FILE PYTHON: FILE is one JSON document (python3's json), and
+# PYTHON's asserts hold on it as d
+jcheck() {
+	python3 -m json.tool "$1" >/dev/null || return 1
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[2])' "$1" "$2"
+}
+
+@test "copy_sftunnel_certs: -J after a passing canary: one JSON document on stdout, the blocks on stderr, the table unchanged without it" {
+	local t=$BATS_TEST_TMPDIR
+	mkcsv FMCpri FTD-3 FTD-1
+	run -0 --separate-stderr copy_sftunnel_certs -r "$F" -k "$KH" -C 1 -J -w 60 "$CSV"
+	printf '%s\n' "$output" >"$t/run.json"
+	# stdout is the document alone; the blocks went to stderr, whole
+	refute_output --partial '====='
+	refute_output --partial 'Attempting connection'
+	grep -q 'Attempting connection to FTD-3' <<<"$stderr"
+	grep -q 'Closing connection with FTD-1' <<<"$stderr"
+	run -0 jcheck "$t/run.json" '
+assert d["fmc"]["uuid"] == "'"$FU"'" and d["fmc"]["name"] == "FMCpri", d["fmc"]
+v = {x["name"]: x for x in d["devices"]}
+assert [x["name"] for x in d["devices"]] == ["FMCpri", "FTD-3", "FTD-1"]
+assert v["FMCpri"]["result"] == "skipped" and v["FMCpri"]["canary"] is False
+assert v["FTD-3"]["result"] == "done" and v["FTD-3"]["canary"] is True
+assert v["FTD-3"]["reason"] == "tunnel up on the new certificates"
+assert v["FTD-3"]["uuid"] == "'"$(sfca_host FTD-3 4)"'" and v["FTD-3"]["address"] == "127.63.1.3"
+assert v["FTD-1"]["result"] == "done" and v["FTD-1"]["canary"] is False
+assert v["FTD-1"]["csv_line"] == 3 and v["FTD-1"]["unreachable"] is False
+assert d["summary"] == {"done": 2, "skipped": 1, "failed": 0, "not_started": 0}, d["summary"]
+assert d["canary"] == {"requested": 1, "devices": ["FTD-3"], "done": 1, "passed": True, "failed": None, "not_started": 0}, d["canary"]
+assert d["halt_after"] is None
+assert d["status"] == 0'
+	# without -J: the blocks and the table on stdout, nothing on stderr
+	run -0 --separate-stderr copy_sftunnel_certs -r "$F" -k "$KH" -C 1 -w 60 "$CSV"
+	assert_equal "$stderr" ""
+	assert_line "DEVICE  ADDRESS          RESULT   REASON"
+	assert_line --regexp '^FTD-3   127\.63\.1\.3       done     tunnel up on the new certificates$'
+	assert_line "Canary: 1 device done first (--canary 1), then the rest"
+	refute_output --partial '"canary"'
+}
+
+@test "copy_sftunnel_certs: -J after a failing canary: exit 5 in the document, its name escaped, the others not started and untouched" {
+	local t=$BATS_TEST_TMPDIR s2 s3 c2 c3
+	mkcsv FTD-1 FTD-2 FTD-3
+	# the canary: FTD-1's address, a name with a quote and a backslash,
+	# a wrong password
+	sed -i '1s/^FTD-1,\(.*\),"[^"]*"$/"a""b\\c",\1,"wrong"/' "$CSV"
+	grep -q '^"a""b\\c",127\.63\.1\.1,admin,"wrong"$' "$CSV"
+	s2=$(peersum FTD-2) s3=$(peersum FTD-3) c2=$(conns FTD-2) c3=$(conns FTD-3)
+	run -5 --separate-stderr copy_sftunnel_certs -r "$F" -k "$KH" -C 1 -J -w 20 "$CSV"
+	printf '%s\n' "$output" >"$t/run.json"
+	run -0 jcheck "$t/run.json" '
+v = {x["name"]: x for x in d["devices"]}
+bad = "a\"b\\\\c"
+assert set(v) == {bad, "FTD-2", "FTD-3"}, list(v)
+assert v[bad]["result"] == "failed" and v[bad]["canary"] is True and v[bad]["uuid"] is None
+assert v[bad]["reason"].startswith("login to " + bad + " refused: wrong login or password"), v[bad]["reason"]
+for n in ("FTD-2", "FTD-3"):
+    assert v[n]["result"] == "not started" and v[n]["canary"] is False, v[n]
+    assert v[n]["reason"] == "not started: canary " + bad + " failed (--canary 1)", v[n]["reason"]
+assert d["summary"] == {"done": 0, "skipped": 0, "failed": 1, "not_started": 2}, d["summary"]
+assert d["canary"] == {"requested": 1, "devices": [bad], "done": 0, "passed": False, "failed": bad, "not_started": 2}, d["canary"]
+assert d["halt_after"] is None
+assert d["status"] == 5'
+	# the raw bytes: the quote escaped for JSON, the vis backslash too
+	grep -qF '"failed": "a\"b\\\\c"' "$t/run.json"
+	[ "$(conns FTD-2)" = "$c2" ] && [ "$(conns FTD-3)" = "$c3" ]
+	[ "$(peersum FTD-2)" = "$s2" ]
+	[ "$(peersum FTD-3)" = "$s3" ]
+}
+
+@test "copy_sftunnel_certs: -J after a --halt-after stop: halted, how many not started, exit 1 in the document" {
+	local t=$BATS_TEST_TMPDIR s3 c3
+	mkcsv FTD-1 FTD-2 FTD-3
+	sed -i '1s/,"[^"]*"$/,"wrong"/' "$CSV"
+	s3=$(peersum FTD-3) c3=$(conns FTD-3)
+	run -1 --separate-stderr copy_sftunnel_certs -r "$F" -k "$KH" -H 1 -j 1 -J -w 20 "$CSV"
+	printf '%s\n' "$output" >"$t/run.json"
+	grep -q 'login to FTD-1 refused' <<<"$stderr"
+	run -0 jcheck "$t/run.json" '
+v = {x["name"]: x for x in d["devices"]}
+assert v["FTD-1"]["result"] == "failed"
+for n in ("FTD-2", "FTD-3"):
+    assert v[n]["result"] == "not started", v[n]
+    assert v[n]["reason"] == "not started: 1 device had failed (--halt-after 1)", v[n]["reason"]
+assert d["summary"] == {"done": 0, "skipped": 0, "failed": 1, "not_started": 2}, d["summary"]
+assert d["canary"] is None
+assert d["halt_after"] == {"failures": 1, "halted": True, "not_started": 2}, d["halt_after"]
+assert d["status"] == 1'
+	[ "$(conns FTD-3)" = "$c3" ]
+	[ "$(peersum FTD-3)" = "$s3" ]
+	# -J is not for the plan
+	run -2 copy_sftunnel_certs -r "$F" -J -n "$CSV"
+}

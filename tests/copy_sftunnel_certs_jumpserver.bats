@@ -217,6 +217,36 @@ peersum() {
 	[ "$before" = "$(cat "$BATS_TEST_TMPDIR/after")"$'\n' ]
 }
 
+@test "copy_sftunnel_certs_jumpserver: -J after a failing canary: the document on stdout, the FMC's block and the others on stderr, exit 5, nothing else touched" {
+	local h before=
+	mkcsv
+	sed -i '/^FMCsec,/s/,"[^"]*"$/,"wrong"/' "$CSV"
+	for h in FTD-1 FTD-2 FTD-3; do
+		before+="$h $(conns "$h") $(peersum "$h")"$'\n'
+	done
+	run -5 --separate-stderr copy_sftunnel_certs_jumpserver -k "$KH" -C 1 -J -w 20 "$CSV"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/run.json"
+	refute_output --partial 'Fetching certificates'
+	grep -q 'Fetching certificates from FMCpri' <<<"$stderr"
+	grep -q 'Attempting connection to FMCsec' <<<"$stderr"
+	python3 -m json.tool "$BATS_TEST_TMPDIR/run.json" >/dev/null
+	run -0 python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+v = {x["name"]: x for x in d["devices"]}
+assert [x["name"] for x in d["devices"]] == ["FMCpri", "FMCsec", "FTD-1", "FTD-2", "FTD-3"]
+assert v["FMCpri"]["result"] == "skipped" and v["FMCpri"]["reason"] == "the FMC: certificates fetched"
+assert v["FMCsec"]["result"] == "failed" and v["FMCsec"]["canary"] is True
+for n in ("FTD-1", "FTD-2", "FTD-3"):
+    assert v[n]["result"] == "not started" and v[n]["canary"] is False, v[n]
+assert d["canary"] == {"requested": 1, "devices": ["FMCsec"], "done": 0, "passed": False, "failed": "FMCsec", "not_started": 3}, d["canary"]
+assert d["summary"] == {"done": 0, "skipped": 1, "failed": 1, "not_started": 3}, d["summary"]
+assert d["fmc"]["uuid"] == sys.argv[2] and d["halt_after"] is None and d["status"] == 5' "$BATS_TEST_TMPDIR/run.json" "$FU"
+	for h in FTD-1 FTD-2 FTD-3; do
+		echo "$h $(conns "$h") $(peersum "$h")"
+	done >"$BATS_TEST_TMPDIR/after"
+	[ "$before" = "$(cat "$BATS_TEST_TMPDIR/after")"$'\n' ]
+}
+
 @test "copy_sftunnel_certs_jumpserver: --halt-after 1 with -j 1 starts no device after the first failure" {
 	mkcsv
 	sed -i '/^FMCsec,/s/,"[^"]*"$/,"wrong"/; /^FTD-1,/s/,"[^"]*"$/,"wrong"/' "$CSV"

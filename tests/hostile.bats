@@ -1018,3 +1018,33 @@ assert v["FTD-1"]["cert_present"] is True and v["FTD-1"]["cert_chains_to_current
 assert v["FTD-2"]["verdict"] == "refused" and v["FTD-2"]["uuid"] is None' "$BATS_TEST_TMPDIR/c.json"
 	[ "$(check_tree "$PD1"; check_tree "$pd2"; check_tree "$LAB/hosts/FTD-2/root/etc")" = "$before" ]
 }
+
+# ---------------------------------------------------------------------
+# The copy's --json: a device's words reach the document encoded, never raw
+# ---------------------------------------------------------------------
+
+@test "hostile: copy -J: a canary whose restart answers an escape sequence, a quote and a backslash: valid JSON, the words vis-encoded, nothing raw on stdout or stderr, the other device untouched" {
+	local before
+	bound_setup
+	# FTD-1's pmtool lies: a title change, a quote, a backslash, exit 1
+	cat >"$LAB/hosts/FTD-1/root/usr/local/sbin/pmtool" <<'SH'
+#!/bin/sh
+printf '\033]0;pwned\007 say "hi" \\ end\n'
+exit 1
+SH
+	before=$(check_tree "$LAB/hosts/FTD-2/root/ngfw/var/sf/peers")
+	run -5 --separate-stderr copy_sftunnel_certs -r "$F" -k "$KH" -C 1 -J -w 10 "$CSV"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/c.json"
+	refute_output --partial $'\e'
+	refute_output --partial $'\a'
+	[[ $stderr != *$'\e'* ]] && [[ $stderr != *$'\a'* ]]
+	grep -qF 'Failed to restart sftunnel for FTD-1' <<<"$stderr"
+	run -0 python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+v = {x["name"]: x for x in d["devices"]}
+want = "pmtool restartbyid sftunnel failed: \\033]0;pwned\\a say \"hi\" \\\\ end"
+assert v["FTD-1"]["result"] == "failed" and v["FTD-1"]["reason"] == want, v["FTD-1"]["reason"]
+assert v["FTD-2"]["result"] == "not started"
+assert d["canary"]["failed"] == "FTD-1" and d["status"] == 5' "$BATS_TEST_TMPDIR/c.json"
+	[ "$(check_tree "$LAB/hosts/FTD-2/root/ngfw/var/sf/peers")" = "$before" ]
+}
