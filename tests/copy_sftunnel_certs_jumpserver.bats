@@ -37,6 +37,7 @@ teardown() {
 	[ -e "$BATS_TEST_TMPDIR/ims3.orig" ] && cat "$BATS_TEST_TMPDIR/ims3.orig" \
 	    >"$LAB/hosts/FTD-3/root/etc/sf/ims.conf"
 	rm -rf "$F/var/tmp/certs/9999999999"
+	rm -f "$LAB/hosts/FTD-3/no-tunnel"
 }
 
 peerdir() { echo "$LAB/hosts/$1/root/ngfw/var/sf/peers/$FU"; }
@@ -245,6 +246,39 @@ assert d["fmc"]["uuid"] == sys.argv[2] and d["halt_after"] is None and d["status
 		echo "$h $(conns "$h") $(peersum "$h")"
 	done >"$BATS_TEST_TMPDIR/after"
 	[ "$before" = "$(cat "$BATS_TEST_TMPDIR/after")"$'\n' ]
+}
+
+@test "copy_sftunnel_certs_jumpserver: a canary whose files are copied but whose tunnel never comes up fails the run (exit 5); no other device is touched" {
+	local h before=
+	CSV=$BATS_TEST_TMPDIR/devices.csv
+	(umask 077
+	printf 'FMCpri,%s,admin,"%s",fmc\n' "$(sfca_host FMCpri 3)" "$(pw FMCpri)"
+	for h in FTD-3 FTD-1 FTD-2 FMCsec; do
+		printf '%s,%s,admin,"%s"\n' "$h" "$(sfca_host "$h" 3)" "$(pw "$h")"
+	done) >"$CSV"
+	# FTD-3's SSH works, its tunnel daemon restarts, but connects nowhere
+	touch "$LAB/hosts/FTD-3/no-tunnel"
+	for h in FTD-1 FTD-2; do
+		before+="$h $(conns "$h") $(peersum "$h")"$'\n'
+	done
+	before+="FMCsec $(conns FMCsec)"$'\n'
+	run -5 copy_sftunnel_certs_jumpserver -k "$KH" -C 1 -w 8 "$CSV"
+	rm -f "$LAB/hosts/FTD-3/no-tunnel"
+	assert_output --partial "Successfully copied certificates to FTD-3"
+	assert_output --partial "Restarting sftunnel for FTD-3"
+	assert_output --regexp 'FTD-3 +127\.64\.1\.3 +failed +copied, but the tunnel was not seen up within 8 s'
+	assert_line "Canary: FTD-3 failed (--canary 1): 3 devices not started, none connected to"
+	for h in FTD-1 FTD-2 FMCsec; do
+		refute_output --partial "Attempting connection to $h"
+	done
+	{
+		for h in FTD-1 FTD-2; do
+			echo "$h $(conns "$h") $(peersum "$h")"
+		done
+		echo "FMCsec $(conns FMCsec)"
+	} >"$BATS_TEST_TMPDIR/after"
+	[ "$before" = "$(cat "$BATS_TEST_TMPDIR/after")"$'\n' ]
+	lab -d "$LAB" wait-up -t 30 FTD-3
 }
 
 @test "copy_sftunnel_certs_jumpserver: --halt-after 1 with -j 1 starts no device after the first failure" {
