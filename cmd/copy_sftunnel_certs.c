@@ -348,6 +348,7 @@ main(int argc, char *argv[])
 #ifdef SFCA_TEST_HOOKS
 	/* the test hook of the man page, read here, never in libsfca */
 	fleet_test_drop(&fo, getenv("SFCA_TEST_DROP_AFTER"));
+	fleet_test_slot_wait(&fo, getenv("SFCA_TEST_SLOT_WAIT_MS"));
 #endif
 	while ((ch = getopt_long(argc, argv, "AC:cH:hJj:K:k:Nnr:t:Vw:", longopts,
 	    NULL)) != -1) {

@@ -442,13 +442,15 @@ copy(struct dev_job *j, struct sshc *c, const char *dest)
 }
 
 /* The job's gate, and a note that it was taken (the caller releases it). */
-static void
-gate(void *arg)
+static int
+gate(void *arg, int bounded)
 {
 	struct dev_job *j = arg;
 
-	j->gate(j->gate_arg);
+	if (!j->gate(j->gate_arg, bounded))
+		return 0;
 	j->gated = 1;
+	return 1;
 }
 
 int

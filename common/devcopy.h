@@ -42,11 +42,12 @@ struct dev_job {
 	const struct csv *csv;		/* every row, for bundle_vouch */
 	int		 nat;		/* bundle_vouch's nat */
 	/*
-	 * gate(gate_arg) is called once the device answered (host key
-	 * checked), before logging in; gated is then set, and whoever
-	 * runs the job releases the gate.  NULL: no gate.
+	 * gate(gate_arg, bounded) is called once the device answered (host
+	 * key checked), before logging in, as rootsh_dev's gate; once it
+	 * let the job through gated is set, and whoever runs the job
+	 * releases the gate.  NULL: no gate.
 	 */
-	void		(*gate)(void *);
+	int		(*gate)(void *, int bounded);
 	void		*gate_arg;
 	int		 gated;
 	/* results */

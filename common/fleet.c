@@ -2,6 +2,7 @@
 /* fleet.c -- every device of devices.csv in parallel, with a bound, then the tally */
 #include <sys/types.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,16 +35,37 @@ struct pool {
 	int			 slots;
 };
 
-static void
-slot_take(void *arg)
+/*
+ * A slot; bounded, at most o->slot_wait_ms, 1 when taken and 0 when not
+ * (the connection that waits for it is not logged in yet, and sshd
+ * drops it past its LoginGraceTime: rootsh_login opens another).
+ */
+static int
+slot_take(void *arg, int bounded)
 {
 	struct pool *p = arg;
+	struct timespec ts;
+	int taken;
 
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += p->o->slot_wait_ms / 1000;
+	ts.tv_nsec += (long)(p->o->slot_wait_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
 	pthread_mutex_lock(&p->slot_mu);
-	while (p->slots == 0)
-		pthread_cond_wait(&p->slot_cv, &p->slot_mu);
-	p->slots--;
+	while (p->slots == 0) {
+		if (!bounded)
+			pthread_cond_wait(&p->slot_cv, &p->slot_mu);
+		else if (pthread_cond_timedwait(&p->slot_cv, &p->slot_mu,
+		    &ts) == ETIMEDOUT)
+			break;
+	}
+	if ((taken = p->slots > 0))
+		p->slots--;
 	pthread_mutex_unlock(&p->slot_mu);
+	return taken;
 }
 
 static void
@@ -214,6 +236,7 @@ static void
 pool_init(struct pool *p, struct csv *c, const struct bundle *b,
     ssize_t skip_row, const struct fleet_opts *o)
 {
+	pthread_condattr_t ca;
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
@@ -225,7 +248,10 @@ pool_init(struct pool *p, struct csv *c, const struct bundle *b,
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_mutex_init(&p->out_mu, NULL);
 	pthread_mutex_init(&p->slot_mu, NULL);
-	pthread_cond_init(&p->slot_cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->slot_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	p->slots = o->jobs < 1 ? 1 : o->jobs;
 	for (i = 0; i < c->n; i++) {
 		p->jobs[i].row = &c->rows[i];
@@ -555,6 +581,20 @@ fleet_opts_init(struct fleet_opts *o, fleet_emit_fn emit, void *arg)
 	o->emit = emit;
 	o->emit_arg = arg;
 	o->wait_sec = 60;
+	o->slot_wait_ms = FLEET_SLOT_WAIT_MS;
+}
+
+void
+fleet_test_slot_wait(struct fleet_opts *o, const char *hook)
+{
+	const char *errstr;
+	int ms;
+
+	if (hook == NULL)
+		return;
+	ms = (int)strtonum(hook, 1, 600000, &errstr);
+	if (errstr == NULL)
+		o->slot_wait_ms = ms;
 }
 
 void

@@ -60,6 +60,8 @@ struct fleet_opts {
 	long		 fmc_skew;	/* ... the FMC's clock minus ours */
 	int		 canary;	/* -C: done first, 0 none (fleet_go) */
 	int		 halt_after;	/* -H: failures that stop starts, 0 none */
+	int		 slot_wait_ms;	/* connected, before logging in: see
+					   FLEET_SLOT_WAIT_MS */
 	fleet_tally_fn	 tally;		/* NULL: none */
 	void		*tally_arg;
 	char		*hook;		/* owned: what drop_name points into */
@@ -93,6 +95,20 @@ int	fleet_opt(struct fleet_opts *, int ch, const char *arg);
 
 /* Free what fleet_opts_init allocated; the rest is the caller's. */
 void	fleet_opts_release(struct fleet_opts *);
+
+/*
+ * How long a connected device waits for a slot before its connection is
+ * closed and opened again once a slot is free: sshd drops a connection
+ * that has not logged in within its LoginGraceTime, 120 s by default,
+ * set lower on hardened devices.
+ */
+#define FLEET_SLOT_WAIT_MS	30000
+
+/*
+ * The test hook of the copy tools' man pages, which the command reads
+ * from SFCA_TEST_SLOT_WAIT_MS: slot_wait_ms (1 to 600000; else nothing).
+ */
+void	fleet_test_slot_wait(struct fleet_opts *, const char *hook);
 
 /* Connections under way at once for jobs slots: 4 per slot, 16 at least. */
 #define FLEET_CONNECTING(jobs)	((jobs) * 4 > 16 ? (jobs) * 4 : 16)

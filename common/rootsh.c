@@ -101,8 +101,20 @@ rootsh_login(struct sshc **out, struct rootsh_dev *d, enum rootsh_step *failed)
 	if ((rc = sshc_open(out, d->name, d->addr, d->login, d->so)) !=
 	    SSHC_OK)
 		goto out;
-	if (d->gate != NULL)
-		d->gate(d->gate_arg);
+	if (d->gate != NULL && !d->gate(d->gate_arg, 1)) {
+		/*
+		 * Waited too long for the gate: sshd hangs up on a
+		 * connection that has not logged in within LoginGraceTime
+		 * (120 s by default, less on a hardened device), so this
+		 * one is closed and another opened once through the gate.
+		 */
+		sshc_free(*out);
+		*out = NULL;
+		(void)d->gate(d->gate_arg, 0);
+		if ((rc = sshc_open(out, d->name, d->addr, d->login,
+		    d->so)) != SSHC_OK)
+			goto out;
+	}
 	*failed = RS_LOGIN;
 	if ((rc = sshc_login(*out, d->password)) != SSHC_OK)
 		goto out;

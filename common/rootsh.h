@@ -31,10 +31,12 @@ struct rootsh_dev {
 	int		 step_ms;	/* each step of the dialogue */
 	/*
 	 * Called once the device answered and its host key was checked,
-	 * before the password is sent (a caller's slot, see fleet.c);
-	 * NULL: none.
+	 * before the password is sent (a caller's slot, see fleet.c):
+	 * gate(gate_arg, 1) waits a bounded time and says whether it got
+	 * through (1) or not (0); gate(gate_arg, 0) waits as long as it
+	 * takes and gets through.  NULL: none.
 	 */
-	void		(*gate)(void *);
+	int		(*gate)(void *, int bounded);
 	void		*gate_arg;
 };
 
@@ -47,7 +49,10 @@ enum rootsh_step {
 
 /*
  * Connect to d, log in, reach the root shell (sshc_open, d->gate,
- * sshc_login, the dialogue above).  d->password is wiped
+ * sshc_login, the dialogue above).  When the bounded gate does not let
+ * it through, the connection, not yet logged in, is closed (sshd drops
+ * one that has not logged in within its LoginGraceTime), and opened
+ * again once the unbounded gate has.  d->password is wiped
  * (explicit_bzero over its length) on every path, as soon as the
  * dialogue no longer needs it; the caller still frees it.  *out is set
  * even on failure, for sshc_error; free it with sshc_free.  On failure

@@ -488,4 +488,41 @@ assert d["status"] == 1'
 	[ "$(peersum FTD-3)" = "$s3" ]
 	# -J is not for the plan
 	run -2 copy_sftunnel_certs -r "$F" -J -n "$CSV"
+
+# slow_hosts GRACE DELAY HOST...: each host's sshd restarted with that
+# LoginGraceTime and a CLI that waits DELAY s before its banner; with no
+# GRACE and DELAY ("" ""), as set up
+slow_hosts() {
+	local g=$1 d=$2 h
+	shift 2
+	for h in "$@"; do
+		rm -f "$LAB/hosts/$h/login-grace" "$LAB/hosts/$h/cli-delay"
+		[ -z "$g" ] || echo "$g" >"$LAB/hosts/$h/login-grace"
+		[ -z "$d" ] || echo "$d" >"$LAB/hosts/$h/cli-delay"
+		"$SFCA_TOP/tests/lab/ssh/sshd-host" down "$LAB" "$h" >/dev/null &&
+		    "$SFCA_TOP/tests/lab/ssh/sshd-host" up "$LAB" "$h" >/dev/null ||
+		    return 1
+	done
+}
+
+# connections HOST: how many connections HOST's sshd has logged
+connections() { grep -c '^Connection from ' "$LAB/hosts/$1/ssh/sshd.log" || true; }
+
+@test "copy_sftunnel_certs: a device that waits for a -j slot past its sshd's LoginGraceTime is connected to again, not lost" {
+	local n3 ns
+	mkcsv FTD-3 FMCsec
+	# one slot, each device holds it more than 4 s (its CLI's delay):
+	# the one connected ahead waits past its sshd's 3 s grace
+	slow_hosts 3 5 FTD-3 FMCsec
+	n3=$(connections FTD-3) ns=$(connections FMCsec)
+	SFCA_TEST_SLOT_WAIT_MS=1000 \
+	    run copy_sftunnel_certs -r "$F" -k "$KH" -j 1 -w 60 "$CSV"
+	slow_hosts "" "" FTD-3 FMCsec
+	refute_output --partial "lost during login"
+	assert_output --regexp 'FTD-3 +127\.63\.1\.3 +done'
+	assert_output --regexp 'FMCsec +127\.63\.0\.2 +done'
+	assert_success
+	# the one that waited hung up and came back: two connections
+	n3=$(($(connections FTD-3) - n3)) ns=$(($(connections FMCsec) - ns))
+	[ $((n3 + ns)) -eq 3 ]
 }
