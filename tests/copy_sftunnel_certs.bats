@@ -488,6 +488,7 @@ assert d["status"] == 1'
 	[ "$(peersum FTD-3)" = "$s3" ]
 	# -J is not for the plan
 	run -2 copy_sftunnel_certs -r "$F" -J -n "$CSV"
+}
 
 # slow_hosts GRACE DELAY HOST...: each host's sshd restarted with that
 # LoginGraceTime and a CLI that waits DELAY s before its banner; with no
