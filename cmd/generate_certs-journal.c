@@ -479,19 +479,25 @@ journal_backup(const struct journal *j)
 
 /*
  * The commit, in two phases.  First every file of the manifest gets its
- * new content in a temporary next to it, written and fsynced, with the
- * mode and owner of the file it replaces (a new file: the staged mode,
- * root's); a full disk or a read-only folder fails here, when nothing has
- * been replaced, and the temporaries go.  Then the renames, which need
- * no room, in commit order.  So a failed commit is rolled back, or the
- * renewal is committed; nothing in between but a failed rename whose
- * undo fails too.
+ * new content in a temporary next to it, with the mode and owner of the
+ * file it replaces (a new file: the staged mode, root's); a full disk or
+ * a read-only folder fails here, when nothing has been replaced, and the
+ * temporaries go.  Then one syncfs(2) per filesystem makes every
+ * temporary durable before the first rename.  Then the renames, which
+ * need no room, in commit order: the peers' files in parallel, followed
+ * by one syncfs per filesystem, then the FMC's own and the CA's one by
+ * one, each folder fsynced after its rename, the CA certificate last.  So
+ * a file is durably new only once every file before it in commit order
+ * is, and COMMITTED is written only once every rename is durable.  A
+ * failed commit is rolled back, or the renewal is committed; nothing in
+ * between but a failed rename whose undo fails too.
  */
 struct cfile {
 	char	*dst;			/* the live file */
 	char	*dir;			/* its folder */
 	const char *base;		/* into dst */
 	int	 dfd;			/* dir, open */
+	dev_t	 dev;			/* dir's filesystem */
 	char	 tmp[NAME_MAX + 1];	/* its temporary, "" when none */
 	int	 replaced;
 };
@@ -499,6 +505,7 @@ struct cfile {
 struct commit {
 	const struct journal *j;
 	const char	*from;		/* GC_NEW, or GC_BACKUP to undo */
+	int		 each;		/* fsync every file and folder */
 	struct cfile	*f;
 	size_t		 n;
 };
@@ -531,10 +538,11 @@ prepare_one(void *arg, size_t i)
 			goto out;
 		f->dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
-		if (f->dfd == -1) {
+		if (f->dfd == -1 || fstat(f->dfd, &st) == -1) {
 			log_warn("%s", f->dir);
 			goto out;
 		}
+		f->dev = st.st_dev;
 	}
 	if (stat(src, &sst) == -1) {
 		log_warn("%s", src);
@@ -565,7 +573,9 @@ prepare_one(void *arg, size_t i)
 		log_warn("%s/%s: owner and mode", f->dir, f->tmp);
 		goto out;
 	}
-	if (sfile_write_fd(fd, buf, len) == -1 || fsync(fd) == -1) {
+	/* durable with the others, by sync_all, unless each */
+	if (sfile_write_fd(fd, buf, len) == -1 ||
+	    (c->each && fsync(fd) == -1)) {
 		log_warn("%s", f->dst);
 		goto out;
 	}
@@ -600,13 +610,42 @@ rename_one(void *arg, size_t i)
 	}
 	f->tmp[0] = '\0';
 	f->replaced = 1;
-	if (fsync(f->dfd) == -1 && errno != EINVAL) {
+	if (c->each && fsync(f->dfd) == -1 && errno != EINVAL) {
 		log_warn("%s: fsync", f->dir);
 		return -1;
 	}
 	if (i == c->n / 2)
 		gc_test_hook("mid-commit");
 	return 0;
+}
+
+/*
+ * One syncfs(2) on each filesystem that holds a folder of files from..to-1
+ * of c: what was written or renamed there is then durable.
+ */
+static int
+sync_all(struct commit *c, size_t from, size_t to)
+{
+	dev_t *seen = NULL;
+	size_t i, k, nseen = 0;
+	int rc = 0;
+
+	for (i = from; i < to && rc == 0; i++) {
+		if (c->f[i].dfd == -1)
+			continue;
+		for (k = 0; k < nseen && seen[k] != c->f[i].dev; k++)
+			;
+		if (k < nseen)
+			continue;
+		seen = xreallocarray(seen, nseen + 1, sizeof(*seen));
+		seen[nseen++] = c->f[i].dev;
+		if (syncfs(c->f[i].dfd) == -1) {
+			log_warn("%s: syncfs", c->f[i].dir);
+			rc = -1;
+		}
+	}
+	free(seen);
+	return rc;
 }
 
 /* Remove every temporary still there. */
@@ -637,6 +676,7 @@ undo(struct commit *c)
 
 	drop_temps(c);
 	c->from = GC_BACKUP;
+	c->each = 1;
 	for (i = c->n; i-- > 0; ) {
 		if (!c->f[i].replaced)
 			continue;
@@ -677,7 +717,7 @@ mark_rolled_back(const struct journal *j)
 	return rc;
 }
 
-/* Peer files may be prepared in any order: bounded by fsync, not CPU. */
+/* Files are prepared and renamed in any order over a few threads. */
 #define GC_COMMIT_THREADS	8
 
 int
@@ -703,8 +743,9 @@ journal_commit(const struct journal *j)
 		*slash = '\0';
 		c.f[i].base = strrchr(c.f[i].dst, '/') + 1;
 	}
-	/* 1: every new content next to its file; nothing replaced yet */
-	if (gc_par_run(&c, c.n, GC_COMMIT_THREADS, prepare_one) == -1) {
+	/* 1: every new content next to its file, durable; nothing replaced */
+	if (gc_par_run(&c, c.n, GC_COMMIT_THREADS, prepare_one) == -1 ||
+	    sync_all(&c, 0, c.n) == -1) {
 		drop_temps(&c);
 		log_warnx("commit failed before any file was replaced: rolled "
 		    "back, the previous files are in place");
@@ -719,14 +760,16 @@ journal_commit(const struct journal *j)
 	}
 	/*
 	 * 2: the renames.  The manifest lists the peers' files first; they
-	 * go in parallel.  The FMC's own files and the CA's follow one by
-	 * one, in order, the CA certificate last.
+	 * go in parallel, then one flush.  The FMC's own files and the CA's
+	 * follow one by one, in order, each flushed, the CA certificate last.
 	 */
 	while (npeer < c.n && strncmp(j->manifest[npeer], RP_PEERS "/",
 	    sizeof(RP_PEERS)) == 0)
 		npeer++;
-	if (gc_par_run(&c, npeer, GC_COMMIT_THREADS, rename_one) == -1)
+	if (gc_par_run(&c, npeer, GC_COMMIT_THREADS, rename_one) == -1 ||
+	    sync_all(&c, 0, npeer) == -1)
 		goto undo;
+	c.each = 1;
 	for (i = npeer; i < c.n; i++)
 		if (rename_one(&c, i) == -1)
 			goto undo;

@@ -270,29 +270,47 @@ sfile_copy_nosync(const char *src, const char *dst)
 	return copy_atomic(src, dst, 0);
 }
 
+/*
+ * mkdir -p of buf from the deepest folder up: one mkdir(2) per folder
+ * made and one for the first that exists, not one per component.  buf is
+ * changed while it runs and restored.
+ */
+static int
+mkdirs_up(char *buf, mode_t mode)
+{
+	char *slash;
+	int rc;
+
+	if (mkdir(buf, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT || (slash = strrchr(buf, '/')) == NULL ||
+	    slash == buf) {
+		log_warn("%s", buf);
+		return -1;
+	}
+	*slash = '\0';
+	rc = mkdirs_up(buf, mode);
+	*slash = '/';
+	if (rc == -1)
+		return -1;
+	if (mkdir(buf, mode) == -1 && errno != EEXIST) {
+		log_warn("%s", buf);
+		return -1;
+	}
+	return 0;
+}
+
 int
 sfile_mkdirs(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];
-	char *p;
 
 	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf)) {
 		log_warnx("%s: path too long", path);
 		return -1;
 	}
-	for (p = buf + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(buf, mode) == -1 && errno != EEXIST) {
-			log_warn("%s", buf);
-			return -1;
-		}
-		*p = c;
-		if (c == '\0')
-			break;
-	}
+	if (mkdirs_up(buf, mode) == -1)
+		return -1;
 	if (!sfile_isdir(path)) {
 		log_warnx("%s: not a directory", path);
 		return -1;
