@@ -50,27 +50,51 @@ not_after(const struct gc *gc)
 	return gc->start + (time_t)gc->days * PKI_DAY;
 }
 
+/* A key file's bytes, read once: compared before they are decoded. */
+struct keyfile {
+	char	*path;
+	char	*pem;
+	size_t	 len;
+};
+
+static int
+keyfile_read(struct keyfile *kf, const char *rel)
+{
+	kf->path = root_path("%s", rel);
+	return sfile_read(kf->path, SFILE_CAP, &kf->pem, &kf->len);
+}
+
+static void
+keyfile_release(struct keyfile *kf)
+{
+	if (kf->pem != NULL)
+		freezero(kf->pem, kf->len + 1);
+	free(kf->path);
+	memset(kf, 0, sizeof(*kf));
+}
+
 /*
- * Load the certificate and key of one folder (relative to the root) and
- * reissue the certificate on that key.  A certificate that does not
- * match its key is reissued on the key, which is what stays: so the
- * folder holds a pair again.
+ * Load the certificate of one folder (relative to the root) and reissue
+ * it on the key kf read next to it.  A certificate that does not match
+ * its key is reissued on the key, which is what stays: so the folder
+ * holds a pair again.
  */
 static X509 *
-reissue_in(struct gc *gc, const char *relcert, const char *relkey,
+reissue_in(struct gc *gc, const char *relcert, const struct keyfile *kf,
     unsigned long serial, EVP_PKEY **keyp)
 {
-	char *pc, *pk;
+	char *pc;
 	EVP_PKEY *k = NULL;
 	X509 *old = NULL, *c = NULL;
 
 	pc = root_path("%s", relcert);
-	pk = root_path("%s", relkey);
 	if ((old = pki_load_cert(pc)) == NULL ||
-	    (k = pki_load_key(pk)) == NULL)
+	    (k = pki_keyrd_key(gc->keyrd[gc_par_slot()], kf->pem, kf->len,
+	    kf->path)) == NULL)
 		goto out;
 	if (!pki_key_matches(old, k))
-		log_info("%s: does not match %s: reissued on the key", pc, pk);
+		log_info("%s: does not match %s: reissued on the key", pc,
+		    kf->path);
 	c = pki_reissue(old, k, gc->ca, gc->cakey, serial,
 	    gc->start - gc->backdate, not_after(gc));
 	if (c != NULL) {
@@ -81,30 +105,34 @@ reissue_in(struct gc *gc, const char *relcert, const char *relkey,
 	X509_free(old);
 	EVP_PKEY_free(k);
 	free(pc);
-	free(pk);
 	return c;
 }
 
 /*
  * Reissue id i's certificate on the key next to it and, for a peer, the
  * one in certs_pushed/ on its key: the same certificate when that is the
- * same key (the usual case), else one of its own, whose serial follows
- * all the others.
+ * same key (the usual case: the same bytes, then not decoded again),
+ * else one of its own, whose serial follows all the others.
  */
 static int
 reissue_one(void *arg, size_t i)
 {
 	struct gc *gc = arg;
 	struct gc_id *id = &gc->id[i];
-	char *rc_, *rk, *pc, *pk, *path = NULL;
-	int rc = -1;
+	struct keyfile kf, pkf;
+	char *rc_, *rk, *pc, *pk;
+	int same, rc = -1;
 
+	memset(&kf, 0, sizeof(kf));
+	memset(&pkf, 0, sizeof(pkf));
 	rc_ = xasprintf("%s/%s", id->dir, PEERF_CERT);
 	rk = xasprintf("%s/%s", id->dir, PEERF_KEY);
 	pc = xasprintf("%s/%s/%s", id->dir, PEERF_PUSHED, PEERF_CERT);
 	pk = xasprintf("%s/%s/%s", id->dir, PEERF_PUSHED, PEERF_KEY);
 	id->serial = gc->next_serial + 1 + i;
-	if ((id->cert = reissue_in(gc, rc_, rk, id->serial, &id->key)) == NULL)
+	if (keyfile_read(&kf, rk) == -1 ||
+	    (id->cert = reissue_in(gc, rc_, &kf, id->serial, &id->key)) ==
+	    NULL)
 		goto out;
 	if (id->p == NULL) {
 		gc_progress(gc, GC_STEP_SIGNED);
@@ -112,29 +140,42 @@ reissue_one(void *arg, size_t i)
 		goto out;
 	}
 	/* certs_pushed/ without a key takes the folder's certificate */
-	path = root_path("%s", pk);
-	if (sfile_exists(path) && (id->pushed_key = pki_load_key(path)) ==
-	    NULL)
-		goto out;
-	if (id->pushed_key == NULL || pki_key_equal(id->pushed_key, id->key)) {
-		EVP_PKEY_free(id->pushed_key);
-		id->pushed_key = NULL;
+	pkf.path = root_path("%s", pk);
+	if (!sfile_exists(pkf.path))
+		same = 1;
+	else {
+		free(pkf.path);
+		if (keyfile_read(&pkf, pk) == -1)
+			goto out;
+		same = pkf.len == kf.len && memcmp(pkf.pem, kf.pem,
+		    kf.len) == 0;
+		if (!same) {
+			id->pushed_key = pki_keyrd_key(
+			    gc->keyrd[gc_par_slot()], pkf.pem, pkf.len,
+			    pkf.path);
+			if (id->pushed_key == NULL)
+				goto out;
+			same = pki_key_equal(id->pushed_key, id->key);
+			EVP_PKEY_free(id->pushed_key);
+			id->pushed_key = NULL;
+		}
+	}
+	if (same) {
 		if ((id->pushed = pki_cert_ref(id->cert)) == NULL ||
 		    (id->pushed_key = pki_key_ref(id->key)) == NULL)
 			goto out;
 	} else {
-		EVP_PKEY_free(id->pushed_key);
-		id->pushed_key = NULL;
 		log_info("%s: another key than %s: reissued apart", pk, rk);
-		id->pushed = reissue_in(gc, pc, pk, gc->next_serial + gc->nid +
-		    i, &id->pushed_key);
+		id->pushed = reissue_in(gc, pc, &pkf, gc->next_serial +
+		    gc->nid + i, &id->pushed_key);
 		if (id->pushed == NULL)
 			goto out;
 	}
 	gc_progress(gc, GC_STEP_SIGNED);
 	rc = 0;
  out:
-	free(path);
+	keyfile_release(&kf);
+	keyfile_release(&pkf);
 	free(rc_);
 	free(rk);
 	free(pc);
@@ -145,7 +186,12 @@ reissue_one(void *arg, size_t i)
 int
 gc_extend_make(struct gc *gc)
 {
+	int t;
+
 	gc->threads = gc->threads > 0 ? gc->threads : 1;
+	gc->keyrd = xcalloc((size_t)gc->threads, sizeof(*gc->keyrd));
+	for (t = 0; t < gc->threads; t++)
+		gc->keyrd[t] = pki_keyrd_new();
 	gc->next_serial = gc_old_serial();
 	gc->ca = pki_renew_ca(gc->oldca, gc->cakey, gc->next_serial,
 	    gc->start - gc->backdate, not_after(gc));
@@ -158,35 +204,38 @@ gc_extend_make(struct gc *gc)
 }
 
 /*
- * Write one reissued certificate under new/ and read it back: it chains
- * to the renewed CA, names its holder, and its key is the one that stays
- * next to it.
+ * Write one reissued certificate, pem (len bytes), under new/ and read
+ * it back: the bytes on disk are the ones written.  When check, c is
+ * verified too: it chains to the renewed CA, names its holder, and its
+ * key is the one that stays next to it.  Those bytes being c's, that
+ * holds for the file.
  */
 static int
-stage_cert(struct gc *gc, const char *rel, X509 *c, EVP_PKEY *key,
-    const char *uuid)
+stage_cert(struct gc *gc, const char *rel, const char *pem, size_t len,
+    X509 *c, EVP_PKEY *key, const char *uuid, int check)
 {
-	char *pem = NULL, *p = NULL;
-	size_t len;
-	X509 *back = NULL;
+	char *p = NULL, *back = NULL;
+	size_t blen = 0;
 	int rc = -1;
 
-	if ((pem = pki_cert_pem(c, &len)) == NULL ||
-	    gc_put_pem(gc, rel, pem, len, 0644) == -1)
+	if (gc_put_pem(gc, rel, pem, len, 0644) == -1)
 		goto out;
 	p = journal_path(&gc->journal, "%s/%s", GC_NEW, rel);
-	if ((back = pki_load_cert(p)) == NULL)
+	if (sfile_read(p, SFILE_CAP, &back, &blen) == -1)
 		goto out;
-	if (!pki_cert_equal(back, c) || !pki_key_matches(back, key)) {
+	if (blen != len || memcmp(back, pem, len) != 0) {
 		log_warnx("%s: not what was issued", p);
 		goto out;
 	}
-	if (gc_check_issued(gc, p, back, uuid, "renewed") == -1)
+	if (check && !pki_key_matches(c, key)) {
+		log_warnx("%s: not what was issued", p);
+		goto out;
+	}
+	if (check && gc_check_issued(gc, p, c, uuid, "renewed") == -1)
 		goto out;
 	rc = 0;
  out:
-	X509_free(back);
-	free(pem);
+	free(back);
 	free(p);
 	return rc;
 }
@@ -196,16 +245,33 @@ stage_one(void *arg, size_t i)
 {
 	struct gc *gc = arg;
 	struct gc_id *id = &gc->id[i];
-	char *rel;
-	int rc;
+	char *rel, *pem = NULL;
+	size_t len;
+	int rc = -1;
 
 	rel = xasprintf("%s/%s", id->dir, PEERF_CERT);
-	rc = stage_cert(gc, rel, id->cert, id->key, id->uuid);
+	if ((pem = pki_cert_pem(id->cert, &len)) == NULL ||
+	    stage_cert(gc, rel, pem, len, id->cert, id->key, id->uuid,
+	    1) == -1)
+		goto out;
+	rc = 0;
+	if (id->p == NULL)
+		goto out;
 	free(rel);
-	if (rc == -1 || id->p == NULL)
-		return rc;
 	rel = xasprintf("%s/%s/%s", id->dir, PEERF_PUSHED, PEERF_CERT);
-	rc = stage_cert(gc, rel, id->pushed, id->pushed_key, id->uuid);
+	if (id->pushed == id->cert)	/* the same bytes, checked above */
+		rc = stage_cert(gc, rel, pem, len, id->cert, id->key,
+		    id->uuid, 0);
+	else {
+		free(pem);
+		if ((pem = pki_cert_pem(id->pushed, &len)) == NULL)
+			rc = -1;
+		else
+			rc = stage_cert(gc, rel, pem, len, id->pushed,
+			    id->pushed_key, id->uuid, 1);
+	}
+ out:
+	free(pem);
 	free(rel);
 	return rc;
 }

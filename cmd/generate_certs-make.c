@@ -27,11 +27,28 @@ struct par {
 	pthread_mutex_t	 mu;
 };
 
+/* Which worker of gc_par_run this thread is: 0 outside of one. */
+static _Thread_local int par_slot;
+
+int
+gc_par_slot(void)
+{
+	return par_slot;
+}
+
+struct par_thread {
+	struct par	*pa;
+	int		 slot;
+};
+
 static void *
 par_worker(void *arg)
 {
-	struct par *pa = arg;
+	struct par_thread *pt = arg;
+	struct par *pa = pt->pa;
 	size_t i;
+
+	par_slot = pt->slot;
 
 	for (;;) {
 		pthread_mutex_lock(&pa->mu);
@@ -53,6 +70,7 @@ int
 gc_par_run(void *arg, size_t n, int nthreads, int (*fn)(void *, size_t))
 {
 	struct par pa;
+	struct par_thread *pt;
 	pthread_t *th;
 	int i, nth, started = 0;
 
@@ -67,8 +85,11 @@ gc_par_run(void *arg, size_t n, int nthreads, int (*fn)(void *, size_t))
 	if (nth < 1)
 		nth = 1;
 	th = xcalloc((size_t)nth, sizeof(*th));
+	pt = xcalloc((size_t)nth, sizeof(*pt));
 	for (i = 0; i < nth; i++) {
-		if (pthread_create(&th[i], NULL, par_worker, &pa) != 0) {
+		pt[i].pa = &pa;
+		pt[i].slot = i;
+		if (pthread_create(&th[i], NULL, par_worker, &pt[i]) != 0) {
 			log_warnx("pthread_create failed");
 			pa.failed = 1;
 			break;
@@ -78,6 +99,7 @@ gc_par_run(void *arg, size_t n, int nthreads, int (*fn)(void *, size_t))
 	for (i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	free(th);
+	free(pt);
 	pthread_mutex_destroy(&pa.mu);
 	return pa.failed ? -1 : 0;
 }
@@ -582,6 +604,10 @@ gc_material_free(struct gc *gc)
 	X509_free(gc->oldca);
 	gc->cakey = NULL;
 	gc->ca = gc->oldca = NULL;
+	for (i = 0; gc->keyrd != NULL && i < (size_t)gc->threads; i++)
+		pki_keyrd_free(gc->keyrd[i]);
+	free(gc->keyrd);
+	gc->keyrd = NULL;
 	for (i = 0; i < gc->nid; i++) {
 		EVP_PKEY_free(gc->id[i].key);
 		X509_free(gc->id[i].cert);

@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "peers.h"
+#include "pki.h"
 #include "progress.h"
 #include "root.h"
 
@@ -119,6 +120,7 @@ struct gc {
 	EVP_PKEY	*cakey;		/* --extend: the current CA's key */
 	X509		*ca;
 	X509		*oldca;		/* --extend: the CA it renews */
+	struct pki_keyrd **keyrd;	/* --extend: a key reader per thread */
 	unsigned long	 next_serial;	/* the CA's; id[i] gets +1+i */
 };
 
@@ -150,6 +152,8 @@ void	gc_test_hook(const char *step);
  */
 int	gc_par_run(void *arg, size_t n, int nthreads,
 	    int (*fn)(void *, size_t));
+/* In fn: which of gc_par_run's threads runs it, 0 to nthreads-1. */
+int	gc_par_slot(void);
 /*
  * The journal's manifest for gc.id: every peer's certs_pushed/ and folder
  * key and certificate, this FMC's, the CA database, the CA key and last

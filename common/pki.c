@@ -10,6 +10,7 @@
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/decoder.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -512,6 +513,67 @@ pki_key_from_pem(const char *pem, size_t len, const char *what)
 	BIO_free(b);
 	ERR_clear_error();
 	return k;
+}
+
+struct pki_keyrd {
+	OSSL_DECODER_CTX *dc;	/* set up on first use; NULL after a failure */
+	EVP_PKEY	*k;	/* where dc puts what it decodes */
+};
+
+struct pki_keyrd *
+pki_keyrd_new(void)
+{
+	return xcalloc(1, sizeof(struct pki_keyrd));
+}
+
+void
+pki_keyrd_free(struct pki_keyrd *rd)
+{
+	if (rd == NULL)
+		return;
+	OSSL_DECODER_CTX_free(rd->dc);
+	EVP_PKEY_free(rd->k);
+	free(rd);
+}
+
+EVP_PKEY *
+pki_keyrd_key(struct pki_keyrd *rd, const char *pem, size_t len,
+    const char *what)
+{
+	const unsigned char *p = (const unsigned char *)pem;
+	size_t left = len;
+	EVP_PKEY *k;
+
+	if (pem_precheck(pem, len, what, "key") == -1)
+		return NULL;
+	if (rd->dc == NULL) {
+		rd->dc = OSSL_DECODER_CTX_new_for_pkey(&rd->k, "PEM", NULL,
+		    NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
+		if (rd->dc != NULL && OSSL_DECODER_CTX_set_pem_password_cb(
+		    rd->dc, no_passphrase, NULL) != 1) {
+			OSSL_DECODER_CTX_free(rd->dc);
+			rd->dc = NULL;
+		}
+	}
+	rd->k = NULL;
+	if (rd->dc != NULL && OSSL_DECODER_from_data(rd->dc, &p, &left) ==
+	    1 && rd->k != NULL) {
+		k = rd->k;
+		rd->k = NULL;	/* transferred */
+		ERR_clear_error();
+		return k;
+	}
+	/*
+	 * A decoder that failed once is not trusted with the next key (it
+	 * can then say yes and give nothing): a new one next time, and
+	 * this key read the usual way, which reports what is wrong.
+	 */
+	OSSL_DECODER_CTX_free(rd->dc);
+	rd->dc = NULL;
+	EVP_PKEY_free(rd->k);
+	rd->k = NULL;
+	ERR_clear_error();
+	return pki_key_from_pem(pem, len, what);
 }
 
 X509 *

@@ -124,6 +124,19 @@ X509	*pki_cert_from_pem(const char *pem, size_t len, const char *what);
 EVP_PKEY *pki_key_from_pem(const char *pem, size_t len, const char *what);
 
 /*
+ * A private-key reader that keeps OpenSSL's decoder from one key to the
+ * next: setting a decoder up costs about ten times decoding a key, which
+ * counts a thousand keys over.  One reader per thread.  pki_keyrd_key is
+ * pki_key_from_pem (the same keys, the same messages); after a failure
+ * the reader sets a new decoder up.  pki_keyrd_free(NULL) is harmless.
+ */
+struct pki_keyrd;
+struct pki_keyrd *pki_keyrd_new(void);
+EVP_PKEY *pki_keyrd_key(struct pki_keyrd *, const char *pem, size_t len,
+	    const char *what);
+void	pki_keyrd_free(struct pki_keyrd *);
+
+/*
  * PEM text, allocated: the caller frees a certificate's with free() and
  * a key's with freezero(buf, len).
  */
