@@ -113,7 +113,7 @@ mkca() {
 @test "pki: reissued on another key, the subject key identifier is that key's" {
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/other.key" 2>/dev/null
 	run -0 pkitool reissue "$PEER/sftunnel-cert.pem" "$T/other.key" \
-	    "$CA" "$CAKEY" 3 $((NOW - 60)) $((NOW + 60))
+	    "$CA" "$CAKEY" 3 $((NOW - 60)) $((NOW + 86400))
 	echo "$output" > "$T/leaf.pem"
 	assert_equal "$(openssl pkey -in "$T/other.key" -pubout)" "$(pub "$T/leaf.pem")"
 	[ "$(ext subjectKeyIdentifier "$T/leaf.pem")" != \
@@ -133,7 +133,7 @@ mkca() {
 	for n in r2 r4 p256 p384; do
 		run -0 pkitool check "$T/$n.pem" "$T/$n.key"
 		assert_output "renewable"
-		run -0 pkitool renew-ca "$T/$n.pem" "$T/$n.key" 2 $((NOW - 60)) $((NOW + 60))
+		run -0 pkitool renew-ca "$T/$n.pem" "$T/$n.key" 2 $((NOW - 60)) $((NOW + 86400))
 		echo "$output" > "$T/$n.new"
 		run -0 openssl verify -CAfile "$T/$n.new" "$T/$n.new"
 		assert_equal "$(pub "$T/$n.new")" "$(pub "$T/$n.pem")"
