@@ -256,6 +256,19 @@ refused() {
 	run -0 openssl verify -CAfile "$r/etc/sf/ca_root/cacert.pem" "$BATS_TEST_TMPDIR/sftunnel-cert.pem"
 }
 
+@test "generate_certs --extend: an index.txt past 1 MB, as eight renewals of 1000 peers leave it, is carried on and committed" {
+	local idx=$FMC/etc/sf/ca_root/index.txt n
+	# 9000 lines of earlier renewals (the commit read at most 1 MB)
+	awk 'BEGIN { for (i = 1; i <= 9000; i++) printf "V\t361128000000Z\t\t%X\tunknown\t/title=sftunnel/OU=Intrusion Management System/CN=00000000-0000-4000-8000-%012d/O=Cisco Systems\n", i + 4096, i }' >> "$idx"
+	[ "$(stat -c %s "$idx")" -gt 1048576 ]
+	n=$(wc -l < "$idx")
+	run -0 generate_certs -r "$FMC" -e -y
+	refute_output --partial "larger than"
+	# the old lines kept, one more per certificate (this FMC's, 3 peers')
+	assert_equal "$(wc -l < "$idx")" "$((n + 4))"
+	assert_consistent "$FMC"
+}
+
 @test "generate_certs --extend: a second concurrent run refuses, exit 1" {
 	local fifo=$BATS_TEST_TMPDIR/answers sums
 	mkfifo "$fifo"
