@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: ISC
 /* sshc.c -- the suite's only SSH client (libssh): connect, check, talk */
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -248,6 +249,9 @@ sshc_open(struct sshc **out, const char *name, const char *addr,
     const char *login, const struct sshc_opts *o)
 {
 	struct sshc *c;
+	struct sockaddr_storage peer;
+	socklen_t sl;
+	socket_t fd;
 	long timeout = o->timeout > 0 ? o->timeout : 20;
 	int port = o->port > 0 ? o->port : 22, off = 0, rc;
 	char *kh = NULL;
@@ -281,8 +285,14 @@ sshc_open(struct sshc **out, const char *name, const char *addr,
 	free(kh);
 	c->cwhy = "";
 	if (ssh_connect(c->s) != SSH_OK) {
-		/* libssh keeps the socket of a connect that got that far */
-		if (ssh_get_fd(c->s) != SSH_INVALID_SOCKET)
+		/*
+		 * libssh keeps the socket of a connect that got that far,
+		 * and also of one whose TCP connect itself timed out: only
+		 * a socket with a peer got as far as the banner.
+		 */
+		sl = sizeof(peer);
+		if ((fd = ssh_get_fd(c->s)) != SSH_INVALID_SOCKET &&
+		    getpeername(fd, (struct sockaddr *)&peer, &sl) == 0)
 			c->cwhy = "no banner";
 		else if (strstr(ssh_get_error(c->s), "refused") != NULL)
 			c->cwhy = "refused";

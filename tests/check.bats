@@ -44,6 +44,11 @@ teardown_file() {
 	[ -n "${LAB-}" ] && rm -rf "$(dirname "$LAB")" || true
 }
 
+# a listener a test started (SINK, its pid) ends with the test
+teardown() {
+	[ -z "${SINK-}" ] || kill "$SINK" 2>/dev/null || true
+}
+
 pw() { awk -v n="$1" '$1 == n { print $2 }' "$LAB/passwords"; }
 addr() { sfca_host "$1" 3; }
 
@@ -208,6 +213,46 @@ PY
 	refute_output --partial '"wrong"'
 	run -0 grep -cE 'Failed (password|keyboard-interactive)' "$log"
 	assert_output "$((n + 1))"
+}
+
+@test "check: a device whose address drops every connection attempt is unreachable, timeout" {
+	(umask 077; echo 'SILENT,127.66.9.8,admin,"x"' >"$BATS_TEST_TMPDIR/d.csv")
+	CSV=$BATS_TEST_TMPDIR/d.csv
+	# a listener that never accepts, its one-place queue filled: the
+	# kernel drops every further SYN, as a filtered address does
+	python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.66.9.8", 22))
+s.listen(0)
+f = socket.create_connection(("127.66.9.8", 22), timeout=5)
+print("ready", flush=True)
+time.sleep(120)
+' >"$BATS_TEST_TMPDIR/sink" 3>&- &
+	SINK=$!
+	for _ in $(seq 50); do
+		grep -q ready "$BATS_TEST_TMPDIR/sink" && break
+		sleep 0.1
+	done
+	# the address does drop a connection attempt (else the test is moot)
+	run -1 python3 -c '
+import socket
+try:
+    socket.create_connection(("127.66.9.8", 22), timeout=1)
+except socket.timeout:
+    raise SystemExit(1)
+'
+	run -4 copy_sftunnel_certs -r "$F" -k "$KH" -t 2 --check "$CSV"
+	assert_output --regexp 'SILENT +127\.66\.9\.8 +unreachable .* timeout: could not connect to SILENT \(127\.66\.9\.8\)'
+	assert_output --partial 'Could not connect to SILENT: timeout'
+	run -4 --separate-stderr copy_sftunnel_certs -r "$F" -k "$KH" -t 2 --check -J "$CSV"
+	python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])["devices"][0]
+assert d["verdict"] == "unreachable" and d["unreachable_why"] == "timeout", d
+assert d["reachable"] is False, d
+' "$output"
 }
 
 @test "check: usage: neither --json nor --check goes with --dry-run" {
