@@ -3,11 +3,13 @@
 #include <sys/prctl.h>
 #include <sys/types.h>
 
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #define LIBBSD_OPENBSD_VIS
 #include <vis.h>
 
@@ -218,9 +220,15 @@ fetched_names(const struct fileset *fs)
 	const char *path = getenv("SFCA_TEST_FETCHED");
 	FILE *fp;
 	size_t i;
+	int fd;
 
-	if (path == NULL || (fp = fopen(path, "w")) == NULL)
+	if (path == NULL || (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0600)) == -1)
 		return;
+	if ((fp = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		return;
+	}
 	for (i = 0; i < fs->n; i++)
 		if (fs->f[i].path != NULL)
 			fprintf(fp, "%s\n", fs->f[i].path);

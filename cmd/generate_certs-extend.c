@@ -307,7 +307,7 @@ stage_ca(struct gc *gc)
 		goto out;
 	free(p);
 	p = root_path(RP_CA_INDEX);
-	if (sfile_exists(p) && sfile_read(p, 64 * SFILE_CAP, &old,
+	if (sfile_exists(p) && sfile_read(p, SFILE_BIG_CAP, &old,
 	    &oldlen) == -1)
 		goto out;
 	if ((f = open_memstream(&idx, &idxlen)) == NULL) {

@@ -246,7 +246,7 @@ read_manifest(struct journal *j)
 	int rc = -1;
 
 	p = journal_path(j, "%s", GC_MANIFEST);
-	if (sfile_read(p, 64 * SFILE_CAP, &buf, &len) == -1) {
+	if (sfile_read(p, SFILE_BIG_CAP, &buf, &len) == -1) {
 		free(p);
 		return -1;
 	}
@@ -444,32 +444,6 @@ mkparent(const char *path, mode_t mode)
 	return sfile_isdir(buf) ? 0 : sfile_mkdirs(buf, mode);
 }
 
-/*
- * Copy src to dst (nothing flushed: journal_backup syncs once), with its
- * mode; up to 64 MB, as index.txt grows by a line a certificate at every
- * --extend.  A copy, not a second name: the commit then frees the
- * replaced files, which is the room its COMMITTED marker needs on a full
- * disk.
- */
-static int
-backup_one(const char *src, const char *dst)
-{
-	struct stat st;
-	char *buf;
-	size_t len;
-	int rc;
-
-	if (stat(src, &st) == -1) {
-		log_warn("%s", src);
-		return -1;
-	}
-	if (sfile_read(src, 64 * SFILE_CAP, &buf, &len) == -1)
-		return -1;
-	rc = sfile_write_nosync(dst, buf, len, st.st_mode & 07777);
-	freezero(buf, len + 1);
-	return rc;
-}
-
 int
 journal_backup(const struct journal *j)
 {
@@ -483,8 +457,14 @@ journal_backup(const struct journal *j)
 		src = root_path("%s", j->manifest[i]);
 		dst = journal_path(j, "%s/%s", GC_BACKUP, j->manifest[i]);
 		if (sfile_exists(src)) {
+			/*
+			 * A copy, not a second name: the commit then frees
+			 * the replaced files, which is the room its
+			 * COMMITTED marker needs on a full disk.  Nothing
+			 * flushed: synced once below.
+			 */
 			if (mkparent(dst, 0700) == -1 ||
-			    backup_one(src, dst) == -1)
+			    sfile_copy_nosync(src, dst) == -1)
 				rc = -1;
 			else
 				n++;
@@ -575,7 +555,7 @@ prepare_one(void *arg, size_t i)
 		goto out;
 	}
 	/* index.txt grows by a line a certificate at every --extend */
-	if (sfile_read(src, 64 * SFILE_CAP, &buf, &len) == -1)
+	if (sfile_read(src, SFILE_BIG_CAP, &buf, &len) == -1)
 		goto out;
 	if (fstatat(f->dfd, f->base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISREG(st.st_mode)) {

@@ -240,7 +240,7 @@ sfile_syncfs(const char *path)
 }
 
 static int
-copy_atomic(const char *src, const char *dst, int sync)
+copy_atomic(const char *src, const char *dst, size_t cap, int sync)
 {
 	struct stat st;
 	char *buf;
@@ -251,7 +251,7 @@ copy_atomic(const char *src, const char *dst, int sync)
 		log_warn("%s", src);
 		return -1;
 	}
-	if (sfile_read(src, SFILE_CAP, &buf, &len) == -1)
+	if (sfile_read(src, cap, &buf, &len) == -1)
 		return -1;
 	rc = write_atomic(dst, buf, len, st.st_mode & 07777, sync);
 	freezero(buf, len + 1);
@@ -261,13 +261,13 @@ copy_atomic(const char *src, const char *dst, int sync)
 int
 sfile_copy(const char *src, const char *dst)
 {
-	return copy_atomic(src, dst, 1);
+	return copy_atomic(src, dst, SFILE_CAP, 1);
 }
 
 int
 sfile_copy_nosync(const char *src, const char *dst)
 {
-	return copy_atomic(src, dst, 0);
+	return copy_atomic(src, dst, SFILE_BIG_CAP, 0);
 }
 
 /*

@@ -8,6 +8,9 @@
 
 /* Largest file the suite reads whole: PEM, JSON, config. */
 #define SFILE_CAP	(1024 * 1024)
+/* For a file that grows with the fleet (the CA's index.txt: a line a
+ * certificate at every renewal). */
+#define SFILE_BIG_CAP	(64 * SFILE_CAP)
 
 /*
  * Read a regular file of at most cap bytes.  On success *out is a
@@ -43,6 +46,7 @@ int	sfile_write(const char *path, const void *buf, size_t len, mode_t mode);
  */
 int	sfile_write_nosync(const char *path, const void *buf, size_t len,
 	    mode_t mode);
+/* A copy of src (up to SFILE_BIG_CAP), with its mode, not flushed. */
 int	sfile_copy_nosync(const char *src, const char *dst);
 
 /* write(2) all of buf, again on EINTR and short writes; -1 with errno. */
