@@ -444,27 +444,44 @@ mkparent(const char *path, mode_t mode)
 	return sfile_isdir(buf) ? 0 : sfile_mkdirs(buf, mode);
 }
 
+/*
+ * Back up the live file src as dst, not flushed (synced once by the
+ * caller).  The default mode copies: its commit then frees the replaced
+ * files, which is the room its COMMITTED marker needs on a full disk.  A
+ * renewal on the same keys (by_link) gives a regular file a second name
+ * instead, as its commit does (see link_one): its commit needs no room
+ * and frees none, and no certificate is written twice.  A live file is
+ * only ever replaced by a rename, never written in place, so the second
+ * name keeps the old bytes.  Another filesystem, or anything but a
+ * regular file: a copy.
+ */
+static int
+backup_one(const char *src, const char *dst, int by_link)
+{
+	struct stat st;
+
+	if (by_link && lstat(src, &st) == 0 && S_ISREG(st.st_mode) &&
+	    link(src, dst) == 0)
+		return 0;
+	return sfile_copy_nosync(src, dst);
+}
+
 int
 journal_backup(const struct journal *j)
 {
 	char *src, *dst;
 	size_t i, n = 0;
-	int rc = 0;
+	int rc = 0, by_link;
 
 	if (journal_has(j, GC_BACKED_UP))
 		return 0;
+	by_link = journal_has(j, GC_EXTEND);
 	for (i = 0; i < j->nmanifest && rc == 0; i++) {
 		src = root_path("%s", j->manifest[i]);
 		dst = journal_path(j, "%s/%s", GC_BACKUP, j->manifest[i]);
 		if (sfile_exists(src)) {
-			/*
-			 * A copy, not a second name: the commit then frees
-			 * the replaced files, which is the room its
-			 * COMMITTED marker needs on a full disk.  Nothing
-			 * flushed: synced once below.
-			 */
 			if (mkparent(dst, 0700) == -1 ||
-			    sfile_copy_nosync(src, dst) == -1)
+			    backup_one(src, dst, by_link) == -1)
 				rc = -1;
 			else
 				n++;
@@ -488,7 +505,10 @@ journal_backup(const struct journal *j)
  * new content in a temporary next to it, with the mode and owner of the
  * file it replaces (a new file: the staged mode, root's); a full disk or
  * a read-only folder fails here, when nothing has been replaced, and the
- * temporaries go.  Then one syncfs(2) per filesystem makes every
+ * temporaries go.  (A renewal on the same keys makes each temporary a
+ * second name of its staged file instead, see link_one, as its backup
+ * is one of the file replaced: no certificate is written again.)  Then
+ * one syncfs(2) per filesystem makes every
  * temporary durable before the first rename.  Then the renames, which
  * need no room, in commit order: the peers' files in parallel, followed
  * by one syncfs per filesystem, then the FMC's own and the CA's one by
@@ -505,6 +525,7 @@ struct cfile {
 	int	 dfd;			/* dir, open */
 	dev_t	 dev;			/* dir's filesystem */
 	char	 tmp[NAME_MAX + 1];	/* its temporary, "" when none */
+	int	 in_place;		/* already new/'s file */
 	int	 replaced;
 };
 
@@ -512,6 +533,7 @@ struct commit {
 	const struct journal *j;
 	const char	*from;		/* GC_NEW, or GC_BACKUP to undo */
 	int		 each;		/* fsync every file and folder */
+	int		 by_link;	/* new/'s files by a second name */
 	struct cfile	*f;
 	size_t		 n;
 };
@@ -521,6 +543,39 @@ static mode_t
 dir_mode(const char *rel)
 {
 	return strcmp(rel, RP_CA_KEY) == 0 ? 0700 : 0755;
+}
+
+/*
+ * The temporary of f as a second name of the staged file src (lstat sst;
+ * the live file's lstat st when it exists), with the mode and owner
+ * given.  A resumed commit may find the live file is src already: no
+ * temporary then (the rename of one name of a file over another does
+ * nothing, and would leave it).  0 done, -1 reported, 1 when src is on
+ * another filesystem than f: nothing done, the caller copies.
+ */
+static int
+link_one(struct cfile *f, const char *src, const struct stat *sst,
+    const struct stat *st, mode_t mode, uid_t uid, gid_t gid)
+{
+	if (st != NULL && st->st_dev == sst->st_dev &&
+	    st->st_ino == sst->st_ino) {
+		f->in_place = 1;
+		return 0;
+	}
+	if (sdir_linktemp(f->dfd, f->dir, f->base, src, f->tmp,
+	    sizeof(f->tmp)) == -1) {
+		if (errno == EXDEV)
+			return 1;
+		if (errno != EINVAL && errno != EEXIST)
+			log_warn("%s: temporary file", f->dst);
+		return -1;
+	}
+	if (fchownat(f->dfd, f->tmp, uid, gid, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    fchmodat(f->dfd, f->tmp, mode, 0) == -1) {
+		log_warn("%s/%s: owner and mode", f->dir, f->tmp);
+		return -1;
+	}
+	return 0;
 }
 
 /* Write the temporary of file i from <from>/<rel>. */
@@ -536,7 +591,7 @@ prepare_one(void *arg, size_t i)
 	mode_t mode;
 	uid_t uid;
 	gid_t gid;
-	int fd = -1, rc = -1;
+	int fd = -1, live, r, rc = -1;
 
 	src = journal_path(c->j, "%s/%s", c->from, rel);
 	if (f->dfd == -1) {
@@ -550,14 +605,12 @@ prepare_one(void *arg, size_t i)
 		}
 		f->dev = st.st_dev;
 	}
-	if (stat(src, &sst) == -1) {
+	if (lstat(src, &sst) == -1) {
 		log_warn("%s", src);
 		goto out;
 	}
-	/* index.txt grows by a line a certificate at every --extend */
-	if (sfile_read(src, SFILE_BIG_CAP, &buf, &len) == -1)
-		goto out;
-	if (fstatat(f->dfd, f->base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+	if ((live = fstatat(f->dfd, f->base, &st, AT_SYMLINK_NOFOLLOW) ==
+	    0)) {
 		if (!S_ISREG(st.st_mode)) {
 			log_warnx("%s: not a regular file", f->dst);
 			goto out;
@@ -573,6 +626,17 @@ prepare_one(void *arg, size_t i)
 		log_warn("%s", f->dst);
 		goto out;
 	}
+	if (c->by_link && S_ISREG(sst.st_mode)) {
+		r = link_one(f, src, &sst, live ? &st : NULL, mode, uid, gid);
+		if (r == -1)
+			goto out;
+		if (r == 0)
+			goto done;
+		/* another filesystem: a copy, as below */
+	}
+	/* index.txt grows by a line a certificate at every --extend */
+	if (sfile_read(src, SFILE_BIG_CAP, &buf, &len) == -1)
+		goto out;
 	if ((fd = sdir_mktemp(f->dfd, f->dir, f->base, f->tmp,
 	    sizeof(f->tmp))) == -1)
 		goto out;
@@ -592,6 +656,7 @@ prepare_one(void *arg, size_t i)
 		goto out;
 	}
 	fd = -1;
+ done:
 	rc = 0;
 	if (i == c->n / 2)
 		gc_test_hook("commit-tmp");
@@ -611,6 +676,10 @@ rename_one(void *arg, size_t i)
 	struct commit *c = arg;
 	struct cfile *f = &c->f[i];
 
+	if (f->in_place) {
+		f->replaced = 1;
+		return 0;
+	}
 	if (renameat(f->dfd, f->tmp, f->dfd, f->base) == -1) {
 		log_warn("%s: rename", f->dst);
 		return -1;
@@ -683,10 +752,12 @@ undo(struct commit *c)
 
 	drop_temps(c);
 	c->from = GC_BACKUP;
+	c->by_link = 0;
 	c->each = 1;
 	for (i = c->n; i-- > 0; ) {
 		if (!c->f[i].replaced)
 			continue;
+		c->f[i].in_place = 0;
 		b = journal_path(c->j, "%s/%s", GC_BACKUP, c->j->manifest[i]);
 		if (sfile_exists(b)) {
 			if (prepare_one(c, i) == -1 || rename_one(c, i) == -1)
@@ -740,6 +811,7 @@ journal_commit(const struct journal *j)
 	memset(&c, 0, sizeof(c));
 	c.j = j;
 	c.from = GC_NEW;
+	c.by_link = journal_has(j, GC_EXTEND);
 	c.n = j->nmanifest;
 	c.f = xcalloc(c.n, sizeof(*c.f));
 	for (i = 0; i < c.n; i++) {

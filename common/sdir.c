@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,37 +173,82 @@ sdir_open(const char *rel, int flags, mode_t mode)
 	return fd;
 }
 
-int
-sdir_mktemp(int dfd, const char *dpath, const char *name, char *tmp,
-    size_t tmplen)
+/*
+ * Make the temporary ".name.XXXXXX" of the folder dfd with make (0, or -1
+ * with errno), trying new names while it says EEXIST.  0 with its name in
+ * tmp; -1 (tmp empty) with errno as make left it, unreported; -2 when
+ * reported here (a bad name, no free name).
+ */
+static int
+temp_name(int dfd, const char *dpath, const char *name, char *tmp,
+    size_t tmplen, int (*make)(int, const char *, void *), void *arg)
 {
 	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789";
 	size_t n, k;
-	int fd, tries;
+	int tries;
 
 	n = strlen(name);
 	if (n + 9 > NAME_MAX || n + 9 > tmplen || strchr(name, '/') != NULL) {
 		log_warnx("%s/%s: bad name", dpath, name);
-		return -1;
+		tmp[0] = '\0';
+		errno = EINVAL;
+		return -2;
 	}
 	for (tries = 0; tries < 100; tries++) {
 		snprintf(tmp, tmplen, ".%s.XXXXXX", name);
 		for (k = n + 2; tmp[k] != '\0'; k++)
 			tmp[k] = set[arc4random_uniform(sizeof(set) - 1)];
-		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd != -1)
-			return fd;
+		if (make(dfd, tmp, arg) == 0)
+			return 0;
 		if (errno != EEXIST) {
-			log_warn("%s/%s: temporary file", dpath, name);
 			tmp[0] = '\0';
 			return -1;
 		}
 	}
 	log_warnx("%s/%s: no free temporary name", dpath, name);
 	tmp[0] = '\0';
-	return -1;
+	errno = EEXIST;
+	return -2;
+}
+
+static int
+make_file(int dfd, const char *tmp, void *arg)
+{
+	int *fd = arg;
+
+	*fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	return *fd == -1 ? -1 : 0;
+}
+
+int
+sdir_mktemp(int dfd, const char *dpath, const char *name, char *tmp,
+    size_t tmplen)
+{
+	int fd = -1, r;
+
+	if ((r = temp_name(dfd, dpath, name, tmp, tmplen, make_file,
+	    &fd)) != 0) {
+		if (r == -1)
+			log_warn("%s/%s: temporary file", dpath, name);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+make_link(int dfd, const char *tmp, void *arg)
+{
+	return linkat(AT_FDCWD, arg, dfd, tmp, 0);
+}
+
+int
+sdir_linktemp(int dfd, const char *dpath, const char *name, const char *src,
+    char *tmp, size_t tmplen)
+{
+	return temp_name(dfd, dpath, name, tmp, tmplen, make_link,
+	    (void *)(uintptr_t)src) == 0 ? 0 : -1;
 }
 
 int

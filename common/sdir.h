@@ -46,6 +46,14 @@ int	sdir_write(int dfd, const char *dpath, const char *name,
  */
 int	sdir_mktemp(int dfd, const char *dpath, const char *name, char *tmp,
 	    size_t tmplen);
+/*
+ * Give the file src (a path, not followed when a link) a second name,
+ * the temporary ".name.XXXXXX" of the folder dfd; its name into tmp.  0,
+ * or -1 with errno (EXDEV: another filesystem), reported only for a bad
+ * name or when no free name was found.
+ */
+int	sdir_linktemp(int dfd, const char *dpath, const char *name,
+	    const char *src, char *tmp, size_t tmplen);
 
 /* Remove name from the folder dfd: a file, or a folder and all in it,
  * never following a symbolic link; a missing name is fine. */

@@ -296,6 +296,11 @@ extend_kill_and_rerun() {
 	keys=$(key_sums "$FMC")
 	SFCA_TEST_KILL_AT=$step run -137 generate_certs -r "$FMC" -e -y
 	assert_equal "$(key_sums "$FMC")" "$keys"
+	if [ "$step" = committed ]; then
+		# committed by second names: the live CA is the staged file
+		assert_equal "$(stat -c %i "$CA")" \
+		    "$(stat -c %i "$FMC"/var/sf/sfca/runs/*/new/etc/sf/ca_root/cacert.pem)"
+	fi
 	# the CA certificate is replaced last, by the commit
 	case $step in
 	committed|pushed) ! cmp -s "$old" "$CA" ;;
@@ -311,7 +316,17 @@ extend_kill_and_rerun() {
 	cmp "$old" "$run_dir/backup/etc/sf/ca_root/cacert.pem"
 	assert_not_exist "$run_dir/new"
 	run -1 grep 'key\.pem' "$(failed_push "$run_dir")"
+	assert_no_leftovers
 	echo "$run_dir"
+}
+
+# No temporary anywhere in the tree, and no live file that is still a
+# second name of one in a run folder.
+assert_no_leftovers() {
+	run -0 find "$FMC" -name '.*.??????'
+	assert_output ""
+	run -0 find "$FMC/etc/sf" "$FMC/var/sf/peers" -type f -links +1
+	assert_output ""
 }
 
 @test "generate_certs --extend: killed while staging: nothing replaced, the re-run renews afresh" {
@@ -340,6 +355,58 @@ extend_kill_and_rerun() {
 	assert_equal "$(openssl x509 -noout -pubkey -in "$CA")" \
 	    "$(openssl x509 -noout -pubkey -in "$BATS_TEST_TMPDIR/oldca.pem")"
 	done_run
+}
+
+@test "generate_certs --extend: killed with half the commit's temporaries made: the re-run completes, no temporary and no shared file left" {
+	local n
+	SFCA_TEST_KILL_AT=commit-tmp run -137 generate_certs -r "$FMC" -e -y
+	# the window is real: temporaries lie next to the certificates
+	n=$(find "$FMC/var/sf/peers" "$FMC/etc/sf" -name '.*.??????' | wc -l)
+	[ "$n" -gt 0 ]
+	extend_kill_and_rerun mid-commit
+}
+
+@test "generate_certs --extend: the backup is the replaced file itself, a second name; the commit keeps each file's mode and owner" {
+	local u=$(sfca_host FTD-1 4) d run_dir ino
+	d=$FMC/var/sf/peers/$u
+	chown 65534:65534 "$d/sftunnel-cert.pem"
+	chmod 640 "$d/sftunnel-cert.pem"
+	chmod 444 "$CA"
+	cp "$d/sftunnel-cert.pem" "$BATS_TEST_TMPDIR/old-cert.pem"
+	ino=$(stat -c %i "$d/sftunnel-cert.pem")
+	run -0 generate_certs -r "$FMC" -e -y
+	run_dir=$(done_run)
+	# the old file, not a copy: the same inode, the same bytes
+	assert_equal "$(stat -c %i "$run_dir/backup/var/sf/peers/$u/sftunnel-cert.pem")" "$ino"
+	cmp "$BATS_TEST_TMPDIR/old-cert.pem" "$run_dir/backup/var/sf/peers/$u/sftunnel-cert.pem"
+	cmp "$BATS_TEST_TMPDIR/oldca.pem" "$run_dir/backup/etc/sf/ca_root/cacert.pem"
+	! cmp -s "$BATS_TEST_TMPDIR/old-cert.pem" "$d/sftunnel-cert.pem"
+	assert_equal "$(stat -c '%a %u %g' "$d/sftunnel-cert.pem")" "640 65534 65534"
+	assert_equal "$(stat -c '%a %u %g' "$CA")" "444 0 0"
+	assert_equal "$(stat -c '%a %u %g' "$d/certs_pushed/sftunnel-cert.pem")" "644 0 0"
+	assert_consistent "$FMC"
+	assert_no_leftovers
+}
+
+@test "generate_certs --extend: a peer folder on another filesystem is committed by copy" {
+	local u=$(sfca_host FTD-2 4) d out=$BATS_TEST_TMPDIR/xdev
+	d=$FMC/var/sf/peers/$u
+	cp -a "$d" "$BATS_TEST_TMPDIR/peer"
+	# in a private mount namespace: the peer's folder a tmpfs of its own
+	unshare -m sh -c '
+		mount -t tmpfs tmpfs "$1" && cp -a "$2/." "$1/" &&
+		[ "$(stat -c %d "$1")" != "$(stat -c %d "$3")" ] || exit 9
+		generate_certs -r "$4" -e -y >"$5.out" 2>"$5.err"
+		echo $? >"$5.rc"
+		cp -a "$1/." "$5.peer"
+	' sh "$d" "$BATS_TEST_TMPDIR/peer" "$FMC/var/sf/sfca" "$FMC" "$out" 3>&-
+	assert_equal "$(cat "$out.rc")" 0
+	# what the namespace's tmpfs held, back in place: it chains, on its key
+	rm -rf "$d" && cp -a "$out.peer" "$d"
+	assert_consistent "$FMC"
+	cmp "$BATS_TEST_TMPDIR/peer/sftunnel-key.pem" "$d/sftunnel-key.pem"
+	! cmp -s "$BATS_TEST_TMPDIR/peer/sftunnel-cert.pem" "$d/sftunnel-cert.pem"
+	assert_no_leftovers
 }
 
 @test "generate_certs --extend: killed after the backup" {
