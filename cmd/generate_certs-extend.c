@@ -220,7 +220,7 @@ stage_cert(struct gc *gc, const char *rel, const char *pem, size_t len,
 
 	if (gc_put_pem(gc, rel, pem, len, 0644) == -1)
 		goto out;
-	p = journal_path(&gc->journal, "%s/%s", GC_NEW, rel);
+	p = journal_staged(&gc->journal, rel);
 	if (sfile_read(p, SFILE_CAP, &back, &blen) == -1)
 		goto out;
 	if (blen != len || memcmp(back, pem, len) != 0) {
@@ -291,7 +291,7 @@ stage_ca(struct gc *gc)
 	FILE *f = NULL;
 	int rc = -1;
 
-	p = journal_path(&gc->journal, "%s/%s", GC_NEW, RP_CA_CERT);
+	p = journal_staged(&gc->journal, RP_CA_CERT);
 	if (pki_write_cert(p, gc->ca) == -1)
 		goto out;
 	if ((back = pki_load_cert(p)) == NULL)
@@ -302,7 +302,7 @@ stage_ca(struct gc *gc)
 		goto out;
 	}
 	free(p);
-	p = journal_path(&gc->journal, "%s/%s", GC_NEW, RP_CA_CRL);
+	p = journal_staged(&gc->journal, RP_CA_CRL);
 	if (pki_write_crl(p, gc->ca, gc->cakey, not_after(gc)) == -1)
 		goto out;
 	free(p);
@@ -325,14 +325,14 @@ stage_ca(struct gc *gc)
 	}
 	f = NULL;
 	free(p);
-	p = journal_path(&gc->journal, "%s/%s", GC_NEW, RP_CA_INDEX);
+	p = journal_staged(&gc->journal, RP_CA_INDEX);
 	if (sfile_write_nosync(p, idx, idxlen, 0644) == -1)
 		goto out;
 	free(p);
 	/* past the last serial reissue_one may have used */
 	snprintf(buf, sizeof(buf), "%02lX\n",
 	    gc->next_serial + 2 * (unsigned long)gc->nid);
-	p = journal_path(&gc->journal, "%s/%s", GC_NEW, RP_CA_SERIAL);
+	p = journal_staged(&gc->journal, RP_CA_SERIAL);
 	if (sfile_write_nosync(p, buf, strlen(buf), 0644) == -1)
 		goto out;
 	rc = 0;
@@ -351,23 +351,14 @@ gc_extend_stage(struct gc *gc)
 {
 	const struct journal *j = &gc->journal;
 	char *p;
-	size_t i;
 	int rc;
 
-	/* folders first, so the workers only write files */
-	p = journal_path(j, "%s/%s", GC_NEW, RP_CA_DIR);
+	/* one folder for every staged file (journal_staged), made first */
+	p = journal_path(j, "%s", GC_NEW);
 	rc = sfile_mkdirs(p, 0700);
 	free(p);
 	if (rc == -1)
 		return -1;
-	for (i = 0; i < gc->nid; i++) {
-		p = journal_path(j, "%s/%s%s", GC_NEW, gc->id[i].dir,
-		    gc->id[i].p != NULL ? "/" PEERF_PUSHED : "");
-		rc = sfile_mkdirs(p, 0700);
-		free(p);
-		if (rc == -1)
-			return -1;
-	}
 	if (gc_par_run(gc, gc->nid, gc->threads, stage_one) == -1)
 		return -1;
 	gc_test_hook("staging");

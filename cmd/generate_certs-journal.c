@@ -135,6 +135,21 @@ journal_report(const struct journal *j, const char *buf, size_t len)
 	return rc;
 }
 
+char *
+journal_staged(const struct journal *j, const char *rel)
+{
+	char *flat, *p;
+
+	if (!j->flat)
+		return journal_path(j, "%s/%s", GC_NEW, rel);
+	flat = xstrdup(rel);
+	for (p = flat; (p = strchr(p, '/')) != NULL; p++)
+		*p = '%';
+	p = journal_path(j, "%s/%s", GC_NEW, flat);
+	free(flat);
+	return p;
+}
+
 int
 journal_has(const struct journal *j, const char *marker)
 {
@@ -593,7 +608,8 @@ prepare_one(void *arg, size_t i)
 	gid_t gid;
 	int fd = -1, live, r, rc = -1;
 
-	src = journal_path(c->j, "%s/%s", c->from, rel);
+	src = strcmp(c->from, GC_NEW) == 0 ? journal_staged(c->j, rel) :
+	    journal_path(c->j, "%s/%s", c->from, rel);
 	if (f->dfd == -1) {
 		if (mkparent(f->dst, dir_mode(rel)) == -1)
 			goto out;
@@ -916,7 +932,7 @@ void
 journal_sweep(const struct journal *j)
 {
 	static const char *const where[] = { NULL, GC_NEW, GC_BACKUP };
-	char *dir, *path, *slash, *vt;
+	char *dir, *path, *slash, *base, *vt;
 	size_t i, k;
 	int tfd, fd;
 
@@ -928,9 +944,18 @@ journal_sweep(const struct journal *j)
 		}
 		*slash = '\0';
 		for (k = 0; k < sizeof(where) / sizeof(where[0]); k++) {
-			path = where[k] == NULL ? root_path("%s", dir) :
-			    journal_path(j, "%s/%s", where[k], dir);
-			sweep_in(path, slash + 1);
+			if (where[k] != NULL && strcmp(where[k], GC_NEW) == 0 &&
+			    j->flat) {
+				/* new/<flat name>: its temporaries in new/ */
+				path = journal_staged(j, j->manifest[i]);
+				base = strrchr(path, '/');
+				*base++ = '\0';
+			} else {
+				path = where[k] == NULL ? root_path("%s", dir) :
+				    journal_path(j, "%s/%s", where[k], dir);
+				base = slash + 1;
+			}
+			sweep_in(path, base);
 			free(path);
 		}
 		free(dir);

@@ -180,7 +180,7 @@ gc_put_pem(struct gc *gc, const char *rel, const char *pem, size_t len,
 	int rc;
 
 	/* durable as a whole before STAGED: see gc_stage */
-	path = journal_path(&gc->journal, "%s/%s", GC_NEW, rel);
+	path = journal_staged(&gc->journal, rel);
 	rc = sfile_write_nosync(path, pem, len, mode);
 	free(path);
 	return rc;
@@ -492,7 +492,7 @@ static char *
 staged_or_live(const struct journal *j, const char *rel)
 {
 	if (listed(j, rel))
-		return journal_path(j, "%s/%s", GC_NEW, rel);
+		return journal_staged(j, rel);
 	return root_path("%s", rel);
 }
 

@@ -501,6 +501,9 @@ run(struct gc *gc)
 	if (pending) {
 		/* the interrupted run's mode, whatever this one was asked */
 		gc->extend = journal_has(&gc->journal, GC_EXTEND);
+		/* staged flat, but by an earlier version in the tree's shape */
+		gc->journal.flat = gc->extend &&
+		    !journal_has(&gc->journal, GC_NEW "/etc");
 		log_info("found an interrupted renewal%s in %s", gc->extend ?
 		    " on the same keys" : "", gc->journal.dir);
 		if (!gc->dry)
@@ -575,6 +578,7 @@ run(struct gc *gc)
 		    ": a renewal on the same keys" : "");
 		if (gc->extend && journal_mark(&gc->journal, GC_EXTEND) == -1)
 			goto out;
+		gc->journal.flat = gc->extend;
 		gc_manifest_build(gc);
 		if (journal_manifest_write(&gc->journal) == -1)
 			goto out;

@@ -87,6 +87,7 @@ struct journal {
 	char		*dir;		/* absolute run folder */
 	long long	 epoch;		/* its name */
 	int		 resumed;	/* an earlier run's, being completed */
+	int		 flat;		/* new/ holds files by flat names */
 	char	       **manifest;	/* paths from the root, commit order */
 	size_t		 nmanifest;
 };
@@ -261,6 +262,12 @@ int	journal_manifest_write(const struct journal *j);
 /* Write marker durably and log it; -1 with a message. */
 int	journal_mark(const struct journal *j, const char *marker);
 /* 1 when marker exists in the run folder, else 0. */
+/*
+ * Where the run stages the file rel (a path from the root): new/<rel>,
+ * or with j->flat (a renewal on the same keys) new/<rel with each '/'
+ * made '%'>, one folder for them all.  Allocated.
+ */
+char	*journal_staged(const struct journal *j, const char *rel);
 int	journal_has(const struct journal *j, const char *marker);
 /*
  * Copy every manifest path that exists into backup/ and mark BACKED_UP;

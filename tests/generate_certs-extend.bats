@@ -31,10 +31,12 @@ tree_sum() {
 	    xargs -0 sha256sum)
 }
 
-# The bytes of every key file of a tree, run folders aside.
+# The bytes of every key file of a tree, run folders aside (where a flat
+# name like etc%sf%keys%sftunnel-cert.pem is no key).
 key_sums() {
-	(cd "$1" && find . -path ./var/tmp -prune -o -name '*key*.pem' \
-	    -type f -print0 | sort -z | xargs -0 sha256sum)
+	(cd "$1" && find . \( -path ./var/tmp -o -path ./var/sf/sfca \) \
+	    -prune -o -name '*key*.pem' -type f -print0 | sort -z |
+	    xargs -0 sha256sum)
 }
 
 pubsum() { openssl pkey -in "$1" -pubout | sha256sum; }
@@ -299,7 +301,7 @@ extend_kill_and_rerun() {
 	if [ "$step" = committed ]; then
 		# committed by second names: the live CA is the staged file
 		assert_equal "$(stat -c %i "$CA")" \
-		    "$(stat -c %i "$FMC"/var/sf/sfca/runs/*/new/etc/sf/ca_root/cacert.pem)"
+		    "$(stat -c %i "$FMC"/var/sf/sfca/runs/*/new/etc%sf%ca_root%cacert.pem)"
 	fi
 	# the CA certificate is replaced last, by the commit
 	case $step in
@@ -343,7 +345,7 @@ assert_no_leftovers() {
 @test "generate_certs --extend: killed after staging: the re-run completes the same renewal, as --extend" {
 	local staged
 	SFCA_TEST_KILL_AT=staged run -137 generate_certs -r "$FMC" -e -y
-	staged=$(ls "$FMC"/var/sf/sfca/runs/*/new/etc/sf/ca_root/cacert.pem)
+	staged=$(ls "$FMC"/var/sf/sfca/runs/*/new/etc%sf%ca_root%cacert.pem)
 	cp "$staged" "$BATS_TEST_TMPDIR/staged.pem"
 	run -0 generate_certs -r "$FMC" -n
 	assert_line --regexp "ftd: staged certificate on its key; tunnel down"
@@ -406,6 +408,28 @@ assert_no_leftovers() {
 	assert_consistent "$FMC"
 	cmp "$BATS_TEST_TMPDIR/peer/sftunnel-key.pem" "$d/sftunnel-key.pem"
 	! cmp -s "$BATS_TEST_TMPDIR/peer/sftunnel-cert.pem" "$d/sftunnel-cert.pem"
+	assert_no_leftovers
+}
+
+@test "generate_certs --extend: staged in one folder by flat names; a run staged in the tree's shape (an earlier version) is completed too" {
+	local run_dir f
+	SFCA_TEST_KILL_AT=staged run -137 generate_certs -r "$FMC" -e -y
+	run_dir=$(ls -d "$FMC"/var/sf/sfca/runs/*/)
+	# one folder, no tree: a name per file of the manifest
+	run -0 find "$run_dir/new" -mindepth 1 -type d
+	assert_output ""
+	assert_equal "$(find "$run_dir/new" -type f | wc -l)" "$(wc -l < "$run_dir/MANIFEST")"
+	# the shape an earlier version staged in: new/<path>
+	for f in "$run_dir"/new/*; do
+		f=${f##*/}
+		mkdir -p "$run_dir/new/$(dirname "${f//%//}")"
+		mv "$run_dir/new/$f" "$run_dir/new/${f//%//}"
+	done
+	run -0 generate_certs -r "$FMC" -y
+	assert_line --partial "Completing the interrupted renewal in /var/sf/sfca/runs/"
+	assert_consistent "$FMC"
+	cmp "$run_dir/backup/etc/sf/ca_root/cacert.pem" "$BATS_TEST_TMPDIR/oldca.pem"
+	! cmp -s "$CA" "$BATS_TEST_TMPDIR/oldca.pem"
 	assert_no_leftovers
 }
 
