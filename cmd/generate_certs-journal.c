@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "generate_certs.h"
@@ -811,6 +812,74 @@ mark_rolled_back(const struct journal *j)
 	return rc;
 }
 
+/*
+ * A marker written ahead: its bytes in a flushed temporary of the run
+ * folder now, its name later by a rename, which needs no room.
+ */
+struct premark {
+	const char	*name;
+	int		 dfd;			/* the run folder, open */
+	char		 tmp[NAME_MAX + 1];	/* "" once renamed or gone */
+};
+
+static int
+premark_write(const struct journal *j, const char *name, struct premark *m)
+{
+	char buf[32];
+	int fd;
+
+	m->name = name;
+	m->tmp[0] = '\0';
+	if ((m->dfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		log_warn("%s", j->dir);
+		return -1;
+	}
+	if ((fd = sdir_mktemp(m->dfd, j->dir, name, m->tmp,
+	    sizeof(m->tmp))) == -1)
+		return -1;
+	snprintf(buf, sizeof(buf), "%lld\n", (long long)time(NULL));
+	if (sfile_write_fd(fd, buf, strlen(buf)) == -1 || fsync(fd) == -1) {
+		log_warn("%s/%s: write", j->dir, name);
+		close(fd);
+		return -1;
+	}
+	if (close(fd) == -1) {
+		log_warn("%s/%s: close", j->dir, name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Give the marker written ahead its name, durably. */
+static int
+premark_name(const struct journal *j, struct premark *m)
+{
+	if (renameat(m->dfd, m->tmp, m->dfd, m->name) == -1) {
+		log_warn("%s/%s: rename", j->dir, m->name);
+		return -1;
+	}
+	m->tmp[0] = '\0';
+	if (fsync(m->dfd) == -1 && errno != EINVAL) {
+		log_warn("%s: fsync", j->dir);
+		return -1;
+	}
+	log_info("%s: %s", j->dir, m->name);
+	return 0;
+}
+
+/* Remove the marker's temporary if it is still there. */
+static void
+premark_drop(struct premark *m)
+{
+	if (m->dfd == -1)
+		return;
+	if (m->tmp[0] != '\0')
+		(void)unlinkat(m->dfd, m->tmp, 0);
+	close(m->dfd);
+	m->dfd = -1;
+}
+
 /* Files are prepared and renamed in any order over a few threads. */
 #define GC_COMMIT_THREADS	8
 
@@ -818,12 +887,14 @@ int
 journal_commit(const struct journal *j)
 {
 	struct commit c;
+	struct premark mk;
 	size_t i, npeer = 0;
 	int rc = -1, undone;
 	char *slash;
 
 	if (journal_has(j, GC_COMMITTED))
 		return 0;
+	mk.dfd = -1;
 	memset(&c, 0, sizeof(c));
 	c.j = j;
 	c.from = GC_NEW;
@@ -838,9 +909,14 @@ journal_commit(const struct journal *j)
 		*slash = '\0';
 		c.f[i].base = strrchr(c.f[i].dst, '/') + 1;
 	}
-	/* 1: every new content next to its file, durable; nothing replaced */
+	/*
+	 * 1: every new content next to its file, durable; nothing replaced.
+	 * COMMITTED is written now, under a temporary name: the renames need
+	 * no room, and with --extend (second names) free none either.
+	 */
 	if (gc_par_run(&c, c.n, GC_COMMIT_THREADS, prepare_one) == -1 ||
-	    sync_all(&c, 0, c.n) == -1) {
+	    sync_all(&c, 0, c.n) == -1 ||
+	    premark_write(j, GC_COMMITTED, &mk) == -1) {
 		drop_temps(&c);
 		log_warnx("commit failed before any file was replaced: rolled "
 		    "back, the previous files are in place");
@@ -869,7 +945,7 @@ journal_commit(const struct journal *j)
 		if (rename_one(&c, i) == -1)
 			goto undo;
 	log_info("replaced %zu files", c.n);
-	if (journal_mark(j, GC_COMMITTED) == -1) {
+	if (premark_name(j, &mk) == -1) {
 		log_warnx("committed: every file is the new one, but the "
 		    "journal could not say so; run generate_certs again to "
 		    "push them");
@@ -891,6 +967,7 @@ journal_commit(const struct journal *j)
 		    "again to complete the renewal");
  out:
 	drop_temps(&c);
+	premark_drop(&mk);
 	for (i = 0; i < c.n; i++) {
 		if (c.f[i].dfd != -1)
 			close(c.f[i].dfd);

@@ -613,9 +613,19 @@ run(struct gc *gc)
 		goto out;
 	progress_clear(&gc->prog);
 	gc_test_hook("pushed");
-	if (gc_report(gc, &nfailed) == -1 ||
-	    journal_finish(&gc->journal) == -1)
+	/* committed: a full disk may still stop the report or DONE */
+	if (gc_report(gc, &nfailed) == -1) {
+		log_warnx("committed: every file is the new one, but the "
+		    "report of the push could not be written; run "
+		    "generate_certs again to push and report");
 		goto out;
+	}
+	if (journal_finish(&gc->journal) == -1) {
+		log_warnx("committed: every file is the new one and pushed, "
+		    "but the journal could not say it is done; run "
+		    "generate_certs again to finish");
+		goto out;
+	}
 	log_info("renewal complete: %d files left to copy by hand", nfailed);
 	if (journal_prune(gc->keep_runs) == -1)
 		log_warnx("could not remove every old run folder");
