@@ -192,10 +192,14 @@ shipped_pages() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$SFCA_TOP/man/SHIPPED
 @test "hotfix: a corrupted payload is refused before anything changes" {
 	fmc_lab
 	unpack
-	local r=$LAB/hosts/FMCpri/root size
+	local r=$LAB/hosts/FMCpri/root size b
 	size=$(stat -c %s "$X")
-	# flip one byte near the end of the payload
-	printf 'Z' | dd of="$X" bs=1 seek=$((size - 100)) conv=notrunc 2>/dev/null
+	# flip every bit of one byte near the end of the payload (writing a
+	# fixed byte left it as it was when it already held that byte)
+	b=$(dd if="$X" bs=1 skip=$((size - 100)) count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+	printf "\\$(printf %o $((b ^ 255)))" |
+	    dd of="$X" bs=1 seek=$((size - 100)) conv=notrunc 2>/dev/null
+	[ "$(dd if="$X" bs=1 skip=$((size - 100)) count=1 2>/dev/null | od -An -tu1 | tr -d ' ')" = $((b ^ 255)) ]
 	snap "$r" >"$D/before"
 	run -1 sh "$X" --root "$r"
 	assert_output --partial "corrupted installer (payload checksum mismatch)"
