@@ -261,13 +261,13 @@ void	journal_manifest_add(struct journal *j, char *rel);
 int	journal_manifest_write(const struct journal *j);
 /* Write marker durably and log it; -1 with a message. */
 int	journal_mark(const struct journal *j, const char *marker);
-/* 1 when marker exists in the run folder, else 0. */
 /*
  * Where the run stages the file rel (a path from the root): new/<rel>,
  * or with j->flat (a renewal on the same keys) new/<rel with each '/'
  * made '%'>, one folder for them all.  Allocated.
  */
 char	*journal_staged(const struct journal *j, const char *rel);
+/* 1 when marker exists in the run folder, else 0. */
 int	journal_has(const struct journal *j, const char *marker);
 /*
  * Copy every manifest path that exists into backup/ and mark BACKED_UP;
