@@ -462,11 +462,11 @@ mkparent(const char *path, mode_t mode)
 
 /*
  * Back up the live file src as dst, not flushed (synced once by the
- * caller).  The default mode copies: its commit then frees the replaced
- * files, which is the room its COMMITTED marker needs on a full disk.  A
- * renewal on the same keys (by_link) gives a regular file a second name
- * instead, as its commit does (see link_one): its commit needs no room
- * and frees none, and no certificate is written twice.  A live file is
+ * caller).  The default mode copies, as it always has.  A renewal on the
+ * same keys (by_link) gives a regular file a second name instead, as its
+ * commit does (see link_one): that commit needs no room and frees none
+ * (COMMITTED's room is taken before it, see premark_write), and no
+ * certificate is written twice.  A live file is
  * only ever replaced by a rename, never written in place, so the second
  * name keeps the old bytes.  Another filesystem, or anything but a
  * regular file: a copy.
