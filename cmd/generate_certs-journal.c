@@ -579,13 +579,8 @@ link_one(struct cfile *f, const char *src, const struct stat *sst,
 		return 0;
 	}
 	if (sdir_linktemp(f->dfd, f->dir, f->base, src, f->tmp,
-	    sizeof(f->tmp)) == -1) {
-		if (errno == EXDEV)
-			return 1;
-		if (errno != EINVAL && errno != EEXIST)
-			log_warn("%s: temporary file", f->dst);
-		return -1;
-	}
+	    sizeof(f->tmp)) == -1)
+		return errno == EXDEV ? 1 : -1;
 	if (fchownat(f->dfd, f->tmp, uid, gid, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    fchmodat(f->dfd, f->tmp, mode, 0) == -1) {
 		log_warn("%s/%s: owner and mode", f->dir, f->tmp);
@@ -826,7 +821,6 @@ static int
 premark_write(const struct journal *j, const char *name, struct premark *m)
 {
 	char buf[32];
-	int fd;
 
 	m->name = name;
 	m->tmp[0] = '\0';
@@ -835,35 +829,17 @@ premark_write(const struct journal *j, const char *name, struct premark *m)
 		log_warn("%s", j->dir);
 		return -1;
 	}
-	if ((fd = sdir_mktemp(m->dfd, j->dir, name, m->tmp,
-	    sizeof(m->tmp))) == -1)
-		return -1;
 	snprintf(buf, sizeof(buf), "%lld\n", (long long)time(NULL));
-	if (sfile_write_fd(fd, buf, strlen(buf)) == -1 || fsync(fd) == -1) {
-		log_warn("%s/%s: write", j->dir, name);
-		close(fd);
-		return -1;
-	}
-	if (close(fd) == -1) {
-		log_warn("%s/%s: close", j->dir, name);
-		return -1;
-	}
-	return 0;
+	return sdir_write_temp(m->dfd, j->dir, name, buf, strlen(buf), 0600,
+	    m->tmp, sizeof(m->tmp));
 }
 
 /* Give the marker written ahead its name, durably. */
 static int
 premark_name(const struct journal *j, struct premark *m)
 {
-	if (renameat(m->dfd, m->tmp, m->dfd, m->name) == -1) {
-		log_warn("%s/%s: rename", j->dir, m->name);
+	if (sdir_install(m->dfd, j->dir, m->tmp, m->name) == -1)
 		return -1;
-	}
-	m->tmp[0] = '\0';
-	if (fsync(m->dfd) == -1 && errno != EINVAL) {
-		log_warn("%s: fsync", j->dir);
-		return -1;
-	}
 	log_info("%s: %s", j->dir, m->name);
 	return 0;
 }

@@ -247,18 +247,25 @@ int
 sdir_linktemp(int dfd, const char *dpath, const char *name, const char *src,
     char *tmp, size_t tmplen)
 {
-	return temp_name(dfd, dpath, name, tmp, tmplen, make_link,
-	    (void *)(uintptr_t)src) == 0 ? 0 : -1;
+	int r, e;
+
+	r = temp_name(dfd, dpath, name, tmp, tmplen, make_link,
+	    (void *)(uintptr_t)src);
+	if (r == -1 && errno != EXDEV) {
+		e = errno;
+		log_warn("%s/%s: temporary link", dpath, name);
+		errno = e;
+	}
+	return r == 0 ? 0 : -1;
 }
 
 int
-sdir_write(int dfd, const char *dpath, const char *name, const void *buf,
-    size_t len, mode_t mode)
+sdir_write_temp(int dfd, const char *dpath, const char *name,
+    const void *buf, size_t len, mode_t mode, char *tmp, size_t tmplen)
 {
-	char tmp[NAME_MAX + 1];
 	int fd = -1, rc = -1;
 
-	if ((fd = sdir_mktemp(dfd, dpath, name, tmp, sizeof(tmp))) == -1)
+	if ((fd = sdir_mktemp(dfd, dpath, name, tmp, tmplen)) == -1)
 		return -1;
 	if (fchmod(fd, mode) == -1) {
 		log_warn("%s/%s: chmod", dpath, tmp);
@@ -278,19 +285,43 @@ sdir_write(int dfd, const char *dpath, const char *name, const void *buf,
 		goto out;
 	}
 	fd = -1;
-	if (renameat(dfd, tmp, dfd, name) == -1) {
-		log_warn("%s/%s: rename", dpath, name);
-		goto out;
-	}
-	tmp[0] = '\0';
-	if (fsync(dfd) == -1 && errno != EINVAL) {
-		log_warn("%s: fsync", dpath);
-		goto out;
-	}
 	rc = 0;
  out:
 	if (fd != -1)
 		close(fd);
+	if (rc == -1) {
+		(void)unlinkat(dfd, tmp, 0);
+		tmp[0] = '\0';
+	}
+	return rc;
+}
+
+int
+sdir_install(int dfd, const char *dpath, char *tmp, const char *name)
+{
+	if (renameat(dfd, tmp, dfd, name) == -1) {
+		log_warn("%s/%s: rename", dpath, name);
+		return -1;
+	}
+	tmp[0] = '\0';
+	if (fsync(dfd) == -1 && errno != EINVAL) {
+		log_warn("%s: fsync", dpath);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sdir_write(int dfd, const char *dpath, const char *name, const void *buf,
+    size_t len, mode_t mode)
+{
+	char tmp[NAME_MAX + 1];
+	int rc;
+
+	if (sdir_write_temp(dfd, dpath, name, buf, len, mode, tmp,
+	    sizeof(tmp)) == -1)
+		return -1;
+	rc = sdir_install(dfd, dpath, tmp, name);
 	if (tmp[0] != '\0')
 		(void)unlinkat(dfd, tmp, 0);
 	return rc;

@@ -38,6 +38,15 @@ int	sdir_open(const char *rel, int flags, mode_t mode);
  */
 int	sdir_write(int dfd, const char *dpath, const char *name,
 	    const void *buf, size_t len, mode_t mode);
+/*
+ * sdir_write in two steps.  sdir_write_temp: the temporary of name with
+ * the bytes, mode and fsync; its name into tmp; -1 reported, nothing
+ * left.  sdir_install: rename tmp (cleared once renamed) to name, fsync
+ * of the folder; -1 reported, the temporary left to the caller.
+ */
+int	sdir_write_temp(int dfd, const char *dpath, const char *name,
+	    const void *buf, size_t len, mode_t mode, char *tmp, size_t tmplen);
+int	sdir_install(int dfd, const char *dpath, char *tmp, const char *name);
 
 /*
  * Create the temporary ".name.XXXXXX" (six random characters) in the
@@ -49,8 +58,7 @@ int	sdir_mktemp(int dfd, const char *dpath, const char *name, char *tmp,
 /*
  * Give the file src (a path, not followed when a link) a second name,
  * the temporary ".name.XXXXXX" of the folder dfd; its name into tmp.  0,
- * or -1 with errno (EXDEV: another filesystem), reported only for a bad
- * name or when no free name was found.
+ * or -1 reported, but with errno EXDEV (src on another filesystem).
  */
 int	sdir_linktemp(int dfd, const char *dpath, const char *name,
 	    const char *src, char *tmp, size_t tmplen);
